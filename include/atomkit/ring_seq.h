@@ -1,0 +1,639 @@
+/*
+ * atomkit/ring_seq.h - bounded FIFO ring with per-slot sequence numbers:
+ * multi-producer / multi-consumer without an in-order tail.
+ *
+ * Overview
+ *   ak_ring_seq is a fixed-capacity FIFO of fixed-size elements.  Every slot
+ *   carries its own 64-bit sequence word saying whose turn it is (producer
+ *   of lap L, or consumer of lap L).  A producer claims a position with one
+ *   CAS on the shared tail, writes its slot and publishes it by storing the
+ *   slot's sequence; a consumer does the same on the head.  Nobody ever
+ *   waits for an *earlier* claimant to finish before it may finish itself,
+ *   which is what in-order rings (ck_ring MP, rte_ring MP/MC) do: there a
+ *   producer preempted between claim and commit stops every later producer.
+ *   Here it only delays the consumer of its own slot (FIFO forbids skipping
+ *   it); other producers keep filling the ring up to capacity.
+ *
+ *   Modes, by suffix: _mpmc, _mpsc, _spmc, _spsc.  The producer side is the
+ *   same CAS in every mode (the tail word also carries the closed bit, so a
+ *   single producer needs the CAS too); the single-consumer modes replace
+ *   the consumer CAS with a plain store.  Calling a single-side function
+ *   from two threads at once is a contract violation (items may be lost).
+ *
+ *   Operations: try push/pop of one element; 64-bit fast path
+ *   (push64/pop64, elem_size must be 8); bulk (all or nothing) and burst
+ *   (1..n, as many as fit); zero-copy of one slot at a time
+ *   (reserve/commit, peek/release: slots are interleaved with their
+ *   sequence words, so there are no contiguous multi-slot segments);
+ *   blocking push_wait/pop_wait with an absolute deadline and an optional
+ *   cancel token; close.
+ *
+ * Storage
+ *   The control block (struct ak_ring_seq, 512 bytes) and the slots are
+ *   either one block of ak_ring_seq_memsize() bytes (slots follow the
+ *   control block) or two (ak_ring_seq_init_split()).  The ring stores the
+ *   slot array as an offset from the control block, never a pointer, so a
+ *   ring placed in a shared mapping works in every process that maps it,
+ *   at any address, as long as the control block and the slots are in the
+ *   same mapping.  Create it with AK_RING_SEQ_SHARED for cross-process waits.
+ *   Capacity: any 1 <= cap <= AK_RING_SEQ_MAX_CAP, fully usable (a ring of
+ *   capacity N holds N elements).  A power of two indexes with a mask; any
+ *   other capacity with a division (a few ns more per operation).
+ *   Element size: 1 .. AK_RING_SEQ_MAX_ELEM bytes; a slot takes 8 bytes
+ *   plus the element rounded up to 8.
+ *
+ * Contract
+ *   - Each element pushed is popped exactly once, in FIFO order of the
+ *     producers' claims (so per-producer order is kept).  Successful
+ *     operations, AK_EFULL and AK_EEMPTY are linearizable: AK_EFULL means
+ *     the ring held `cap` claimed elements at one instant during the call,
+ *     AK_EEMPTY that it held none.
+ *   - AK_EAGAIN: the slot this call needs belongs to a peer that has
+ *     claimed it and not finished (it was preempted, or is mid-copy).  The
+ *     call has no effect; retry, or use the _wait forms, which sleep until
+ *     the peer finishes.  A try call spins briefly before reporting it, so
+ *     it is seen only when a peer is really descheduled.
+ *   - Close: ak_ring_seq_close() makes every later push (and every push
+ *     still looking for a slot) return AK_ECLOSED.  A push that returned
+ *     AK_OK is never lost: consumers get every element, then AK_ECLOSED.
+ *   - Blocking: only rings created with AK_RING_SEQ_BLOCKING can be waited
+ *     on (the _wait forms return AK_ESTATE otherwise).  On such rings each
+ *     successful push/pop also pays one full fence and a load of the waiter
+ *     count (the eventcount's Dekker handshake); it makes a system call only
+ *     when a thread is actually asleep.  Rings without the flag pay nothing.
+ *   - size() is clamped to [0, cap] and exact when no operation is in
+ *     flight; it counts claimed positions, so an element being written
+ *     already counts and one being read no longer does.
+ *   - Bad arguments (n == 0, n > capacity, wrong element size for the
+ *     64-bit path, bad init arguments) return AK_EINVAL or AK_E2BIG and
+ *     change nothing.  Hot paths do not test the ring pointer for NULL.
+ *
+ * Progress
+ *   try push/pop, bulk, burst, reserve, peek: lock-free with respect to
+ *   the index words (a failed CAS means another thread succeeded), bounded
+ *   spin otherwise; never blocked by a preempted thread on another slot.
+ *   commit/release/close: wait-free.  _wait forms: blocking (futex).
+ *
+ * Example
+ *     size_t bytes;
+ *     ak_ring_seq_memsize(1000, sizeof(uint64_t), &bytes);
+ *     ak_ring_seq *r = aligned_alloc(AK_RING_SEQ_ALIGN, bytes);
+ *     ak_ring_seq_init(r, bytes, 1000, sizeof(uint64_t), AK_RING_SEQ_BLOCKING);
+ *     ak_ring_seq_push64_mpmc(r, 42);                      // any producer
+ *     uint64_t v;
+ *     if (ak_ring_seq_pop_wait_mpmc(r, &v, AK_DEADLINE_NONE, NULL) == AK_OK) ...
+ *
+ * See docs/ring_seq.md for the memory-order argument.
+ */
+#ifndef ATOMKIT_RING_SEQ_H
+#define ATOMKIT_RING_SEQ_H
+
+#include <stdbool.h>
+#include <string.h>
+
+#include "internal/compiler.h"
+#include "internal/event.h"
+#include "internal/relax.h"
+#include "status.h"
+
+AK_BEGIN_DECLS
+
+struct ak_cancel;
+
+/* Flags for init. */
+#define AK_RING_SEQ_BLOCKING 1u /* allow _wait forms; ops notify sleepers */
+#define AK_RING_SEQ_SHARED 2u   /* waits use process-shared futexes */
+
+#define AK_RING_SEQ_MAX_CAP (UINT64_C(1) << 40)
+#define AK_RING_SEQ_MAX_ELEM 65536u
+/* Alignment required of the control block (and of split slot storage). */
+#define AK_RING_SEQ_ALIGN AK_DESTRUCTIVE_SIZE
+
+#define _AK_RING_SEQ_MAGIC UINT64_C(0x716573676e69726b) /* "kringseq" */
+#define _AK_RING_SEQ_CLOSED UINT64_C(1)
+/* Polls of a slot whose owner is mid-operation before a try gives up. */
+#define _AK_RING_SEQ_INFLIGHT_POLLS 64u
+
+/*
+ * Tickets.  Positions count in steps of 2 so that bit 0 of the tail word is
+ * free for the closed flag: the producer of position p holds ticket 2p.
+ * A slot's sequence word is 2p while it waits for the producer of position
+ * p, 2p+1 once that element is published (odd = full), and 2(p+cap) once
+ * it has been consumed (the producer one lap later may take it).  All
+ * comparisons are differences of 64-bit words, so tickets wrap at 2^64
+ * (positions at 2^63) with no special case when cap is a power of two.
+ */
+typedef struct ak_ring_seq {
+	/* Written once by init, then only read: shared by everyone. */
+	uint64_t magic;
+	uint64_t cap;     /* usable capacity == number of slots */
+	uint64_t mask;    /* cap - 1 if cap is a power of two > 1, else 0 */
+	uint64_t lap;     /* 2 * cap: ticket distance between laps of a slot */
+	int64_t slots_off; /* slot array address minus control block address */
+	uint32_t elem_size;
+	uint32_t stride;  /* bytes per slot: 8 + elem_size rounded up to 8 */
+	uint32_t flags;
+	uint32_t scope;   /* _AK_FUTEX_PRIVATE or _AK_FUTEX_SHARED */
+	/* Producers' word: next ticket to claim | closed bit. */
+	AK_CACHE_ALIGNED _Atomic(uint64_t) tail;
+	/* Consumers' word: next ticket to consume. */
+	AK_CACHE_ALIGNED _Atomic(uint64_t) head;
+	/* Consumers sleep here waiting for items, producers for space. */
+	AK_CACHE_ALIGNED struct _ak_event items;
+	AK_CACHE_ALIGNED struct _ak_event space;
+} ak_ring_seq;
+
+AK_ASSERT_PADDED(ak_ring_seq);
+AK_STATIC_ASSERT(offsetof(ak_ring_seq, tail) == AK_DESTRUCTIVE_SIZE, "tail on its own unit");
+AK_STATIC_ASSERT(offsetof(ak_ring_seq, head) == 2 * AK_DESTRUCTIVE_SIZE, "head on its own unit");
+
+/* A slot handed out by reserve/peek (zero-copy). */
+typedef struct ak_ring_seq_ref {
+	void *ptr;       /* elem_size bytes, valid until commit/release */
+	uint64_t ticket; /* which slot: pass the ref back unchanged */
+} ak_ring_seq_ref;
+
+/* ---- setup (src/ring_seq.c) ---------------------------------------- */
+
+/* Bytes for the slot array alone / for control block + slots in one
+ * block.  AK_EINVAL for cap or elem_size 0 or NULL out, AK_E2BIG above
+ * the maxima. */
+ak_status ak_ring_seq_slots_size(size_t cap, size_t elem_size, size_t *bytes);
+ak_status ak_ring_seq_memsize(size_t cap, size_t elem_size, size_t *bytes);
+
+/* Initialise a ring in `bytes` bytes at r (AK_RING_SEQ_ALIGN aligned),
+ * slots right after the control block.  AK_EINVAL: NULL, misaligned,
+ * unknown flags, cap/elem_size 0; AK_E2BIG: above the maxima; AK_ERANGE:
+ * `bytes` smaller than ak_ring_seq_memsize().  Not thread-safe: call
+ * before the ring is shared. */
+ak_status ak_ring_seq_init(ak_ring_seq *r, size_t bytes, size_t cap, size_t elem_size,
+			   unsigned flags);
+
+/* Same with the slots in separate storage (AK_RING_SEQ_ALIGN aligned,
+ * slots_bytes >= ak_ring_seq_slots_size()).  For shared memory, both
+ * must lie in the same mapping. */
+ak_status ak_ring_seq_init_split(ak_ring_seq *r, void *slots, size_t slots_bytes, size_t cap,
+				 size_t elem_size, unsigned flags);
+
+/* Test hook (not API): start positions at `start` (tickets 2*start), to
+ * exercise wrap-around of the 64-bit words.  A capacity that is not a power
+ * of two is indexed by division and may not wrap: AK_ERANGE if fewer than
+ * 2^32 positions remain before the wrap. */
+ak_status _ak_ring_seq_init_at(ak_ring_seq *r, void *slots, size_t slots_bytes, size_t cap,
+			       size_t elem_size, unsigned flags, uint64_t start);
+
+/* Check a ring someone else initialised (e.g. another process, through
+ * shared memory) before using it: AK_OK, or AK_EINVAL if the control block
+ * is not a ring or does not fit `bytes` (0 = do not check the size). */
+ak_status ak_ring_seq_validate(const ak_ring_seq *r, size_t bytes);
+
+/* Allocate and initialise a ring in one block (aligned_alloc); free it with
+ * ak_ring_seq_delete().  AK_ENOMEM, or init's statuses. */
+ak_status ak_ring_seq_new(ak_ring_seq **out, size_t cap, size_t elem_size, unsigned flags);
+void ak_ring_seq_delete(ak_ring_seq *r);
+
+/* Close: wait-free, idempotent (AK_OK the first time, AK_ECLOSED after).
+ * Wakes every waiter. */
+ak_status ak_ring_seq_close(ak_ring_seq *r);
+
+/* ---- observers ------------------------------------------------------- */
+
+AK_INLINE AK_NONNULL(1) size_t ak_ring_seq_capacity(const ak_ring_seq *r)
+{
+	return (size_t)r->cap;
+}
+
+AK_INLINE AK_NONNULL(1) size_t ak_ring_seq_elem_size(const ak_ring_seq *r)
+{
+	return r->elem_size;
+}
+
+AK_INLINE AK_NONNULL(1) bool ak_ring_seq_is_closed(ak_ring_seq *r)
+{
+	/* Acquire: pairs with the seq_cst fetch_or in ak_ring_seq_close(). */
+	return (atomic_load_explicit(&r->tail, memory_order_acquire) & _AK_RING_SEQ_CLOSED) != 0;
+}
+
+/* Claimed-but-unconsumed positions, clamped to [0, cap]; exact when no
+ * operation is in flight.  Wait-free, a snapshot. */
+AK_INLINE AK_NONNULL(1) size_t ak_ring_seq_size(ak_ring_seq *r)
+{
+	/* Head first: with tail read after it, tail >= head except through a
+	 * stale head, and the clamps below absorb that. */
+	uint64_t h = atomic_load_explicit(&r->head, memory_order_acquire);
+	/* Acquire above only keeps this load after it (load order, no pair). */
+	uint64_t t = atomic_load_explicit(&r->tail, memory_order_relaxed) & ~_AK_RING_SEQ_CLOSED;
+	int64_t d = (int64_t)(t - h) / 2;
+	if (d <= 0)
+		return 0;
+	return (uint64_t)d > r->cap ? (size_t)r->cap : (size_t)d;
+}
+
+AK_INLINE AK_NONNULL(1) bool ak_ring_seq_empty(ak_ring_seq *r)
+{
+	return ak_ring_seq_size(r) == 0;
+}
+
+AK_INLINE AK_NONNULL(1) bool ak_ring_seq_full(ak_ring_seq *r)
+{
+	return ak_ring_seq_size(r) == r->cap;
+}
+
+/* ---- internals ------------------------------------------------------- */
+
+AK_INLINE char *_ak_ring_seq_base(ak_ring_seq *r)
+{
+	return (char *)r + r->slots_off;
+}
+
+/* The sequence word of the slot for ticket t (data follows it). */
+AK_INLINE _Atomic(uint64_t) *_ak_ring_seq_cell(const ak_ring_seq *r, char *base, uint64_t t,
+					       size_t stride)
+{
+	uint64_t p = t >> 1;
+	uint64_t i = r->mask ? (p & r->mask) : (p % r->cap);
+	return (_Atomic(uint64_t) *)(void *)(base + i * stride);
+}
+
+AK_INLINE void *_ak_ring_seq_data(_Atomic(uint64_t) *cell)
+{
+	return (char *)(void *)cell + sizeof(uint64_t);
+}
+
+/*
+ * Producer claim: find k in [min, n] consecutive free slots starting at
+ * the tail and take them with one CAS.  Returns AK_OK with *tk, *got set,
+ * or AK_EFULL / AK_EAGAIN / AK_ECLOSED having taken nothing.
+ */
+AK_INLINE ak_status _ak_ring_seq_claim_p(ak_ring_seq *r, uint64_t n, uint64_t min,
+					 size_t stride, uint64_t *tk, uint64_t *got)
+{
+	char *base = _ak_ring_seq_base(r);
+	uint64_t t = atomic_load_explicit(&r->tail, memory_order_relaxed);
+	unsigned polls = 0;
+
+	for (;;) {
+		uint64_t k = 0;
+		int64_t d = 0;
+
+		if (AK_UNLIKELY(t & _AK_RING_SEQ_CLOSED))
+			return AK_ECLOSED;
+		for (; k < n; k++) {
+			uint64_t want = t + 2 * k;
+			/* Acquire: pairs with the release store of the sequence in
+			 * _ak_ring_seq_finish_c(), so the last consumer's reads of
+			 * this slot happen before our writes to it. */
+			uint64_t s = atomic_load_explicit(_ak_ring_seq_cell(r, base, want, stride),
+							  memory_order_acquire);
+			d = (int64_t)(s - want);
+			if (d != 0)
+				break;
+		}
+		if (k >= min) {
+			/* Relaxed: the CAS only hands out positions; the data is
+			 * ordered by the slot sequences, not by the tail. */
+			if (atomic_compare_exchange_weak_explicit(&r->tail, &t, t + 2 * k,
+								  memory_order_relaxed,
+								  memory_order_relaxed)) {
+				*tk = t;
+				*got = k;
+				return AK_OK;
+			}
+			continue;
+		}
+		if (d > 0) {
+			/* The slot is already a lap ahead: our tail was stale. */
+			t = atomic_load_explicit(&r->tail, memory_order_relaxed);
+			continue;
+		}
+		/* The slot still holds an earlier lap.  Full, or a consumer is
+		 * between its claim and its release?  Read head, then re-read
+		 * tail: if tail did not move, both held at the instant head was
+		 * read, and (t - h) / 2 is the count of claimed elements then. */
+		/* Acquire: keeps the tail re-read after this load (load order). */
+		uint64_t h = atomic_load_explicit(&r->head, memory_order_acquire);
+		uint64_t t2 = atomic_load_explicit(&r->tail, memory_order_relaxed);
+		if (t2 != t) {
+			t = t2;
+			continue;
+		}
+		if (((t - h) >> 1) + min > r->cap)
+			return AK_EFULL;
+		if (++polls > _AK_RING_SEQ_INFLIGHT_POLLS)
+			return AK_EAGAIN;
+		_ak_cpu_relax();
+	}
+}
+
+/* Consumer claim: as above on the head; sc = single consumer (store). */
+AK_INLINE ak_status _ak_ring_seq_claim_c(ak_ring_seq *r, uint64_t n, uint64_t min, int sc,
+					 size_t stride, uint64_t *tk, uint64_t *got)
+{
+	char *base = _ak_ring_seq_base(r);
+	uint64_t h = atomic_load_explicit(&r->head, memory_order_relaxed);
+	unsigned polls = 0;
+
+	for (;;) {
+		uint64_t k = 0;
+		int64_t d = 0;
+
+		for (; k < n; k++) {
+			uint64_t want = h + 2 * k + 1;
+			/* Acquire: pairs with the release store of the sequence in
+			 * _ak_ring_seq_finish_p(): the producer's element is
+			 * visible before we read it. */
+			uint64_t s = atomic_load_explicit(_ak_ring_seq_cell(r, base, want, stride),
+							  memory_order_acquire);
+			d = (int64_t)(s - want);
+			if (d != 0)
+				break;
+		}
+		if (k >= min) {
+			if (sc) {
+				/* Relaxed: only this thread writes head; producers
+				 * read it for the AK_EFULL verdict alone. */
+				atomic_store_explicit(&r->head, h + 2 * k, memory_order_relaxed);
+			} else if (!atomic_compare_exchange_weak_explicit(&r->head, &h, h + 2 * k,
+									  memory_order_relaxed,
+									  memory_order_relaxed)) {
+				/* Relaxed CAS: positions only, as for the tail. */
+				continue;
+			}
+			*tk = h;
+			*got = k;
+			return AK_OK;
+		}
+		if (d > 0) {
+			h = atomic_load_explicit(&r->head, memory_order_relaxed);
+			continue;
+		}
+		/* Not published yet: empty, or a producer is mid-push?  Same
+		 * snapshot argument as in _ak_ring_seq_claim_p(). */
+		/* Acquire: pairs with the seq_cst fetch_or in ak_ring_seq_close()
+		 * (a closed verdict sees everything before the close), and keeps
+		 * the head re-read after this load. */
+		uint64_t t = atomic_load_explicit(&r->tail, memory_order_acquire);
+		uint64_t h2 = atomic_load_explicit(&r->head, memory_order_relaxed);
+		if (h2 != h) {
+			h = h2;
+			continue;
+		}
+		if (((t & ~_AK_RING_SEQ_CLOSED) - h) >> 1 < min)
+			return (t & _AK_RING_SEQ_CLOSED) ? AK_ECLOSED : AK_EEMPTY;
+		if (++polls > _AK_RING_SEQ_INFLIGHT_POLLS)
+			return AK_EAGAIN;
+		_ak_cpu_relax();
+	}
+}
+
+/* Publish k claimed slots from tk (data already written, or copied here
+ * from src when src != NULL). */
+AK_INLINE void _ak_ring_seq_finish_p(ak_ring_seq *r, uint64_t tk, uint64_t k, const void *src,
+				     size_t esz, size_t stride)
+{
+	char *base = _ak_ring_seq_base(r);
+	for (uint64_t j = 0; j < k; j++) {
+		_Atomic(uint64_t) *cell = _ak_ring_seq_cell(r, base, tk + 2 * j, stride);
+		if (src)
+			memcpy(_ak_ring_seq_data(cell), (const char *)src + j * esz, esz);
+		/* Release: pairs with the acquire load in _ak_ring_seq_claim_c()
+		 * (the element is written before the slot reads as full). */
+		atomic_store_explicit(cell, tk + 2 * j + 1, memory_order_release);
+	}
+	if (r->flags & AK_RING_SEQ_BLOCKING)
+		_ak_event_notify(&r->items, (int)r->scope);
+}
+
+/* Release k consumed slots from tk (copied out to dst first when dst != NULL). */
+AK_INLINE void _ak_ring_seq_finish_c(ak_ring_seq *r, uint64_t tk, uint64_t k, void *dst,
+				     size_t esz, size_t stride)
+{
+	char *base = _ak_ring_seq_base(r);
+	for (uint64_t j = 0; j < k; j++) {
+		_Atomic(uint64_t) *cell = _ak_ring_seq_cell(r, base, tk + 2 * j, stride);
+		if (dst)
+			memcpy((char *)dst + j * esz, _ak_ring_seq_data(cell), esz);
+		/* Release: pairs with the acquire load in _ak_ring_seq_claim_p()
+		 * (our read is done before the next lap's producer writes). */
+		atomic_store_explicit(cell, tk + 2 * j + r->lap, memory_order_release);
+	}
+	if (r->flags & AK_RING_SEQ_BLOCKING)
+		_ak_event_notify(&r->space, (int)r->scope);
+}
+
+AK_INLINE ak_status _ak_ring_seq_push_n(ak_ring_seq *r, const void *src, uint64_t n,
+					uint64_t min, uint64_t *done, size_t esz, size_t stride)
+{
+	uint64_t tk, k;
+	ak_status st = _ak_ring_seq_claim_p(r, n, min, stride, &tk, &k);
+	if (AK_LIKELY(st == AK_OK)) {
+		_ak_ring_seq_finish_p(r, tk, k, src, esz, stride);
+		*done = k;
+	}
+	return st;
+}
+
+AK_INLINE ak_status _ak_ring_seq_pop_n(ak_ring_seq *r, void *dst, uint64_t n, uint64_t min,
+				       int sc, uint64_t *done, size_t esz, size_t stride)
+{
+	uint64_t tk, k;
+	ak_status st = _ak_ring_seq_claim_c(r, n, min, sc, stride, &tk, &k);
+	if (AK_LIKELY(st == AK_OK)) {
+		_ak_ring_seq_finish_c(r, tk, k, dst, esz, stride);
+		*done = k;
+	}
+	return st;
+}
+
+/* Slow paths of the _wait forms (src/ring_seq.c). */
+ak_status _ak_ring_seq_push_wait(ak_ring_seq *r, const void *src, size_t n, size_t min,
+				 size_t *done, uint64_t deadline_ns, struct ak_cancel *cancel);
+ak_status _ak_ring_seq_pop_wait(ak_ring_seq *r, void *dst, size_t n, size_t min, int sc,
+				size_t *done, uint64_t deadline_ns, struct ak_cancel *cancel);
+
+/* ---- zero-copy, mode independent -------------------------------------- */
+
+/* Publish a slot from a reserve (wait-free).  Every reserve must be
+ * committed, or the consumers of that slot wait for ever. */
+AK_INLINE AK_NONNULL(1, 2) void ak_ring_seq_commit(ak_ring_seq *r, const ak_ring_seq_ref *ref)
+{
+	_ak_ring_seq_finish_p(r, ref->ticket, 1, NULL, 0, r->stride);
+}
+
+/* Hand a peeked slot back to the producers (wait-free). */
+AK_INLINE AK_NONNULL(1, 2) void ak_ring_seq_release(ak_ring_seq *r, const ak_ring_seq_ref *ref)
+{
+	_ak_ring_seq_finish_c(r, ref->ticket, 1, NULL, 0, r->stride);
+}
+
+/* ---- the operations, per mode ------------------------------------------
+ *
+ * For each mode M in mpmc, mpsc, spmc, spsc:
+ *
+ * ak_status ak_ring_seq_push_M(r, const void *elem)
+ * ak_status ak_ring_seq_pop_M(r, void *out)
+ *     One element of elem_size bytes.  AK_OK; AK_EFULL / AK_EEMPTY;
+ *     AK_EAGAIN (a peer holds the slot, see Contract); AK_ECLOSED (push
+ *     after close; pop after close once drained).
+ * ak_status ak_ring_seq_push64_M(r, uint64_t v) / pop64_M(r, uint64_t *out)
+ *     The same for elem_size == 8 (AK_EINVAL otherwise), constant-size copy.
+ * ak_status ak_ring_seq_push_bulk_M(r, const void *src, size_t n)
+ * ak_status ak_ring_seq_pop_bulk_M(r, void *dst, size_t n)
+ *     All n or none.  AK_EINVAL for n == 0, AK_E2BIG for n > capacity;
+ *     AK_EFULL / AK_EEMPTY when fewer than n fit / are present.  After close,
+ *     a bulk pop that asks for more than is left returns AK_ECLOSED and
+ *     takes nothing: drain the rest with pop or pop_burst.
+ * ak_status ak_ring_seq_push_burst_M(r, const void *src, size_t n, size_t *done)
+ * ak_status ak_ring_seq_pop_burst_M(r, void *dst, size_t n, size_t *done)
+ *     1..n elements: AK_OK with *done = count, else as for one element
+ *     with *done = 0.  AK_EINVAL for n == 0.
+ * ak_status ak_ring_seq_reserve_M(r, ak_ring_seq_ref *ref)
+ * ak_status ak_ring_seq_peek_M(r, ak_ring_seq_ref *ref)
+ *     Zero-copy: claim one slot and get a pointer into it; finish with
+ *     ak_ring_seq_commit() / ak_ring_seq_release().  Statuses as push/pop.
+ * ak_status ak_ring_seq_push_wait_M(r, elem, uint64_t deadline_ns, ak_cancel *c)
+ * ak_status ak_ring_seq_pop_wait_M(r, out, deadline_ns, c)
+ * ak_status ak_ring_seq_push_bulk_wait_M(r, src, n, deadline_ns, c)
+ * ak_status ak_ring_seq_pop_bulk_wait_M(r, dst, n, deadline_ns, c)
+ *     Blocking: spin briefly, then sleep until the operation can complete,
+ *     the ring is closed (AK_ECLOSED), the absolute CLOCK_MONOTONIC deadline
+ *     passes (AK_ETIMEDOUT; AK_DEADLINE_NONE = never) or `c` is cancelled
+ *     (AK_ECANCELED; NULL = not cancellable).  An operation that can
+ *     complete at once completes even if `c` is already cancelled.
+ *     Signals do not interrupt the wait.  AK_ESTATE without
+ *     AK_RING_SEQ_BLOCKING.
+ */
+#define _AK_RING_SEQ_MODE(M, SC)                                                     \
+	AK_INLINE AK_NONNULL(1, 2) ak_status ak_ring_seq_push_##M(ak_ring_seq *r,        \
+								   const void *elem)      \
+	{                                                                                \
+		uint64_t k;                                                              \
+		return _ak_ring_seq_push_n(r, elem, 1, 1, &k, r->elem_size, r->stride);  \
+	}                                                                                \
+	AK_INLINE AK_NONNULL(1, 2) ak_status ak_ring_seq_pop_##M(ak_ring_seq *r, void *out) \
+	{                                                                                \
+		uint64_t k;                                                              \
+		return _ak_ring_seq_pop_n(r, out, 1, 1, SC, &k, r->elem_size, r->stride); \
+	}                                                                                \
+	AK_INLINE AK_NONNULL(1) ak_status ak_ring_seq_push64_##M(ak_ring_seq *r, uint64_t v) \
+	{                                                                                \
+		uint64_t k;                                                              \
+		if (AK_UNLIKELY(r->elem_size != 8))                                      \
+			return AK_EINVAL;                                                \
+		return _ak_ring_seq_push_n(r, &v, 1, 1, &k, 8, 16);                      \
+	}                                                                                \
+	AK_INLINE AK_NONNULL(1, 2) ak_status ak_ring_seq_pop64_##M(ak_ring_seq *r,       \
+								    uint64_t *out)        \
+	{                                                                                \
+		uint64_t k;                                                              \
+		if (AK_UNLIKELY(r->elem_size != 8))                                      \
+			return AK_EINVAL;                                                \
+		return _ak_ring_seq_pop_n(r, out, 1, 1, SC, &k, 8, 16);                  \
+	}                                                                                \
+	AK_INLINE AK_NONNULL(1, 2) ak_status ak_ring_seq_push_bulk_##M(                  \
+		ak_ring_seq *r, const void *src, size_t n)                               \
+	{                                                                                \
+		uint64_t k;                                                              \
+		if (AK_UNLIKELY(n == 0))                                                 \
+			return AK_EINVAL;                                                \
+		if (AK_UNLIKELY(n > r->cap))                                             \
+			return AK_E2BIG;                                                 \
+		return _ak_ring_seq_push_n(r, src, n, n, &k, r->elem_size, r->stride);   \
+	}                                                                                \
+	AK_INLINE AK_NONNULL(1, 2) ak_status ak_ring_seq_pop_bulk_##M(ak_ring_seq *r,    \
+								       void *dst, size_t n) \
+	{                                                                                \
+		uint64_t k;                                                              \
+		if (AK_UNLIKELY(n == 0))                                                 \
+			return AK_EINVAL;                                                \
+		if (AK_UNLIKELY(n > r->cap))                                             \
+			return AK_E2BIG;                                                 \
+		return _ak_ring_seq_pop_n(r, dst, n, n, SC, &k, r->elem_size, r->stride); \
+	}                                                                                \
+	AK_INLINE AK_NONNULL(1, 2, 4) ak_status ak_ring_seq_push_burst_##M(              \
+		ak_ring_seq *r, const void *src, size_t n, size_t *done)                 \
+	{                                                                                \
+		uint64_t k = 0;                                                          \
+		ak_status st;                                                            \
+		*done = 0;                                                               \
+		if (AK_UNLIKELY(n == 0))                                                 \
+			return AK_EINVAL;                                                \
+		st = _ak_ring_seq_push_n(r, src, n < r->cap ? n : r->cap, 1, &k,         \
+					 r->elem_size, r->stride);                       \
+		*done = (size_t)k;                                                       \
+		return st;                                                               \
+	}                                                                                \
+	AK_INLINE AK_NONNULL(1, 2, 4) ak_status ak_ring_seq_pop_burst_##M(               \
+		ak_ring_seq *r, void *dst, size_t n, size_t *done)                       \
+	{                                                                                \
+		uint64_t k = 0;                                                          \
+		ak_status st;                                                            \
+		*done = 0;                                                               \
+		if (AK_UNLIKELY(n == 0))                                                 \
+			return AK_EINVAL;                                                \
+		st = _ak_ring_seq_pop_n(r, dst, n < r->cap ? n : r->cap, 1, SC, &k,      \
+					r->elem_size, r->stride);                        \
+		*done = (size_t)k;                                                       \
+		return st;                                                               \
+	}                                                                                \
+	AK_INLINE AK_NONNULL(1, 2) ak_status ak_ring_seq_reserve_##M(ak_ring_seq *r,     \
+								      ak_ring_seq_ref *ref) \
+	{                                                                                \
+		uint64_t tk = 0, k = 0;                                                  \
+		ak_status st = _ak_ring_seq_claim_p(r, 1, 1, r->stride, &tk, &k);        \
+		ref->ptr = NULL;                                                         \
+		ref->ticket = tk;                                                        \
+		if (st == AK_OK)                                                         \
+			ref->ptr = _ak_ring_seq_data(                                    \
+				_ak_ring_seq_cell(r, _ak_ring_seq_base(r), tk, r->stride)); \
+		return st;                                                               \
+	}                                                                                \
+	AK_INLINE AK_NONNULL(1, 2) ak_status ak_ring_seq_peek_##M(ak_ring_seq *r,        \
+								   ak_ring_seq_ref *ref)  \
+	{                                                                                \
+		uint64_t tk = 0, k = 0;                                                  \
+		ak_status st = _ak_ring_seq_claim_c(r, 1, 1, SC, r->stride, &tk, &k);    \
+		ref->ptr = NULL;                                                         \
+		ref->ticket = tk;                                                        \
+		if (st == AK_OK)                                                         \
+			ref->ptr = _ak_ring_seq_data(                                    \
+				_ak_ring_seq_cell(r, _ak_ring_seq_base(r), tk, r->stride)); \
+		return st;                                                               \
+	}                                                                                \
+	AK_INLINE AK_NONNULL(1, 2) ak_status ak_ring_seq_push_wait_##M(                  \
+		ak_ring_seq *r, const void *elem, uint64_t deadline_ns,                  \
+		struct ak_cancel *cancel)                                                \
+	{                                                                                \
+		size_t k;                                                                \
+		return _ak_ring_seq_push_wait(r, elem, 1, 1, &k, deadline_ns, cancel);   \
+	}                                                                                \
+	AK_INLINE AK_NONNULL(1, 2) ak_status ak_ring_seq_pop_wait_##M(                   \
+		ak_ring_seq *r, void *out, uint64_t deadline_ns, struct ak_cancel *cancel) \
+	{                                                                                \
+		size_t k;                                                                \
+		return _ak_ring_seq_pop_wait(r, out, 1, 1, SC, &k, deadline_ns, cancel); \
+	}                                                                                \
+	AK_INLINE AK_NONNULL(1, 2) ak_status ak_ring_seq_push_bulk_wait_##M(             \
+		ak_ring_seq *r, const void *src, size_t n, uint64_t deadline_ns,         \
+		struct ak_cancel *cancel)                                                \
+	{                                                                                \
+		size_t k;                                                                \
+		return _ak_ring_seq_push_wait(r, src, n, n, &k, deadline_ns, cancel);    \
+	}                                                                                \
+	AK_INLINE AK_NONNULL(1, 2) ak_status ak_ring_seq_pop_bulk_wait_##M(              \
+		ak_ring_seq *r, void *dst, size_t n, uint64_t deadline_ns,               \
+		struct ak_cancel *cancel)                                                \
+	{                                                                                \
+		size_t k;                                                                \
+		return _ak_ring_seq_pop_wait(r, dst, n, n, SC, &k, deadline_ns, cancel); \
+	}
+
+_AK_RING_SEQ_MODE(mpmc, 0)
+_AK_RING_SEQ_MODE(spmc, 0)
+_AK_RING_SEQ_MODE(mpsc, 1)
+_AK_RING_SEQ_MODE(spsc, 1)
+#undef _AK_RING_SEQ_MODE
+
+AK_END_DECLS
+
+#endif /* ATOMKIT_RING_SEQ_H */

@@ -1,0 +1,343 @@
+/* ak_ring_seq: setup, close, and the sleeping half of the _wait forms. */
+#include <stdlib.h>
+
+#include <atomkit/ring_seq.h>
+
+#if defined(__has_include)
+#if __has_include(<atomkit/cancel.h>)
+#include <atomkit/cancel.h>
+#define AK_RING_SEQ_HAVE_CANCEL 1
+#endif
+#endif
+#ifndef AK_RING_SEQ_HAVE_CANCEL
+#define AK_RING_SEQ_HAVE_CANCEL 0
+#endif
+
+#define FLAGS_KNOWN (AK_RING_SEQ_BLOCKING | AK_RING_SEQ_SHARED)
+
+static ak_status geometry(size_t cap, size_t elem_size, size_t *stride, size_t *slots)
+{
+	if (cap == 0 || elem_size == 0)
+		return AK_EINVAL;
+	if ((uint64_t)cap > AK_RING_SEQ_MAX_CAP || elem_size > AK_RING_SEQ_MAX_ELEM)
+		return AK_E2BIG;
+	*stride = sizeof(uint64_t) + ((elem_size + 7) & ~(size_t)7);
+	/* cap <= 2^40 and stride <= 2^16 + 8: no overflow in 64 bits, but
+	 * size_t may be narrower. */
+	if ((uint64_t)cap > (uint64_t)SIZE_MAX / *stride)
+		return AK_E2BIG;
+	*slots = cap * *stride;
+	return AK_OK;
+}
+
+ak_status ak_ring_seq_slots_size(size_t cap, size_t elem_size, size_t *bytes)
+{
+	size_t stride, slots;
+	ak_status st;
+
+	if (!bytes)
+		return AK_EINVAL;
+	st = geometry(cap, elem_size, &stride, &slots);
+	*bytes = st == AK_OK ? slots : 0;
+	return st;
+}
+
+ak_status ak_ring_seq_memsize(size_t cap, size_t elem_size, size_t *bytes)
+{
+	size_t stride, slots;
+	ak_status st;
+
+	if (!bytes)
+		return AK_EINVAL;
+	*bytes = 0;
+	st = geometry(cap, elem_size, &stride, &slots);
+	if (st != AK_OK)
+		return st;
+	if (slots > SIZE_MAX - sizeof(ak_ring_seq))
+		return AK_E2BIG;
+	*bytes = sizeof(ak_ring_seq) + slots;
+	return AK_OK;
+}
+
+static int misaligned(const void *p)
+{
+	return ((uintptr_t)p & (AK_RING_SEQ_ALIGN - 1)) != 0;
+}
+
+static uint64_t is_pow2(uint64_t x)
+{
+	return (x & (x - 1)) == 0;
+}
+
+ak_status _ak_ring_seq_init_at(ak_ring_seq *r, void *slots, size_t slots_bytes, size_t cap,
+			       size_t elem_size, unsigned flags, uint64_t start)
+{
+	size_t stride, need;
+	ak_status st;
+	char *base;
+
+	if (!r || !slots || misaligned(r) || misaligned(slots) || (flags & ~FLAGS_KNOWN))
+		return AK_EINVAL;
+	st = geometry(cap, elem_size, &stride, &need);
+	if (st != AK_OK)
+		return st;
+	if (slots_bytes < need)
+		return AK_ERANGE;
+	/* Positions are 63-bit (tickets are 2 * position, mod 2^64).  A
+	 * capacity that is not a power of two indexes by p % cap, which jumps
+	 * when p wraps: refuse starts within 2^32 of that. */
+	start &= (UINT64_C(1) << 63) - 1;
+	if (!is_pow2(cap) && start > (UINT64_C(1) << 63) - (UINT64_C(1) << 32))
+		return AK_ERANGE;
+
+	memset(r, 0, sizeof(*r));
+	r->magic = _AK_RING_SEQ_MAGIC;
+	r->cap = cap;
+	r->mask = (is_pow2(cap) && cap > 1) ? cap - 1 : 0;
+	r->lap = 2 * (uint64_t)cap;
+	r->slots_off = (int64_t)((intptr_t)slots - (intptr_t)r);
+	r->elem_size = (uint32_t)elem_size;
+	r->stride = (uint32_t)stride;
+	r->flags = flags;
+	r->scope = (flags & AK_RING_SEQ_SHARED) ? _AK_FUTEX_SHARED : _AK_FUTEX_PRIVATE;
+	_ak_event_init(&r->items);
+	_ak_event_init(&r->space);
+
+	/* Slot i waits for the first position p >= start with p mod cap == i. */
+	base = (char *)slots;
+	uint64_t first = start % cap;
+	for (uint64_t i = 0; i < cap; i++) {
+		uint64_t p = start + (i + cap - first) % cap;
+		_Atomic(uint64_t) *cell = (_Atomic(uint64_t) *)(void *)(base + i * stride);
+		atomic_store_explicit(cell, 2 * p, memory_order_relaxed);
+		memset(_ak_ring_seq_data(cell), 0, stride - sizeof(uint64_t));
+	}
+	atomic_store_explicit(&r->head, 2 * start, memory_order_relaxed);
+	/* Release: publishes the initialised ring to threads that learn of it
+	 * through an acquire load of the tail (ak_ring_seq_validate() in
+	 * another process, or any claim). */
+	atomic_store_explicit(&r->tail, 2 * start, memory_order_release);
+	return AK_OK;
+}
+
+ak_status ak_ring_seq_init_split(ak_ring_seq *r, void *slots, size_t slots_bytes, size_t cap,
+				 size_t elem_size, unsigned flags)
+{
+	return _ak_ring_seq_init_at(r, slots, slots_bytes, cap, elem_size, flags, 0);
+}
+
+ak_status ak_ring_seq_init(ak_ring_seq *r, size_t bytes, size_t cap, size_t elem_size,
+			   unsigned flags)
+{
+	size_t need;
+	ak_status st;
+
+	if (!r)
+		return AK_EINVAL;
+	st = ak_ring_seq_memsize(cap, elem_size, &need);
+	if (st != AK_OK)
+		return st;
+	if (bytes < need)
+		return AK_ERANGE;
+	return _ak_ring_seq_init_at(r, (char *)r + sizeof(*r), bytes - sizeof(*r), cap, elem_size,
+				    flags, 0);
+}
+
+ak_status ak_ring_seq_validate(const ak_ring_seq *r, size_t bytes)
+{
+	size_t stride, slots;
+
+	if (!r || misaligned(r) || r->magic != _AK_RING_SEQ_MAGIC)
+		return AK_EINVAL;
+	if (geometry((size_t)r->cap, r->elem_size, &stride, &slots) != AK_OK ||
+	    stride != r->stride || r->lap != 2 * r->cap || (r->flags & ~FLAGS_KNOWN) ||
+	    r->mask != ((is_pow2(r->cap) && r->cap > 1) ? r->cap - 1 : 0))
+		return AK_EINVAL;
+	if (bytes) {
+		/* One-block layout: the slots must lie inside the block. */
+		if (r->slots_off < (int64_t)sizeof(*r) || (uint64_t)r->slots_off > bytes ||
+		    bytes - (uint64_t)r->slots_off < slots)
+			return AK_EINVAL;
+	}
+	return AK_OK;
+}
+
+ak_status ak_ring_seq_new(ak_ring_seq **out, size_t cap, size_t elem_size, unsigned flags)
+{
+	size_t bytes;
+	ak_status st;
+	void *mem;
+
+	if (!out)
+		return AK_EINVAL;
+	*out = NULL;
+	st = ak_ring_seq_memsize(cap, elem_size, &bytes);
+	if (st != AK_OK)
+		return st;
+	bytes = (bytes + AK_RING_SEQ_ALIGN - 1) & ~(size_t)(AK_RING_SEQ_ALIGN - 1);
+	mem = aligned_alloc(AK_RING_SEQ_ALIGN, bytes);
+	if (!mem)
+		return AK_ENOMEM;
+	st = ak_ring_seq_init((ak_ring_seq *)mem, bytes, cap, elem_size, flags);
+	if (st != AK_OK) {
+		free(mem);
+		return st;
+	}
+	*out = (ak_ring_seq *)mem;
+	return AK_OK;
+}
+
+void ak_ring_seq_delete(ak_ring_seq *r)
+{
+	free(r);
+}
+
+ak_status ak_ring_seq_close(ak_ring_seq *r)
+{
+	uint64_t old;
+
+	if (!r)
+		return AK_EINVAL;
+	/* seq_cst RMW: pairs with the acquire tail loads in the claims and in
+	 * ak_ring_seq_is_closed(); being a seq_cst RMW it also serves as the
+	 * state change of the Dekker handshake for the nofence notifies. */
+	old = atomic_fetch_or_explicit(&r->tail, _AK_RING_SEQ_CLOSED, memory_order_seq_cst);
+	_ak_event_notify_nofence(&r->items, (int)r->scope);
+	_ak_event_notify_nofence(&r->space, (int)r->scope);
+	return (old & _AK_RING_SEQ_CLOSED) ? AK_ECLOSED : AK_OK;
+}
+
+/* ---- waiting -------------------------------------------------------------- */
+
+/* Spin rounds (exponential backoff) before going to sleep. */
+#define SPIN_CEILING 256u
+
+typedef ak_status (*attempt_fn)(ak_ring_seq *r, void *buf, size_t n, size_t min, int sc,
+				size_t *done);
+
+static ak_status attempt_push(ak_ring_seq *r, void *buf, size_t n, size_t min, int sc,
+			      size_t *done)
+{
+	uint64_t k = 0;
+	ak_status st;
+	(void)sc;
+	st = _ak_ring_seq_push_n(r, buf, n, min, &k, r->elem_size, r->stride);
+	*done = (size_t)k;
+	return st;
+}
+
+static ak_status attempt_pop(ak_ring_seq *r, void *buf, size_t n, size_t min, int sc,
+			     size_t *done)
+{
+	uint64_t k = 0;
+	ak_status st;
+	st = _ak_ring_seq_pop_n(r, buf, n, min, sc, &k, r->elem_size, r->stride);
+	*done = (size_t)k;
+	return st;
+}
+
+static int must_wait(ak_status st)
+{
+	return st == AK_EFULL || st == AK_EEMPTY || st == AK_EAGAIN;
+}
+
+static int cancelled(struct ak_cancel *cancel)
+{
+#if AK_RING_SEQ_HAVE_CANCEL
+	return cancel && ak_cancel_is_set(cancel);
+#else
+	(void)cancel;
+	return 0;
+#endif
+}
+
+static ak_status wait_loop(ak_ring_seq *r, struct _ak_event *ev, attempt_fn attempt, void *buf,
+			   size_t n, size_t min, int sc, size_t *done, uint64_t deadline_ns,
+			   struct ak_cancel *cancel)
+{
+	struct _ak_backoff bo;
+	ak_status st;
+	int registered = 0;
+#if AK_RING_SEQ_HAVE_CANCEL
+	ak_cancel_cb cb;
+#endif
+
+	*done = 0;
+	if (!(r->flags & AK_RING_SEQ_BLOCKING))
+		return AK_ESTATE;
+	if (n == 0 || !buf)
+		return AK_EINVAL;
+	if (n > r->cap)
+		return AK_E2BIG;
+	st = attempt(r, buf, n, min, sc, done);
+	if (!must_wait(st))
+		return st;
+
+	_ak_backoff_init(&bo, SPIN_CEILING);
+	while (!_ak_backoff_exhausted(&bo)) {
+		_ak_backoff_spin(&bo);
+		st = attempt(r, buf, n, min, sc, done);
+		if (!must_wait(st))
+			return st;
+	}
+
+	for (;;) {
+		uint32_t ticket;
+		int rc;
+
+		if (cancelled(cancel)) {
+			st = AK_ECANCELED;
+			break;
+		}
+		if (!registered && cancel) {
+#if AK_RING_SEQ_HAVE_CANCEL
+			/* The callback kicks the event, so a sleeper notices the
+			 * cancel at once; it runs now if already cancelled. */
+			if (ak_cancel_cb_register(cancel, &cb,
+						  r->scope == _AK_FUTEX_SHARED ? _ak_event_kick_shared
+									      : _ak_event_kick,
+						  ev) == AK_OK)
+				registered = 1;
+#endif
+		}
+		ticket = _ak_event_prepare(ev);
+		/* Re-check after registering (the Dekker handshake). */
+		st = attempt(r, buf, n, min, sc, done);
+		if (!must_wait(st) || cancelled(cancel)) {
+			_ak_event_abort(ev);
+			if (must_wait(st))
+				st = AK_ECANCELED;
+			break;
+		}
+		rc = _ak_event_wait(ev, ticket, deadline_ns, (int)r->scope);
+		if (rc == AK_ETIMEDOUT) {
+			/* One last look, so a wake racing the deadline is not
+			 * thrown away. */
+			st = attempt(r, buf, n, min, sc, done);
+			if (must_wait(st))
+				st = AK_ETIMEDOUT;
+			break;
+		}
+		st = attempt(r, buf, n, min, sc, done);
+		if (!must_wait(st))
+			break;
+	}
+#if AK_RING_SEQ_HAVE_CANCEL
+	if (registered)
+		ak_cancel_cb_deregister(cancel, &cb);
+#endif
+	return st;
+}
+
+ak_status _ak_ring_seq_push_wait(ak_ring_seq *r, const void *src, size_t n, size_t min,
+				 size_t *done, uint64_t deadline_ns, struct ak_cancel *cancel)
+{
+	return wait_loop(r, &r->space, attempt_push, (void *)(uintptr_t)src, n, min, 0, done,
+			 deadline_ns, cancel);
+}
+
+ak_status _ak_ring_seq_pop_wait(ak_ring_seq *r, void *dst, size_t n, size_t min, int sc,
+				size_t *done, uint64_t deadline_ns, struct ak_cancel *cancel)
+{
+	return wait_loop(r, &r->items, attempt_pop, dst, n, min, sc, done, deadline_ns, cancel);
+}

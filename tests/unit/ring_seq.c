@@ -1,0 +1,430 @@
+/*
+ * Unit tests: ak_ring_seq single-threaded semantics, edge cases, wrap-around,
+ * misuse -> status, zero-copy, close, and the blocking forms (with helper
+ * threads only where a wake-up is the thing under test).
+ */
+#include <atomkit/ring_seq.h>
+#include <atomkit/clock.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "check.h"
+
+#if defined(__has_include)
+#if __has_include(<atomkit/cancel.h>)
+#include <atomkit/cancel.h>
+#define HAVE_CANCEL 1
+#endif
+#endif
+
+static ak_ring_seq *make(size_t cap, size_t esz, unsigned flags)
+{
+	ak_ring_seq *r = NULL;
+	ak_status st = ak_ring_seq_new(&r, cap, esz, flags);
+	CHECK_ST(st, AK_OK);
+	return r;
+}
+
+static void test_setup_errors(void)
+{
+	size_t bytes = 1;
+	ak_ring_seq *r = NULL;
+	void *mem = aligned_alloc(AK_RING_SEQ_ALIGN, 4096);
+	void *slots = aligned_alloc(AK_RING_SEQ_ALIGN, 4096);
+
+	CHECK_ST(ak_ring_seq_memsize(0, 8, &bytes), AK_EINVAL);
+	CHECK_EQ_U64(bytes, 0);
+	CHECK_ST(ak_ring_seq_memsize(4, 0, &bytes), AK_EINVAL);
+	CHECK_ST(ak_ring_seq_memsize(4, 8, NULL), AK_EINVAL);
+	CHECK_ST(ak_ring_seq_memsize((size_t)AK_RING_SEQ_MAX_CAP + 1, 8, &bytes), AK_E2BIG);
+	CHECK_ST(ak_ring_seq_memsize(4, AK_RING_SEQ_MAX_ELEM + 1, &bytes), AK_E2BIG);
+	CHECK_ST(ak_ring_seq_memsize(4, 8, &bytes), AK_OK);
+	CHECK_EQ_U64(bytes, sizeof(ak_ring_seq) + 4 * 16);
+	CHECK_ST(ak_ring_seq_memsize(3, 1, &bytes), AK_OK);
+	CHECK_EQ_U64(bytes, sizeof(ak_ring_seq) + 3 * 16);
+	CHECK_ST(ak_ring_seq_memsize(2, 9, &bytes), AK_OK);
+	CHECK_EQ_U64(bytes, sizeof(ak_ring_seq) + 2 * 24);
+	CHECK_ST(ak_ring_seq_slots_size(2, 9, &bytes), AK_OK);
+	CHECK_EQ_U64(bytes, 2 * 24);
+	CHECK_ST(ak_ring_seq_slots_size(0, 9, &bytes), AK_EINVAL);
+
+	CHECK_ST(ak_ring_seq_init(NULL, 4096, 4, 8, 0), AK_EINVAL);
+	CHECK_ST(ak_ring_seq_init((ak_ring_seq *)mem, 4096, 0, 8, 0), AK_EINVAL);
+	CHECK_ST(ak_ring_seq_init((ak_ring_seq *)mem, 4096, 4, 0, 0), AK_EINVAL);
+	CHECK_ST(ak_ring_seq_init((ak_ring_seq *)mem, 4096, 4, 8, 0x80), AK_EINVAL);
+	CHECK_ST(ak_ring_seq_init((ak_ring_seq *)mem, sizeof(ak_ring_seq) + 63, 4, 8, 0), AK_ERANGE);
+	CHECK_ST(ak_ring_seq_init((ak_ring_seq *)((char *)mem + 64), 4000, 4, 8, 0), AK_EINVAL);
+	CHECK_ST(ak_ring_seq_init((ak_ring_seq *)mem, 4096, 4, 8, 0), AK_OK);
+	CHECK_ST(ak_ring_seq_validate((ak_ring_seq *)mem, 4096), AK_OK);
+	CHECK_ST(ak_ring_seq_validate((ak_ring_seq *)mem, 0), AK_OK);
+	CHECK_ST(ak_ring_seq_validate((ak_ring_seq *)mem, sizeof(ak_ring_seq) + 10), AK_EINVAL);
+	CHECK_ST(ak_ring_seq_validate(NULL, 0), AK_EINVAL);
+	((ak_ring_seq *)mem)->magic ^= 1;
+	CHECK_ST(ak_ring_seq_validate((ak_ring_seq *)mem, 4096), AK_EINVAL);
+
+	CHECK_ST(ak_ring_seq_init_split((ak_ring_seq *)mem, NULL, 4096, 4, 8, 0), AK_EINVAL);
+	CHECK_ST(ak_ring_seq_init_split((ak_ring_seq *)mem, (char *)slots + 8, 4000, 4, 8, 0),
+		 AK_EINVAL);
+	CHECK_ST(ak_ring_seq_init_split((ak_ring_seq *)mem, slots, 63, 4, 8, 0), AK_ERANGE);
+	CHECK_ST(ak_ring_seq_init_split((ak_ring_seq *)mem, slots, 64, 4, 8, 0), AK_OK);
+	/* split storage works like the one-block layout */
+	CHECK_ST(ak_ring_seq_push64_mpmc((ak_ring_seq *)mem, 7), AK_OK);
+	uint64_t v = 0;
+	CHECK_ST(ak_ring_seq_pop64_mpmc((ak_ring_seq *)mem, &v), AK_OK);
+	CHECK_EQ_U64(v, 7);
+
+	/* a non-power-of-two capacity may not start near the position wrap */
+	CHECK_ST(_ak_ring_seq_init_at((ak_ring_seq *)mem, slots, 4096, 3, 8, 0, UINT64_MAX >> 1),
+		 AK_ERANGE);
+	CHECK_ST(_ak_ring_seq_init_at((ak_ring_seq *)mem, slots, 4096, 3, 8, 0, UINT64_C(1) << 62),
+		 AK_OK);
+
+	CHECK_ST(ak_ring_seq_new(NULL, 4, 8, 0), AK_EINVAL);
+	CHECK_ST(ak_ring_seq_new(&r, 0, 8, 0), AK_EINVAL);
+	CHECK(r == NULL);
+	CHECK_ST(ak_ring_seq_close(NULL), AK_EINVAL);
+	free(mem);
+	free(slots);
+}
+
+/* Fill to exactly cap, refuse one more, drain in order, refuse one more. */
+static void fill_drain(size_t cap, size_t esz, uint64_t start)
+{
+	size_t bytes;
+	ak_ring_seq *r;
+	void *slots;
+	unsigned char in[256], out[256];
+	ak_ring_seq_ref ref;
+
+	CHECK_ST(ak_ring_seq_slots_size(cap, esz, &bytes), AK_OK);
+	r = (ak_ring_seq *)aligned_alloc(AK_RING_SEQ_ALIGN, sizeof(ak_ring_seq));
+	slots = aligned_alloc(AK_RING_SEQ_ALIGN, (bytes + 127) & ~(size_t)127);
+	CHECK_ST(_ak_ring_seq_init_at(r, slots, bytes, cap, esz, 0, start), AK_OK);
+	for (int lap = 0; lap < 3; lap++) {
+		for (size_t i = 0; i < cap; i++) {
+			memset(in, (int)(i + lap * 7) & 0xff, esz);
+			CHECK_ST(ak_ring_seq_push_mpmc(r, in), AK_OK);
+			CHECK_EQ_U64(ak_ring_seq_size(r), i + 1);
+		}
+		CHECK(ak_ring_seq_full(r));
+		CHECK_ST(ak_ring_seq_push_mpmc(r, in), AK_EFULL);
+		CHECK_ST(ak_ring_seq_push_spsc(r, in), AK_EFULL);
+		CHECK_ST(ak_ring_seq_reserve_mpsc(r, &ref), AK_EFULL);
+		CHECK(ref.ptr == NULL);
+		for (size_t i = 0; i < cap; i++) {
+			memset(out, 0xEE, sizeof(out));
+			CHECK_ST((lap & 1) ? ak_ring_seq_pop_spsc(r, out) : ak_ring_seq_pop_mpmc(r, out),
+				 AK_OK);
+			CHECK(out[0] == ((i + lap * 7) & 0xff) && out[esz - 1] == out[0]);
+			CHECK(esz == sizeof(out) || out[esz] == 0xEE); /* no overrun */
+		}
+		CHECK(ak_ring_seq_empty(r));
+		CHECK_ST(ak_ring_seq_pop_mpmc(r, out), AK_EEMPTY);
+		CHECK_ST(ak_ring_seq_pop_spmc(r, out), AK_EEMPTY);
+		CHECK_ST(ak_ring_seq_peek_mpsc(r, &ref), AK_EEMPTY);
+	}
+	free(slots);
+	free(r);
+}
+
+static void test_capacity_and_sizes(void)
+{
+	static const size_t caps[] = { 1, 2, 3, 5, 8, 100, 1024 };
+	static const size_t sizes[] = { 1, 3, 8, 9, 17, 64, 100, 256 };
+	for (size_t c = 0; c < sizeof(caps) / sizeof(caps[0]); c++)
+		for (size_t s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++)
+			fill_drain(caps[c], sizes[s], 0);
+	/* large capacity */
+	fill_drain(1u << 16, 8, 0);
+	fill_drain(100000, 4, 0);
+}
+
+static void test_wrap(void)
+{
+	/* tickets (2 * position) start just below 2^64 and wrap during the run */
+	const uint64_t near = (UINT64_C(1) << 63) - 5;
+	fill_drain(1, 8, near);
+	fill_drain(2, 8, near);
+	fill_drain(8, 16, near);
+	fill_drain(4, 3, near - 2);
+	/* non-power-of-two: as far up as allowed */
+	fill_drain(3, 8, (UINT64_C(1) << 63) - (UINT64_C(1) << 32));
+
+	/* interleaved push/pop across the wrap keeps FIFO and size exact */
+	size_t bytes;
+	ak_ring_seq_slots_size(4, 8, &bytes);
+	ak_ring_seq *r = (ak_ring_seq *)aligned_alloc(AK_RING_SEQ_ALIGN, sizeof(ak_ring_seq));
+	void *slots = aligned_alloc(AK_RING_SEQ_ALIGN, 128);
+	CHECK_ST(_ak_ring_seq_init_at(r, slots, bytes, 4, 8, 0, (UINT64_C(1) << 63) - 3), AK_OK);
+	uint64_t next_in = 0, next_out = 0, bad = 0;
+	for (int i = 0; i < 40; i++) {
+		for (int j = 0; j < 3; j++)
+			if (ak_ring_seq_push64_mpmc(r, next_in) == AK_OK)
+				next_in++;
+		uint64_t v;
+		for (int j = 0; j < 2; j++)
+			if (ak_ring_seq_pop64_mpmc(r, &v) == AK_OK && v != next_out++)
+				bad++;
+		if (ak_ring_seq_size(r) != next_in - next_out)
+			bad++;
+	}
+	CHECK_EQ_U64(bad, 0);
+	CHECK(next_in > 40);
+	free(slots);
+	free(r);
+}
+
+static void test_fast_path_and_args(void)
+{
+	ak_ring_seq *r = make(4, 4, 0);
+	uint32_t x = 5;
+	uint64_t v = 0;
+	CHECK_ST(ak_ring_seq_push64_mpmc(r, 1), AK_EINVAL);
+	CHECK_ST(ak_ring_seq_pop64_spsc(r, &v), AK_EINVAL);
+	CHECK_EQ_U64(ak_ring_seq_size(r), 0);
+	CHECK_ST(ak_ring_seq_push_mpsc(r, &x), AK_OK);
+	CHECK_EQ_U64(ak_ring_seq_capacity(r), 4);
+	CHECK_EQ_U64(ak_ring_seq_elem_size(r), 4);
+	ak_ring_seq_delete(r);
+
+	r = make(4, 8, 0);
+	uint64_t buf[8] = { 1, 2, 3, 4, 5, 6, 7, 8 }, got[8] = { 0 };
+	size_t done = 99;
+	CHECK_ST(ak_ring_seq_push_bulk_mpmc(r, buf, 0), AK_EINVAL);
+	CHECK_ST(ak_ring_seq_push_bulk_mpmc(r, buf, 5), AK_E2BIG);
+	CHECK_ST(ak_ring_seq_pop_bulk_mpmc(r, got, 0), AK_EINVAL);
+	CHECK_ST(ak_ring_seq_pop_bulk_spsc(r, got, 5), AK_E2BIG);
+	CHECK_ST(ak_ring_seq_push_burst_mpmc(r, buf, 0, &done), AK_EINVAL);
+	CHECK_EQ_U64(done, 0);
+	CHECK_ST(ak_ring_seq_pop_burst_mpmc(r, got, 0, &done), AK_EINVAL);
+	CHECK_EQ_U64(ak_ring_seq_size(r), 0);
+
+	/* bulk: all or nothing */
+	CHECK_ST(ak_ring_seq_push_bulk_mpmc(r, buf, 3), AK_OK);
+	CHECK_ST(ak_ring_seq_push_bulk_spmc(r, buf + 3, 2), AK_EFULL);
+	CHECK_EQ_U64(ak_ring_seq_size(r), 3);
+	CHECK_ST(ak_ring_seq_pop_bulk_mpmc(r, got, 4), AK_EEMPTY);
+	CHECK_EQ_U64(ak_ring_seq_size(r), 3);
+	CHECK_ST(ak_ring_seq_pop_bulk_mpsc(r, got, 2), AK_OK);
+	CHECK(got[0] == 1 && got[1] == 2);
+	/* burst: as many as fit, clamped at capacity */
+	CHECK_ST(ak_ring_seq_push_burst_mpmc(r, buf + 3, 5, &done), AK_OK);
+	CHECK_EQ_U64(done, 3);
+	CHECK_ST(ak_ring_seq_push_burst_mpmc(r, buf, 8, &done), AK_EFULL);
+	CHECK_EQ_U64(done, 0);
+	CHECK_ST(ak_ring_seq_pop_burst_spmc(r, got, 8, &done), AK_OK);
+	CHECK_EQ_U64(done, 4);
+	CHECK(got[0] == 3 && got[1] == 4 && got[2] == 5 && got[3] == 6);
+	CHECK_ST(ak_ring_seq_pop_burst_spsc(r, got, 8, &done), AK_EEMPTY);
+	CHECK_EQ_U64(done, 0);
+	ak_ring_seq_delete(r);
+}
+
+static void test_zero_copy_and_inflight(void)
+{
+	ak_ring_seq *r = make(2, 8, 0);
+	ak_ring_seq_ref a, b, c;
+	uint64_t v = 0;
+
+	CHECK_ST(ak_ring_seq_reserve_mpmc(r, &a), AK_OK);
+	CHECK(a.ptr != NULL);
+	/* claimed but not committed: the ring is not empty, the element is
+	 * just not ready: a consumer gets AK_EAGAIN, not AK_EEMPTY */
+	CHECK_EQ_U64(ak_ring_seq_size(r), 1);
+	CHECK_ST(ak_ring_seq_pop64_mpmc(r, &v), AK_EAGAIN);
+	CHECK_ST(ak_ring_seq_push64_mpmc(r, 22), AK_OK);
+	/* the second element is ready but FIFO forbids overtaking */
+	CHECK_ST(ak_ring_seq_pop64_mpmc(r, &v), AK_EAGAIN);
+	CHECK_ST(ak_ring_seq_push64_mpmc(r, 33), AK_EFULL);
+	memcpy(a.ptr, &(uint64_t){ 11 }, 8);
+	ak_ring_seq_commit(r, &a);
+	CHECK_ST(ak_ring_seq_peek_mpmc(r, &b), AK_OK);
+	CHECK(b.ptr && *(uint64_t *)b.ptr == 11);
+	CHECK_EQ_U64(ak_ring_seq_size(r), 1);
+	/* the peeked slot is not released: a producer one lap later sees a
+	 * consumer in flight (not a full ring) */
+	CHECK_ST(ak_ring_seq_push64_mpmc(r, 44), AK_EAGAIN);
+	CHECK_ST(ak_ring_seq_peek_spmc(r, &c), AK_OK);
+	CHECK(c.ptr && *(uint64_t *)c.ptr == 22);
+	ak_ring_seq_release(r, &c);
+	/* out-of-order release: slot of b is still held */
+	CHECK_ST(ak_ring_seq_push64_mpmc(r, 44), AK_EAGAIN);
+	ak_ring_seq_release(r, &b);
+	CHECK_ST(ak_ring_seq_push64_mpmc(r, 44), AK_OK);
+	CHECK_ST(ak_ring_seq_push64_mpmc(r, 55), AK_OK);
+	CHECK_ST(ak_ring_seq_pop64_mpsc(r, &v), AK_OK);
+	CHECK_EQ_U64(v, 44);
+	CHECK_ST(ak_ring_seq_pop64_mpsc(r, &v), AK_OK);
+	CHECK_EQ_U64(v, 55);
+	ak_ring_seq_delete(r);
+}
+
+static void test_close(void)
+{
+	ak_ring_seq *r = make(4, 8, 0);
+	uint64_t got[4] = { 0 }, v = 0;
+	size_t done;
+
+	CHECK(!ak_ring_seq_is_closed(r));
+	CHECK_ST(ak_ring_seq_push64_mpmc(r, 1), AK_OK);
+	CHECK_ST(ak_ring_seq_push64_mpmc(r, 2), AK_OK);
+	CHECK_ST(ak_ring_seq_close(r), AK_OK);
+	CHECK_ST(ak_ring_seq_close(r), AK_ECLOSED);
+	CHECK(ak_ring_seq_is_closed(r));
+	CHECK_ST(ak_ring_seq_push64_mpmc(r, 3), AK_ECLOSED);
+	CHECK_ST(ak_ring_seq_push_bulk_mpmc(r, got, 1), AK_ECLOSED);
+	CHECK_ST(ak_ring_seq_push_burst_spsc(r, got, 1, &done), AK_ECLOSED);
+	CHECK_EQ_U64(ak_ring_seq_size(r), 2);
+	/* a bulk pop that can never be satisfied says so and takes nothing */
+	CHECK_ST(ak_ring_seq_pop_bulk_mpmc(r, got, 3), AK_ECLOSED);
+	CHECK_EQ_U64(ak_ring_seq_size(r), 2);
+	CHECK_ST(ak_ring_seq_pop64_mpmc(r, &v), AK_OK);
+	CHECK_EQ_U64(v, 1);
+	CHECK_ST(ak_ring_seq_pop_burst_mpmc(r, got, 4, &done), AK_OK);
+	CHECK_EQ_U64(done, 1);
+	CHECK_EQ_U64(got[0], 2);
+	CHECK_ST(ak_ring_seq_pop64_mpmc(r, &v), AK_ECLOSED);
+	CHECK_ST(ak_ring_seq_pop64_spsc(r, &v), AK_ECLOSED);
+	CHECK_ST(ak_ring_seq_pop_wait_mpmc(r, &v, AK_DEADLINE_NONE, NULL), AK_ESTATE);
+	ak_ring_seq_delete(r);
+}
+
+/* ---- blocking ------------------------------------------------------------ */
+
+struct waiter {
+	ak_ring_seq *r;
+	int pop; /* 1: pop_wait, 0: push_wait */
+	uint64_t value;
+	void *cancel;
+	ak_status st;
+	_Atomic(int) started;
+};
+
+static void *waiter_main(void *p)
+{
+	struct waiter *w = (struct waiter *)p;
+	uint64_t deadline = ak_deadline_after(20 * AK_NS_PER_SEC); /* bound only */
+	/* Release: pairs with the acquire spin in start_waiter(). */
+	atomic_store_explicit(&w->started, 1, memory_order_release);
+	if (w->pop)
+		w->st = ak_ring_seq_pop_wait_mpmc(w->r, &w->value, deadline,
+						  (struct ak_cancel *)w->cancel);
+	else
+		w->st = ak_ring_seq_push_wait_mpmc(w->r, &w->value, deadline,
+						   (struct ak_cancel *)w->cancel);
+	return NULL;
+}
+
+static pthread_t start_waiter(struct waiter *w)
+{
+	pthread_t tid;
+	pthread_create(&tid, NULL, waiter_main, w);
+	/* Acquire: pairs with the release store in waiter_main(). */
+	while (!atomic_load_explicit(&w->started, memory_order_acquire))
+		usleep(100);
+	/* give it time to reach its futex sleep; correctness does not depend
+	 * on it (it may also still be spinning) */
+	usleep(20000);
+	return tid;
+}
+
+static void test_blocking(void)
+{
+	ak_ring_seq *r = make(1, 8, AK_RING_SEQ_BLOCKING);
+	uint64_t v = 0;
+	struct waiter w;
+	pthread_t tid;
+
+	/* deadlines */
+	CHECK_ST(ak_ring_seq_pop_wait_mpmc(r, &v, ak_now_ns(), NULL), AK_ETIMEDOUT);
+	CHECK_ST(ak_ring_seq_pop_wait_spsc(r, &v, ak_deadline_after(AK_NS_PER_MS), NULL),
+		 AK_ETIMEDOUT);
+	CHECK_ST(ak_ring_seq_push64_mpmc(r, 9), AK_OK);
+	CHECK_ST(ak_ring_seq_push_wait_mpmc(r, &v, ak_deadline_after(AK_NS_PER_MS), NULL),
+		 AK_ETIMEDOUT);
+	CHECK_ST(ak_ring_seq_push_bulk_wait_mpmc(r, &v, 2, AK_DEADLINE_NONE, NULL), AK_E2BIG);
+	CHECK_ST(ak_ring_seq_pop_wait_mpmc(r, &v, ak_now_ns(), NULL), AK_OK); /* ready: no wait */
+	CHECK_EQ_U64(v, 9);
+
+	/* a sleeping consumer wakes on push */
+	memset(&w, 0, sizeof(w));
+	w.r = r;
+	w.pop = 1;
+	tid = start_waiter(&w);
+	CHECK_ST(ak_ring_seq_push64_mpmc(r, 77), AK_OK);
+	pthread_join(tid, NULL);
+	CHECK_ST(w.st, AK_OK);
+	CHECK_EQ_U64(w.value, 77);
+
+	/* a sleeping producer wakes on pop */
+	CHECK_ST(ak_ring_seq_push64_mpmc(r, 1), AK_OK);
+	memset(&w, 0, sizeof(w));
+	w.r = r;
+	w.value = 2;
+	tid = start_waiter(&w);
+	CHECK_ST(ak_ring_seq_pop64_mpmc(r, &v), AK_OK);
+	CHECK_EQ_U64(v, 1);
+	pthread_join(tid, NULL);
+	CHECK_ST(w.st, AK_OK);
+	CHECK_ST(ak_ring_seq_pop64_mpmc(r, &v), AK_OK);
+	CHECK_EQ_U64(v, 2);
+
+	/* a sleeping consumer wakes on close with AK_ECLOSED */
+	memset(&w, 0, sizeof(w));
+	w.r = r;
+	w.pop = 1;
+	tid = start_waiter(&w);
+	CHECK_ST(ak_ring_seq_close(r), AK_OK);
+	pthread_join(tid, NULL);
+	CHECK_ST(w.st, AK_ECLOSED);
+	ak_ring_seq_delete(r);
+
+	/* a sleeping producer wakes on close with AK_ECLOSED, and the element
+	 * already in the ring is still delivered */
+	r = make(1, 8, AK_RING_SEQ_BLOCKING);
+	CHECK_ST(ak_ring_seq_push64_mpmc(r, 5), AK_OK);
+	memset(&w, 0, sizeof(w));
+	w.r = r;
+	tid = start_waiter(&w);
+	CHECK_ST(ak_ring_seq_close(r), AK_OK);
+	pthread_join(tid, NULL);
+	CHECK_ST(w.st, AK_ECLOSED);
+	CHECK_ST(ak_ring_seq_pop_wait_mpmc(r, &v, AK_DEADLINE_NONE, NULL), AK_OK);
+	CHECK_EQ_U64(v, 5);
+	CHECK_ST(ak_ring_seq_pop_wait_mpmc(r, &v, AK_DEADLINE_NONE, NULL), AK_ECLOSED);
+	ak_ring_seq_delete(r);
+
+#ifdef HAVE_CANCEL
+	/* cancel wakes a sleeper with AK_ECANCELED; an op that can complete
+	 * completes even when the token is already set */
+	ak_cancel tok;
+	r = make(2, 8, AK_RING_SEQ_BLOCKING);
+	CHECK_ST(ak_cancel_init(&tok), AK_OK);
+	memset(&w, 0, sizeof(w));
+	w.r = r;
+	w.pop = 1;
+	w.cancel = &tok;
+	tid = start_waiter(&w);
+	CHECK(ak_cancel_request(&tok, 1));
+	pthread_join(tid, NULL);
+	CHECK_ST(w.st, AK_ECANCELED);
+	CHECK_ST(ak_ring_seq_push_wait_mpmc(r, &v, AK_DEADLINE_NONE, &tok), AK_OK);
+	CHECK_ST(ak_ring_seq_pop_wait_mpmc(r, &v, AK_DEADLINE_NONE, &tok), AK_OK);
+	CHECK_ST(ak_ring_seq_pop_wait_mpmc(r, &v, AK_DEADLINE_NONE, &tok), AK_ECANCELED);
+	CHECK_ST(ak_cancel_destroy(&tok), AK_OK);
+	ak_ring_seq_delete(r);
+#endif
+}
+
+int main(void)
+{
+	test_setup_errors();
+	test_capacity_and_sizes();
+	test_wrap();
+	test_fast_path_and_args();
+	test_zero_copy_and_inflight();
+	test_close();
+	test_blocking();
+	return check_report("ring_seq");
+}
