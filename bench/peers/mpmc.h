@@ -1,0 +1,104 @@
+/*
+ * bench/peers/mpmc.h - the MPMC/MPSC/SPMC benchmark driver, shared by the
+ * C rows (bench/ring_mpmc.c) and the C++ peer adapters (bench/peers/mpmc_*.cc)
+ * so every queue runs the very same loops and spin policy.
+ *
+ * A queue adapter provides TRY_PUSH(q, t, v) and TRY_POP(q, t, &v) (true on
+ * success); MPMC_DRIVER(prefix, Q, T, TRY_PUSH, TRY_POP) then defines
+ *   prefix_produce(q, t, tag, &seq, n)     push n items tag|seq++, spinning
+ *   prefix_consume(q, t, n, last, nprod)   pop n items; returns how many
+ *                                          broke per-producer FIFO (0 = ok)
+ * Items are producer_index << 40 | seq.  A consumer sees each producer's
+ * items in increasing seq order in every queue that promises per-producer
+ * FIFO (all rows here do), so a wrong adapter shows up as a failed run.
+ *
+ * Spin policy (identical for all rows): after a failed try, `pause`; after
+ * MPMC_SPINS consecutive failures, sched_yield() (threads outnumber the 2
+ * cores, so a full/empty queue usually means the peer is not running).
+ */
+#ifndef ATOMKIT_BENCH_PEERS_MPMC_H
+#define ATOMKIT_BENCH_PEERS_MPMC_H
+
+#include <sched.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define MPMC_CAP 1024     /* usable capacity of every queue (ck: 1023) */
+#define MPMC_SEQ_BITS 40
+#define MPMC_SPINS 16
+
+static inline void mpmc_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield" ::: "memory");
+#endif
+}
+
+static inline void mpmc_backoff(unsigned *fails)
+{
+	if (++*fails < MPMC_SPINS) {
+		mpmc_relax();
+	} else {
+		*fails = 0;
+		sched_yield();
+	}
+}
+
+#define MPMC_DRIVER(prefix, Q, T, TRY_PUSH, TRY_POP)                                 \
+	static inline void prefix##_produce(Q q, T t, uint64_t tag, uint64_t *seq,     \
+					    uint64_t n)                               \
+	{                                                                            \
+		unsigned fails = 0;                                                  \
+		uint64_t s = *seq;                                                   \
+		(void)t;                                                             \
+		for (uint64_t i = 0; i < n; i++, s++) {                              \
+			while (!(TRY_PUSH(q, t, tag | s)))                           \
+				mpmc_backoff(&fails);                                \
+		}                                                                    \
+		*seq = s;                                                            \
+	}                                                                            \
+	static inline uint64_t prefix##_consume(Q q, T t, uint64_t n, uint64_t *last, \
+						unsigned nprod)                      \
+	{                                                                            \
+		unsigned fails = 0;                                                  \
+		uint64_t bad = 0;                                                    \
+		(void)t;                                                             \
+		for (uint64_t i = 0; i < n; i++) {                                   \
+			uint64_t v = 0;                                              \
+			while (!(TRY_POP(q, t, &v)))                                 \
+				mpmc_backoff(&fails);                                \
+			uint64_t p = v >> MPMC_SEQ_BITS;                             \
+			uint64_t s = v & ((UINT64_C(1) << MPMC_SEQ_BITS) - 1);       \
+			if (p >= nprod || (last[p] != UINT64_MAX && s <= last[p]))   \
+				bad++;                                               \
+			else                                                         \
+				last[p] = s;                                         \
+		}                                                                    \
+		return bad;                                                          \
+	}
+
+/* The C++ peers, exported with C linkage.  q = the queue, t = per-thread
+ * state (tokens) or NULL. */
+#define MPMC_PEER_DECL(name)                                                         \
+	void *mpmc_##name##_create(void);                                            \
+	void mpmc_##name##_destroy(void *q);                                         \
+	void *mpmc_##name##_thread_begin(void *q, int producer);                     \
+	void mpmc_##name##_thread_end(void *t);                                      \
+	void mpmc_##name##_produce(void *q, void *t, uint64_t tag, uint64_t *seq,    \
+				   uint64_t n);                                      \
+	uint64_t mpmc_##name##_consume(void *q, void *t, uint64_t n, uint64_t *last, \
+				       unsigned nprod);
+
+MPMC_PEER_DECL(boost)
+MPMC_PEER_DECL(moodycamel)
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* ATOMKIT_BENCH_PEERS_MPMC_H */
