@@ -61,9 +61,40 @@ def fmt_time(ns):
     return "%.2f ns" % ns
 
 
+def reference(rows):
+    ref = rows.get("atomkit", {}).get("median")
+    if ref is None:
+        for impl, r in rows.items():
+            if impl.startswith("atomkit") and "median" in r:
+                return r["median"]
+    return ref
+
+
+def markdown(ctx, groups):
+    """A Markdown table for README.md / docs (same numbers as the console)."""
+    print("| Workload | Threads | Impl | Median time/op | vs atomkit |")
+    print("|---|---|---|---|---|")
+    for (fam, work, thr), rows in groups.items():
+        ref = reference(rows)
+        order = sorted(rows.items(), key=lambda kv: (not kv[0].startswith("atomkit"), kv[0]))
+        for impl, r in order:
+            if "median" not in r:
+                continue
+            ratio = "%.2fx" % (r["median"] / ref) if ref else "-"
+            print("| %s/%s | %s | %s | %s | %s |" % (fam, work, thr or "1", impl, fmt_time(r["median"]), ratio))
+    print()
+    print("Command: `%s` (git %s, %s; %s repetitions of %ss each)." % (
+        ctx.get("command", "?"), ctx.get("git", "?"), ctx.get("date", "?"),
+        ctx.get("repetitions", "?"), ctx.get("min_time_s", "?")))
+
+
 def main():
-    path = sys.argv[1] if len(sys.argv) > 1 else "build/bench.json"
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    path = args[0] if args else "build/bench.json"
     ctx, groups = load(path)
+    if "--markdown" in sys.argv:
+        markdown(ctx, groups)
+        return 0
     print("atomkit benchmarks: median real time per op (over %s) on %s, %s CPUs, kernel %s"
           % ("repetitions", ctx.get("host_name", "?"), ctx.get("num_cpus", "?"), ctx.get("kernel", "?")))
     print("command: %s   (git %s; %s)" % (ctx.get("command", "?"), ctx.get("git", "?"), ctx.get("date", "")))
@@ -76,12 +107,7 @@ def main():
     print("-" * len(hdr))
     for (fam, work, thr), rows in groups.items():
         label = "%s/%s%s" % (fam, work, "/threads:" + thr if thr else "")
-        ref = rows.get("atomkit", {}).get("median")
-        if ref is None:
-            for impl, r in rows.items():
-                if impl.startswith("atomkit") and "median" in r:
-                    ref = r["median"]
-                    break
+        ref = reference(rows)
         order = sorted(rows.items(), key=lambda kv: (not kv[0].startswith("atomkit"), kv[0]))
         for impl, r in order:
             if "error" in r:
