@@ -75,10 +75,13 @@ static void replace_queue(void *q, void (*q_free)(void *))
 			cbench_skip_with_error(st, "thread count does not match shape"); \
 			return;                                                           \
 		}                                                                         \
+		/* the first batch waits for thread 0's queue: per-thread state */   \
+		/* (tokens) is made only after it */                                   \
+		n = cbench_next_batch(st, BATCH);                                         \
 		t = TBEGIN(g_q, ti < sh->prod);                                           \
 		if (ti < sh->prod) {                                                      \
 			uint64_t seq = 0, tag = (uint64_t)ti << MPMC_SEQ_BITS;            \
-			while ((n = cbench_next_batch(st, BATCH))) {                      \
+			for (; n; n = cbench_next_batch(st, BATCH)) {                     \
 				PRODUCE(g_q, t, tag, &seq, n);                            \
 				moved += n;                                               \
 			}                                                                 \
@@ -88,7 +91,7 @@ static void replace_queue(void *q, void (*q_free)(void *))
 			unsigned j = ti - sh->prod;                                       \
 			for (unsigned p = 0; p < MAXP; p++)                               \
 				last[p] = UINT64_MAX;                                     \
-			while ((n = cbench_next_batch(st, BATCH))) {                      \
+			for (; n; n = cbench_next_batch(st, BATCH)) {                     \
 				uint64_t k = (n * sh->prod + j) / sh->cons;               \
 				bad += CONSUME(g_q, t, k, last, sh->prod);                \
 			}                                                                 \

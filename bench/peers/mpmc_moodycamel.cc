@@ -1,6 +1,10 @@
 // moodycamel::ConcurrentQueue as an MPMC peer, with producer and consumer
-// tokens (its fast path).  Pre-sized to MPMC_CAP elements and driven with
-// try_enqueue, which never allocates, so it is bounded (block-granular).
+// tokens (its fast path).  Pre-sized so that MPMC_CAP elements fit with up
+// to 8 producers.  It is pushed with enqueue(), which allocates a block when
+// a producer has none free, so this row is NOT bounded like the others:
+// with try_enqueue() (no allocation) two producers and two consumers stalled
+// for good on this machine (a producer's emptied blocks are not handed to
+// the other producer), so the bounded form cannot run this workload.
 // Not linearizable across producers, but each producer's items come out
 // in order, which is what the driver checks.
 #include <concurrentqueue/concurrentqueue.h>
@@ -17,7 +21,7 @@ struct tokens {
 
 inline bool try_push(queue_t *q, tokens *t, uint64_t v)
 {
-	return q->try_enqueue(*t->prod, v);
+	return q->enqueue(*t->prod, v);
 }
 inline bool try_pop(queue_t *q, tokens *t, uint64_t *v)
 {
@@ -29,7 +33,9 @@ MPMC_DRIVER(drv, queue_t *, tokens *, try_push, try_pop)
 extern "C" {
 void *mpmc_moodycamel_create(void)
 {
-	return new queue_t(MPMC_CAP);
+	// room for MPMC_CAP elements whichever of up to 8 producers holds them
+	// (its blocks are per producer, so the pool is larger than MPMC_CAP)
+	return new queue_t(MPMC_CAP, 8, 0);
 }
 void mpmc_moodycamel_destroy(void *q)
 {
