@@ -46,6 +46,7 @@ static const struct shape s2p2c = { 2, 2 }, s4p4c = { 4, 4 }, s3p1c = { 3, 1 }, 
 /* The queue of the current run: created by thread 0 before the loop,
  * destroyed at the start of the next run (other threads may still be
  * tearing down their per-thread state after the loop). */
+uint64_t mpmc_deadline_ns = UINT64_MAX;
 static void *g_q;
 static void (*g_q_free)(void *);
 
@@ -67,10 +68,14 @@ static void replace_queue(void *q, void (*q_free)(void *))
 	{                                                                                 \
 		const struct shape *sh = (const struct shape *)arg;                       \
 		unsigned ti = (unsigned)cbench_thread_index(st);                          \
-		uint64_t n, moved = 0, bad = 0;                                           \
+		uint64_t n, moved = 0;                                                    \
+		int64_t bad = 0;                                                          \
+		int abandoned = 0;                                                        \
 		void *t;                                                                  \
-		if (ti == 0)                                                              \
+		if (ti == 0) {                                                            \
 			replace_queue(CREATE(), FREE);                                    \
+			mpmc_deadline_ns = mpmc_now_ns() + MPMC_RUN_LIMIT_NS;             \
+		}                                                                         \
 		if ((unsigned)cbench_threads(st) != sh->prod + sh->cons) {                \
 			cbench_skip_with_error(st, "thread count does not match shape"); \
 			return;                                                           \
@@ -81,8 +86,8 @@ static void replace_queue(void *q, void (*q_free)(void *))
 		t = TBEGIN(g_q, ti < sh->prod);                                           \
 		if (ti < sh->prod) {                                                      \
 			uint64_t seq = 0, tag = (uint64_t)ti << MPMC_SEQ_BITS;            \
-			for (; n; n = cbench_next_batch(st, BATCH)) {                     \
-				PRODUCE(g_q, t, tag, &seq, n);                            \
+			for (; n && !abandoned; n = cbench_next_batch(st, BATCH)) {       \
+				abandoned = PRODUCE(g_q, t, tag, &seq, n) < 0;            \
 				moved += n;                                               \
 			}                                                                 \
 			cbench_set_items_processed(st, (int64_t)moved);                   \
@@ -91,13 +96,22 @@ static void replace_queue(void *q, void (*q_free)(void *))
 			unsigned j = ti - sh->prod;                                       \
 			for (unsigned p = 0; p < MAXP; p++)                               \
 				last[p] = UINT64_MAX;                                     \
-			for (; n; n = cbench_next_batch(st, BATCH)) {                     \
+			for (; n && !abandoned; n = cbench_next_batch(st, BATCH)) {       \
 				uint64_t k = (n * sh->prod + j) / sh->cons;               \
-				bad += CONSUME(g_q, t, k, last, sh->prod);                \
+				int64_t b = CONSUME(g_q, t, k, last, sh->prod);           \
+				if (b < 0)                                                \
+					abandoned = 1;                                    \
+				else                                                      \
+					bad += b;                                         \
 			}                                                                 \
 		}                                                                         \
 		TEND(t);                                                                  \
-		if (bad)                                                                  \
+		if (abandoned) {                                                          \
+			cbench_skip_with_error(st, "collapsed: run not done in 5 s");     \
+			while (cbench_next_batch(st, BATCH)) /* to the end barrier */     \
+				;                                                         \
+		}                                                                         \
+		else if (bad)                                                             \
 			cbench_skip_with_error(st, "per-producer FIFO violated");         \
 	}
 

@@ -5,9 +5,11 @@
  *
  * A queue adapter provides TRY_PUSH(q, t, v) and TRY_POP(q, t, &v) (true on
  * success); MPMC_DRIVER(prefix, Q, T, TRY_PUSH, TRY_POP) then defines
- *   prefix_produce(q, t, tag, &seq, n)     push n items tag|seq++, spinning
+ *   prefix_produce(q, t, tag, &seq, n)     push n items tag|seq++, spinning;
+ *                                          0, or -1 if the run was abandoned
  *   prefix_consume(q, t, n, last, nprod)   pop n items; returns how many
- *                                          broke per-producer FIFO (0 = ok)
+ *                                          broke per-producer FIFO (0 = ok),
+ *                                          or -1 if the run was abandoned
  * Items are producer_index << 40 | seq.  A consumer sees each producer's
  * items in increasing seq order in every queue that promises per-producer
  * FIFO (all rows here do), so a wrong adapter shows up as a failed run.
@@ -21,6 +23,7 @@
 
 #include <sched.h>
 #include <stdint.h>
+#include <time.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -39,39 +42,61 @@ static inline void mpmc_relax(void)
 #endif
 }
 
-static inline void mpmc_backoff(unsigned *fails)
+/*
+ * A run that has not finished by this CLOCK_MONOTONIC time (ns) is
+ * abandoned: queues whose threads spin behind a preempted peer can take
+ * minutes for what others do in a second, and the row then reports the
+ * collapse instead of hanging the benchmark.  Set by the C driver before
+ * the threads start; only read by them.
+ */
+extern uint64_t mpmc_deadline_ns;
+#define MPMC_RUN_LIMIT_NS UINT64_C(5000000000)
+
+static inline uint64_t mpmc_now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Returns 0 to keep trying, 1 when the run is abandoned. */
+static inline int mpmc_backoff(unsigned *fails)
 {
 	if (++*fails < MPMC_SPINS) {
 		mpmc_relax();
-	} else {
-		*fails = 0;
-		sched_yield();
+		return 0;
 	}
+	*fails = 0;
+	sched_yield();
+	return mpmc_now_ns() > mpmc_deadline_ns;
 }
 
 #define MPMC_DRIVER(prefix, Q, T, TRY_PUSH, TRY_POP)                                 \
-	static inline void prefix##_produce(Q q, T t, uint64_t tag, uint64_t *seq,     \
-					    uint64_t n)                               \
+	static inline int prefix##_produce(Q q, T t, uint64_t tag, uint64_t *seq,      \
+					   uint64_t n)                                \
 	{                                                                            \
 		unsigned fails = 0;                                                  \
 		uint64_t s = *seq;                                                   \
 		(void)t;                                                             \
 		for (uint64_t i = 0; i < n; i++, s++) {                              \
 			while (!(TRY_PUSH(q, t, tag | s)))                           \
-				mpmc_backoff(&fails);                                \
+				if (mpmc_backoff(&fails))                            \
+					return -1;                                   \
 		}                                                                    \
 		*seq = s;                                                            \
+		return 0;                                                            \
 	}                                                                            \
-	static inline uint64_t prefix##_consume(Q q, T t, uint64_t n, uint64_t *last, \
-						unsigned nprod)                      \
+	static inline int64_t prefix##_consume(Q q, T t, uint64_t n, uint64_t *last,  \
+					       unsigned nprod)                       \
 	{                                                                            \
 		unsigned fails = 0;                                                  \
-		uint64_t bad = 0;                                                    \
+		int64_t bad = 0;                                                     \
 		(void)t;                                                             \
 		for (uint64_t i = 0; i < n; i++) {                                   \
 			uint64_t v = 0;                                              \
 			while (!(TRY_POP(q, t, &v)))                                 \
-				mpmc_backoff(&fails);                                \
+				if (mpmc_backoff(&fails))                            \
+					return -1;                                   \
 			uint64_t p = v >> MPMC_SEQ_BITS;                             \
 			uint64_t s = v & ((UINT64_C(1) << MPMC_SEQ_BITS) - 1);       \
 			if (p >= nprod || (last[p] != UINT64_MAX && s <= last[p]))   \
@@ -89,10 +114,10 @@ static inline void mpmc_backoff(unsigned *fails)
 	void mpmc_##name##_destroy(void *q);                                         \
 	void *mpmc_##name##_thread_begin(void *q, int producer);                     \
 	void mpmc_##name##_thread_end(void *t);                                      \
-	void mpmc_##name##_produce(void *q, void *t, uint64_t tag, uint64_t *seq,    \
-				   uint64_t n);                                      \
-	uint64_t mpmc_##name##_consume(void *q, void *t, uint64_t n, uint64_t *last, \
-				       unsigned nprod);
+	int mpmc_##name##_produce(void *q, void *t, uint64_t tag, uint64_t *seq,     \
+				  uint64_t n);                                       \
+	int64_t mpmc_##name##_consume(void *q, void *t, uint64_t n, uint64_t *last,  \
+				      unsigned nprod);
 
 MPMC_PEER_DECL(boost)
 MPMC_PEER_DECL(moodycamel)

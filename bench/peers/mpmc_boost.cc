@@ -34,11 +34,11 @@ void *mpmc_boost_thread_begin(void *, int)
 void mpmc_boost_thread_end(void *)
 {
 }
-void mpmc_boost_produce(void *q, void *t, uint64_t tag, uint64_t *seq, uint64_t n)
+int mpmc_boost_produce(void *q, void *t, uint64_t tag, uint64_t *seq, uint64_t n)
 {
-	drv_produce(static_cast<queue_t *>(q), t, tag, seq, n);
+	return drv_produce(static_cast<queue_t *>(q), t, tag, seq, n);
 }
-uint64_t mpmc_boost_consume(void *q, void *t, uint64_t n, uint64_t *last, unsigned nprod)
+int64_t mpmc_boost_consume(void *q, void *t, uint64_t n, uint64_t *last, unsigned nprod)
 {
 	return drv_consume(static_cast<queue_t *>(q), t, n, last, nprod);
 }

@@ -57,11 +57,11 @@ void mpmc_moodycamel_thread_end(void *p)
 	delete t->cons;
 	delete t;
 }
-void mpmc_moodycamel_produce(void *q, void *t, uint64_t tag, uint64_t *seq, uint64_t n)
+int mpmc_moodycamel_produce(void *q, void *t, uint64_t tag, uint64_t *seq, uint64_t n)
 {
-	drv_produce(static_cast<queue_t *>(q), static_cast<tokens *>(t), tag, seq, n);
+	return drv_produce(static_cast<queue_t *>(q), static_cast<tokens *>(t), tag, seq, n);
 }
-uint64_t mpmc_moodycamel_consume(void *q, void *t, uint64_t n, uint64_t *last, unsigned nprod)
+int64_t mpmc_moodycamel_consume(void *q, void *t, uint64_t n, uint64_t *last, unsigned nprod)
 {
 	return drv_consume(static_cast<queue_t *>(q), static_cast<tokens *>(t), n, last, nprod);
 }
