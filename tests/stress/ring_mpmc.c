@@ -261,7 +261,9 @@ int main(int argc, char **argv)
 		rn.r = rn.im->create();
 		STRESS_CHECK(rn.bits && rn.r, "%s: setup failed", rn.im->name);
 		g_run = &rn;
+		uint64_t t0 = ak_now_ns();
 		stress_run_n(&cfg, T, worker, &rn);
+		double secs = (double)(ak_now_ns() - t0) / 1e9;
 
 		uint64_t pushed = atomic_load_explicit(&rn.pushed, memory_order_relaxed);
 		uint64_t popped = atomic_load_explicit(&rn.popped, memory_order_relaxed);
@@ -283,8 +285,9 @@ int main(int argc, char **argv)
 			     (unsigned long long)missing);
 		STRESS_CHECK(atomic_load_explicit(&rn.closed_seen, memory_order_relaxed) == rn.cons,
 			     "%s: not every consumer saw AK_ECLOSED", rn.im->name);
-		printf("  %-14s %ux%u: %llu items, each once, FIFO per producer, close drained\n",
-		       rn.im->name, rn.prod, rn.cons, (unsigned long long)pushed);
+		printf("  %-14s %ux%u: %llu items, each once, FIFO per producer, close drained "
+		       "(%.2fs)\n",
+		       rn.im->name, rn.prod, rn.cons, (unsigned long long)pushed, secs);
 		total += pushed;
 		rn.im->destroy(rn.r);
 		free(rn.bits);
