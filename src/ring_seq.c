@@ -147,7 +147,12 @@ ak_status ak_ring_seq_validate(const ak_ring_seq *r, size_t bytes)
 {
 	size_t stride, slots;
 
-	if (!r || misaligned(r) || r->magic != _AK_RING_SEQ_MAGIC)
+	if (!r || misaligned(r))
+		return AK_EINVAL;
+	/* Acquire: pairs with the release store of the tail in
+	 * _ak_ring_seq_init_at(), so the fields below are read as initialised. */
+	(void)atomic_load_explicit(&r->tail, memory_order_acquire);
+	if (r->magic != _AK_RING_SEQ_MAGIC)
 		return AK_EINVAL;
 	if (geometry((size_t)r->cap, r->elem_size, &stride, &slots) != AK_OK ||
 	    stride != r->stride || r->lap != 2 * r->cap || (r->flags & ~FLAGS_KNOWN) ||
