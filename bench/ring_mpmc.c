@@ -5,6 +5,7 @@
  *   ring_mpmc/<impl>/4p4c/threads:8    4 producers, 4 consumers
  *   ring_mpsc/<impl>/3p1c/threads:4    3 producers, 1 consumer
  *   ring_spmc/<impl>/1p3c/threads:4    1 producer, 3 consumers
+ *   ring_mpmc/<impl>/uncontended       one thread: push 512, pop 512 (op cost)
  *
  * impl: atomkit_seq (ak_ring_seq, per-slot sequences), atomkit (ak_ring's
  * in-order MP/MC modes, when atomkit/ring.h is in the tree), ck (ck_ring),
@@ -115,6 +116,32 @@ static void replace_queue(void *q, void (*q_free)(void *))
 			cbench_skip_with_error(st, "per-producer FIFO violated");         \
 	}
 
+/*
+ * Single-threaded: push 512, pop 512, repeat.  No contention: the cost of the
+ * operations themselves (instructions, for scripts/icount.sh).
+ */
+#define DEFINE_UNCONTENDED(impl, CREATE, FREE, TBEGIN, TEND, PRODUCE, CONSUME)            \
+	static void bm_unc_##impl(cbench_state *st, void *arg)                            \
+	{                                                                                 \
+		uint64_t n, seq = 0, last[1] = { UINT64_MAX };                            \
+		int64_t bad = 0;                                                          \
+		void *tp, *tc;                                                            \
+		(void)arg;                                                                \
+		replace_queue(CREATE(), FREE);                                            \
+		mpmc_deadline_ns = UINT64_MAX;                                            \
+		tp = TBEGIN(g_q, 1);                                                      \
+		tc = TBEGIN(g_q, 0);                                                      \
+		while ((n = cbench_next_batch(st, 512))) {                                \
+			PRODUCE(g_q, tp, 0, &seq, n);                                     \
+			bad += CONSUME(g_q, tc, n, last, 1);                              \
+		}                                                                         \
+		TEND(tp);                                                                 \
+		TEND(tc);                                                                 \
+		cbench_set_items_processed(st, (int64_t)seq);                             \
+		if (bad)                                                                  \
+			cbench_skip_with_error(st, "FIFO violated");                      \
+	}
+
 static void *no_thread(void *q, int producer)
 {
 	(void)q;
@@ -151,6 +178,8 @@ DEFINE_ROW(seq_mpmc, seq_create, seq_free, no_thread, no_thread_end, seq_mpmc_pr
 	   seq_mpmc_consume)
 DEFINE_ROW(seq_mpsc, seq_create, seq_free, no_thread, no_thread_end, seq_mpsc_produce,
 	   seq_mpsc_consume)
+DEFINE_UNCONTENDED(seq, seq_create, seq_free, no_thread, no_thread_end, seq_mpmc_produce,
+		   seq_mpmc_consume)
 DEFINE_ROW(seq_spmc, seq_create, seq_free, no_thread, no_thread_end, seq_spmc_produce,
 	   seq_spmc_consume)
 
@@ -212,6 +241,8 @@ DEFINE_ROW(ck_mpmc, ck_create, ck_free, no_thread, no_thread_end, ck_mpmc_produc
 	   ck_mpmc_consume)
 DEFINE_ROW(ck_mpsc, ck_create, ck_free, no_thread, no_thread_end, ck_mpsc_produce,
 	   ck_mpsc_consume)
+DEFINE_UNCONTENDED(ck, ck_create, ck_free, no_thread, no_thread_end, ck_mpmc_produce,
+		   ck_mpmc_consume)
 DEFINE_ROW(ck_spmc, ck_create, ck_free, no_thread, no_thread_end, ck_spmc_produce,
 	   ck_spmc_consume)
 
@@ -222,6 +253,12 @@ DEFINE_ROW(boost, mpmc_boost_create, mpmc_boost_destroy, mpmc_boost_thread_begin
 DEFINE_ROW(moodycamel, mpmc_moodycamel_create, mpmc_moodycamel_destroy,
 	   mpmc_moodycamel_thread_begin, mpmc_moodycamel_thread_end, mpmc_moodycamel_produce,
 	   mpmc_moodycamel_consume)
+
+DEFINE_UNCONTENDED(boost, mpmc_boost_create, mpmc_boost_destroy, mpmc_boost_thread_begin,
+		   mpmc_boost_thread_end, mpmc_boost_produce, mpmc_boost_consume)
+DEFINE_UNCONTENDED(moodycamel, mpmc_moodycamel_create, mpmc_moodycamel_destroy,
+		   mpmc_moodycamel_thread_begin, mpmc_moodycamel_thread_end, mpmc_moodycamel_produce,
+		   mpmc_moodycamel_consume)
 
 /* ---- atomkit in-order ring (atomkit/ring.h) --------------------------------------- */
 
@@ -259,6 +296,8 @@ DEFINE_ROW(akr_mpmc, akr_create, akr_free, no_thread, no_thread_end, akr_mpmc_pr
 	   akr_mpmc_consume)
 DEFINE_ROW(akr_mpsc, akr_create, akr_free, no_thread, no_thread_end, akr_mpsc_produce,
 	   akr_mpsc_consume)
+DEFINE_UNCONTENDED(akr, akr_create, akr_free, no_thread, no_thread_end, akr_mpmc_produce,
+		   akr_mpmc_consume)
 DEFINE_ROW(akr_spmc, akr_create, akr_free, no_thread, no_thread_end, akr_spmc_produce,
 	   akr_spmc_consume)
 #endif
@@ -296,4 +335,12 @@ CBENCH_INIT(ring_mpmc)
 	reg("ring_spmc/atomkit/1p3c", bm_akr_spmc, &s1p3c);
 #endif
 	reg("ring_spmc/ck/1p3c", bm_ck_spmc, &s1p3c);
+
+	cbench_register("ring_mpmc/atomkit_seq/uncontended", bm_unc_seq, NULL, 0, 0);
+#ifdef HAVE_AK_RING
+	cbench_register("ring_mpmc/atomkit/uncontended", bm_unc_akr, NULL, 0, 0);
+#endif
+	cbench_register("ring_mpmc/ck/uncontended", bm_unc_ck, NULL, 0, 0);
+	cbench_register("ring_mpmc/boost/uncontended", bm_unc_boost, NULL, 0, 0);
+	cbench_register("ring_mpmc/moodycamel/uncontended", bm_unc_moodycamel, NULL, 0, 0);
 }

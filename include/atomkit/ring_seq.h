@@ -261,6 +261,70 @@ AK_INLINE void *_ak_ring_seq_data(_Atomic(uint64_t) *cell)
 }
 
 /*
+ * The slot for ticket *t was not free for a producer (d = its sequence
+ * minus *t).  Decide: AK_OK = retry (with *t refreshed), or the final status.
+ */
+AK_INLINE ak_status _ak_ring_seq_stuck_p(ak_ring_seq *r, uint64_t *t, int64_t d, uint64_t min,
+					 unsigned *polls)
+{
+	uint64_t h, t2;
+
+	if (*t & _AK_RING_SEQ_CLOSED)
+		return AK_ECLOSED;
+	if (d > 0) {
+		/* The slot is already a lap ahead: our tail was stale. */
+		*t = atomic_load_explicit(&r->tail, memory_order_relaxed);
+		return AK_OK;
+	}
+	/* The slot still holds an earlier lap.  Full, or a consumer between
+	 * its claim and its release?  Read head, then re-read tail: if tail did
+	 * not move, both held at the instant head was read, and (t - h) / 2 is
+	 * the count of claimed elements then. */
+	/* Acquire: keeps the tail re-read after this load (load order). */
+	h = atomic_load_explicit(&r->head, memory_order_acquire);
+	t2 = atomic_load_explicit(&r->tail, memory_order_relaxed);
+	if (t2 != *t) {
+		*t = t2;
+		return AK_OK;
+	}
+	if (((*t - h) >> 1) + min > r->cap)
+		return AK_EFULL;
+	if (++*polls > _AK_RING_SEQ_INFLIGHT_POLLS)
+		return AK_EAGAIN;
+	_ak_cpu_relax();
+	return AK_OK;
+}
+
+/* The same for a consumer at head *h (d = sequence minus (*h + 1)). */
+AK_INLINE ak_status _ak_ring_seq_stuck_c(ak_ring_seq *r, uint64_t *h, int64_t d, uint64_t min,
+					 unsigned *polls)
+{
+	uint64_t t, h2;
+
+	if (d > 0) {
+		*h = atomic_load_explicit(&r->head, memory_order_relaxed);
+		return AK_OK;
+	}
+	/* Not published yet: empty, or a producer is mid-push?  Same snapshot
+	 * argument as in _ak_ring_seq_stuck_p(). */
+	/* Acquire: pairs with the seq_cst fetch_or in ak_ring_seq_close() (a
+	 * closed verdict sees everything before the close), and keeps the head
+	 * re-read after this load. */
+	t = atomic_load_explicit(&r->tail, memory_order_acquire);
+	h2 = atomic_load_explicit(&r->head, memory_order_relaxed);
+	if (h2 != *h) {
+		*h = h2;
+		return AK_OK;
+	}
+	if (((t & ~_AK_RING_SEQ_CLOSED) - *h) >> 1 < min)
+		return (t & _AK_RING_SEQ_CLOSED) ? AK_ECLOSED : AK_EEMPTY;
+	if (++*polls > _AK_RING_SEQ_INFLIGHT_POLLS)
+		return AK_EAGAIN;
+	_ak_cpu_relax();
+	return AK_OK;
+}
+
+/*
  * Producer claim: find k in [min, n] consecutive free slots starting at
  * the tail and take them with one CAS.  Returns AK_OK with *tk, *got set,
  * or AK_EFULL / AK_EAGAIN / AK_ECLOSED having taken nothing.
@@ -275,53 +339,36 @@ AK_INLINE ak_status _ak_ring_seq_claim_p(ak_ring_seq *r, uint64_t n, uint64_t mi
 	for (;;) {
 		uint64_t k = 0;
 		int64_t d = 0;
+		ak_status st;
 
-		if (AK_UNLIKELY(t & _AK_RING_SEQ_CLOSED))
-			return AK_ECLOSED;
-		for (; k < n; k++) {
-			uint64_t want = t + 2 * k;
-			/* Acquire: pairs with the release store of the sequence in
-			 * _ak_ring_seq_finish_c(), so the last consumer's reads of
-			 * this slot happen before our writes to it. */
-			uint64_t s = atomic_load_explicit(_ak_ring_seq_cell(r, base, want, stride),
-							  memory_order_acquire);
-			d = (int64_t)(s - want);
-			if (d != 0)
-				break;
-		}
-		if (k >= min) {
-			/* Relaxed: the CAS only hands out positions; the data is
-			 * ordered by the slot sequences, not by the tail. */
-			if (atomic_compare_exchange_weak_explicit(&r->tail, &t, t + 2 * k,
-								  memory_order_relaxed,
-								  memory_order_relaxed)) {
-				*tk = t;
-				*got = k;
-				return AK_OK;
+		if (AK_LIKELY(!(t & _AK_RING_SEQ_CLOSED))) {
+			for (; k < n; k++) {
+				uint64_t want = t + 2 * k;
+				/* Acquire: pairs with the release store of the sequence
+				 * in _ak_ring_seq_finish_c(), so the last consumer's
+				 * reads of this slot happen before our writes to it. */
+				uint64_t s = atomic_load_explicit(
+					_ak_ring_seq_cell(r, base, want, stride), memory_order_acquire);
+				d = (int64_t)(s - want);
+				if (d != 0)
+					break;
 			}
-			continue;
+			if (k >= min) {
+				/* Relaxed: the CAS only hands out positions; the data
+				 * is ordered by the slot sequences, not by the tail. */
+				if (atomic_compare_exchange_weak_explicit(&r->tail, &t, t + 2 * k,
+									  memory_order_relaxed,
+									  memory_order_relaxed)) {
+					*tk = t;
+					*got = k;
+					return AK_OK;
+				}
+				continue;
+			}
 		}
-		if (d > 0) {
-			/* The slot is already a lap ahead: our tail was stale. */
-			t = atomic_load_explicit(&r->tail, memory_order_relaxed);
-			continue;
-		}
-		/* The slot still holds an earlier lap.  Full, or a consumer is
-		 * between its claim and its release?  Read head, then re-read
-		 * tail: if tail did not move, both held at the instant head was
-		 * read, and (t - h) / 2 is the count of claimed elements then. */
-		/* Acquire: keeps the tail re-read after this load (load order). */
-		uint64_t h = atomic_load_explicit(&r->head, memory_order_acquire);
-		uint64_t t2 = atomic_load_explicit(&r->tail, memory_order_relaxed);
-		if (t2 != t) {
-			t = t2;
-			continue;
-		}
-		if (((t - h) >> 1) + min > r->cap)
-			return AK_EFULL;
-		if (++polls > _AK_RING_SEQ_INFLIGHT_POLLS)
-			return AK_EAGAIN;
-		_ak_cpu_relax();
+		st = _ak_ring_seq_stuck_p(r, &t, d, min, &polls);
+		if (st != AK_OK)
+			return st;
 	}
 }
 
@@ -336,6 +383,7 @@ AK_INLINE ak_status _ak_ring_seq_claim_c(ak_ring_seq *r, uint64_t n, uint64_t mi
 	for (;;) {
 		uint64_t k = 0;
 		int64_t d = 0;
+		ak_status st;
 
 		for (; k < n; k++) {
 			uint64_t want = h + 2 * k + 1;
@@ -363,26 +411,85 @@ AK_INLINE ak_status _ak_ring_seq_claim_c(ak_ring_seq *r, uint64_t n, uint64_t mi
 			*got = k;
 			return AK_OK;
 		}
-		if (d > 0) {
-			h = atomic_load_explicit(&r->head, memory_order_relaxed);
+		st = _ak_ring_seq_stuck_c(r, &h, d, min, &polls);
+		if (st != AK_OK)
+			return st;
+	}
+}
+
+/*
+ * One element: the same protocol as claim + finish, written out for n = 1
+ * so the common case is one load, one CAS, the copy and one store.
+ */
+AK_INLINE ak_status _ak_ring_seq_push1(ak_ring_seq *r, const void *src, size_t esz,
+				       size_t stride)
+{
+	char *base = _ak_ring_seq_base(r);
+	uint64_t t = atomic_load_explicit(&r->tail, memory_order_relaxed);
+	unsigned polls = 0;
+
+	for (;;) {
+		_Atomic(uint64_t) *cell = _ak_ring_seq_cell(r, base, t, stride);
+		/* Acquire: pairs with the release store of the sequence in
+		 * _ak_ring_seq_finish_c()/_ak_ring_seq_pop1() (see claim_p). */
+		uint64_t s = atomic_load_explicit(cell, memory_order_acquire);
+		ak_status st;
+
+		/* an odd (closed) tail can equal a full slot's sequence */
+		if (AK_LIKELY(s == t && !(t & _AK_RING_SEQ_CLOSED))) {
+			/* Relaxed: positions only (see claim_p). */
+			if (AK_LIKELY(atomic_compare_exchange_weak_explicit(
+				    &r->tail, &t, t + 2, memory_order_relaxed, memory_order_relaxed))) {
+				memcpy(_ak_ring_seq_data(cell), src, esz);
+				/* Release: pairs with the acquire load in
+				 * _ak_ring_seq_claim_c()/_ak_ring_seq_pop1(). */
+				atomic_store_explicit(cell, t + 1, memory_order_release);
+				if (r->flags & AK_RING_SEQ_BLOCKING)
+					_ak_event_notify(&r->items, (int)r->scope);
+				return AK_OK;
+			}
 			continue;
 		}
-		/* Not published yet: empty, or a producer is mid-push?  Same
-		 * snapshot argument as in _ak_ring_seq_claim_p(). */
-		/* Acquire: pairs with the seq_cst fetch_or in ak_ring_seq_close()
-		 * (a closed verdict sees everything before the close), and keeps
-		 * the head re-read after this load. */
-		uint64_t t = atomic_load_explicit(&r->tail, memory_order_acquire);
-		uint64_t h2 = atomic_load_explicit(&r->head, memory_order_relaxed);
-		if (h2 != h) {
-			h = h2;
-			continue;
+		st = _ak_ring_seq_stuck_p(r, &t, (int64_t)(s - t), 1, &polls);
+		if (st != AK_OK)
+			return st;
+	}
+}
+
+AK_INLINE ak_status _ak_ring_seq_pop1(ak_ring_seq *r, void *dst, int sc, size_t esz,
+				      size_t stride)
+{
+	char *base = _ak_ring_seq_base(r);
+	uint64_t h = atomic_load_explicit(&r->head, memory_order_relaxed);
+	unsigned polls = 0;
+
+	for (;;) {
+		_Atomic(uint64_t) *cell = _ak_ring_seq_cell(r, base, h, stride);
+		/* Acquire: pairs with the release store of the sequence in
+		 * _ak_ring_seq_finish_p()/_ak_ring_seq_push1(). */
+		uint64_t s = atomic_load_explicit(cell, memory_order_acquire);
+		ak_status st;
+
+		if (AK_LIKELY(s == h + 1)) {
+			if (sc) {
+				/* Relaxed: see claim_c. */
+				atomic_store_explicit(&r->head, h + 2, memory_order_relaxed);
+			} else if (AK_UNLIKELY(!atomic_compare_exchange_weak_explicit(
+					   &r->head, &h, h + 2, memory_order_relaxed,
+					   memory_order_relaxed))) {
+				continue;
+			}
+			memcpy(dst, _ak_ring_seq_data(cell), esz);
+			/* Release: pairs with the acquire load in
+			 * _ak_ring_seq_claim_p()/_ak_ring_seq_push1(). */
+			atomic_store_explicit(cell, h + r->lap, memory_order_release);
+			if (r->flags & AK_RING_SEQ_BLOCKING)
+				_ak_event_notify(&r->space, (int)r->scope);
+			return AK_OK;
 		}
-		if (((t & ~_AK_RING_SEQ_CLOSED) - h) >> 1 < min)
-			return (t & _AK_RING_SEQ_CLOSED) ? AK_ECLOSED : AK_EEMPTY;
-		if (++polls > _AK_RING_SEQ_INFLIGHT_POLLS)
-			return AK_EAGAIN;
-		_ak_cpu_relax();
+		st = _ak_ring_seq_stuck_c(r, &h, (int64_t)(s - (h + 1)), 1, &polls);
+		if (st != AK_OK)
+			return st;
 	}
 }
 
@@ -507,28 +614,24 @@ AK_INLINE AK_NONNULL(1, 2) void ak_ring_seq_release(ak_ring_seq *r, const ak_rin
 	AK_INLINE AK_NONNULL(1, 2) ak_status ak_ring_seq_push_##M(ak_ring_seq *r,        \
 								   const void *elem)      \
 	{                                                                                \
-		uint64_t k;                                                              \
-		return _ak_ring_seq_push_n(r, elem, 1, 1, &k, r->elem_size, r->stride);  \
+		return _ak_ring_seq_push1(r, elem, r->elem_size, r->stride);             \
 	}                                                                                \
 	AK_INLINE AK_NONNULL(1, 2) ak_status ak_ring_seq_pop_##M(ak_ring_seq *r, void *out) \
 	{                                                                                \
-		uint64_t k;                                                              \
-		return _ak_ring_seq_pop_n(r, out, 1, 1, SC, &k, r->elem_size, r->stride); \
+		return _ak_ring_seq_pop1(r, out, SC, r->elem_size, r->stride);           \
 	}                                                                                \
 	AK_INLINE AK_NONNULL(1) ak_status ak_ring_seq_push64_##M(ak_ring_seq *r, uint64_t v) \
 	{                                                                                \
-		uint64_t k;                                                              \
 		if (AK_UNLIKELY(r->elem_size != 8))                                      \
 			return AK_EINVAL;                                                \
-		return _ak_ring_seq_push_n(r, &v, 1, 1, &k, 8, 16);                      \
+		return _ak_ring_seq_push1(r, &v, 8, 16);                                 \
 	}                                                                                \
 	AK_INLINE AK_NONNULL(1, 2) ak_status ak_ring_seq_pop64_##M(ak_ring_seq *r,       \
 								    uint64_t *out)        \
 	{                                                                                \
-		uint64_t k;                                                              \
 		if (AK_UNLIKELY(r->elem_size != 8))                                      \
 			return AK_EINVAL;                                                \
-		return _ak_ring_seq_pop_n(r, out, 1, 1, SC, &k, 8, 16);                  \
+		return _ak_ring_seq_pop1(r, out, SC, 8, 16);                             \
 	}                                                                                \
 	AK_INLINE AK_NONNULL(1, 2) ak_status ak_ring_seq_push_bulk_##M(                  \
 		ak_ring_seq *r, const void *src, size_t n)                               \
