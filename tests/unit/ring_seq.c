@@ -7,6 +7,8 @@
 #include <atomkit/clock.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -417,6 +419,50 @@ static void test_blocking(void)
 #endif
 }
 
+/*
+ * Two processes: 100000 items; the ring lives in a shared anonymous mapping; the child
+ * maps it through fork (same address here, but the ring holds only an
+ * offset) and pushes with push_wait, the parent pops with pop_wait, both
+ * sleeping on process-shared futexes when the 64-slot ring is full/empty.
+ */
+static void test_two_processes(void)
+{
+	const uint64_t items = 100000;
+	size_t bytes;
+	CHECK_ST(ak_ring_seq_memsize(64, 8, &bytes), AK_OK);
+	void *mem = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	CHECK(mem != MAP_FAILED);
+	if (mem == MAP_FAILED)
+		return;
+	ak_ring_seq *r = (ak_ring_seq *)mem;
+	CHECK_ST(ak_ring_seq_init(r, bytes, 64, 8, AK_RING_SEQ_BLOCKING | AK_RING_SEQ_SHARED),
+		 AK_OK);
+	pid_t pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		int rc = ak_ring_seq_validate(r, bytes) == AK_OK ? 0 : 3;
+		for (uint64_t i = 0; i < items && rc == 0; i++)
+			if (ak_ring_seq_push_wait_mpsc(r, &i, ak_deadline_after(20 * AK_NS_PER_SEC),
+						       NULL) != AK_OK)
+				rc = 4;
+		ak_ring_seq_close(r);
+		_exit(rc);
+	}
+	uint64_t next = 0, v = 0, bad = 0;
+	ak_status st;
+	while ((st = ak_ring_seq_pop_wait_mpsc(r, &v, ak_deadline_after(20 * AK_NS_PER_SEC), NULL)) ==
+	       AK_OK)
+		if (v != next++)
+			bad++;
+	CHECK_ST(st, AK_ECLOSED);
+	CHECK_EQ_U64(next, items);
+	CHECK_EQ_U64(bad, 0);
+	int status = -1;
+	CHECK(waitpid(pid, &status, 0) == pid);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	munmap(mem, bytes);
+}
+
 int main(void)
 {
 	test_setup_errors();
@@ -426,5 +472,6 @@ int main(void)
 	test_zero_copy_and_inflight();
 	test_close();
 	test_blocking();
+	test_two_processes();
 	return check_report("ring_seq");
 }
