@@ -17,7 +17,7 @@
  *   Modes, by suffix: _mpmc, _mpsc, _spmc, _spsc.  The producer side is the
  *   same CAS in every mode (the tail word also carries the closed bit, so a
  *   single producer needs the CAS too); the single-consumer modes replace
- *   the consumer CAS with a plain store.  Calling a single-side function
+ *   the consumer CAS with a store (seq_cst, uncontended).  Calling a single-side function
  *   from two threads at once is a contract violation (items may be lost).
  *
  *   Operations: try push/pop of one element; 64-bit fast path
@@ -408,9 +408,14 @@ AK_INLINE ak_status _ak_ring_seq_claim_c(ak_ring_seq *r, uint64_t n, uint64_t mi
 		}
 		if (k >= min) {
 			if (sc) {
-				/* Relaxed: only this thread writes head; producers
-				 * read it for the AK_EFULL verdict alone. */
-				atomic_store_explicit(&r->head, h + 2 * k, memory_order_relaxed);
+				/* seq_cst, pairs with the acquire load of head in
+				 * _ak_ring_seq_stuck_p(): only this thread writes
+				 * head, but a plain store may still sit in the store
+				 * buffer after this pop returns, and a producer would
+				 * then report AK_EFULL for a slot already freed (the
+				 * linearizability stress caught exactly that).  The
+				 * seq_cst store (xchg on x86) is visible on return. */
+				atomic_store_explicit(&r->head, h + 2 * k, memory_order_seq_cst);
 			} else if (!atomic_compare_exchange_weak_explicit(&r->head, &h, h + 2 * k,
 									  memory_order_relaxed,
 									  memory_order_relaxed)) {
@@ -482,8 +487,9 @@ AK_INLINE ak_status _ak_ring_seq_pop1(ak_ring_seq *r, void *dst, int sc, size_t 
 
 		if (AK_LIKELY(s == h + 1)) {
 			if (sc) {
-				/* Relaxed: see claim_c. */
-				atomic_store_explicit(&r->head, h + 2, memory_order_relaxed);
+				/* seq_cst: pairs with the acquire load of head in
+				 * _ak_ring_seq_stuck_p(); see claim_c. */
+				atomic_store_explicit(&r->head, h + 2, memory_order_seq_cst);
 			} else if (AK_UNLIKELY(!atomic_compare_exchange_weak_explicit(
 					   &r->head, &h, h + 2, memory_order_relaxed,
 					   memory_order_relaxed))) {
