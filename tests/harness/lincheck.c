@@ -311,9 +311,10 @@ static int apply(struct search *s, size_t i, int *undo)
 		return s->qlen == 0;
 	if (s->qlen == 0 || s->all[s->queue[s->qhead]].value != op->value)
 		return 0;
+	/* keep the popped entry: later pushes may reuse its cell */
+	*undo = 2 + (int)s->queue[s->qhead];
 	s->qhead = (s->qhead + 1) % ring;
 	s->qlen--;
-	*undo = 2;
 	return 1;
 }
 
@@ -322,8 +323,9 @@ static void unapply(struct search *s, int undo)
 	size_t ring = s->cap + 1;
 	if (undo == 1) {
 		s->qlen--;
-	} else if (undo == 2) {
+	} else if (undo >= 2) {
 		s->qhead = (s->qhead + ring - 1) % ring;
+		s->queue[s->qhead] = (uint16_t)(undo - 2);
 		s->qlen++;
 	}
 }

@@ -9,7 +9,7 @@
 #include "check.h"
 #include "lincheck.h"
 
-static struct lc_history h;
+static struct lc_history h, h2;
 static FILE *sink;
 
 #define V(p, s) (((uint64_t)(p) << 40) | (uint64_t)(s))
@@ -137,7 +137,47 @@ int main(void)
 			    1000 + 30 * (3 * i + t) + 10);
 	expect(0, 0, 16, 1, "long legal");
 
-	/* 12. the checker refuses what it cannot decide */
+	/* 12. regression: a legal history (recorded from ak_ring_seq, capacity
+	 * 3) whose only linearization puts T7's long push near the end; the
+	 * search must backtrack over pops whose queue cells later pushes have
+	 * reused (an early checker lost the popped entry and rejected it). */
+	CHECK(lc_history_init(&h2, 8, 64) == 0);
+	{
+		struct lc_history saved = h;
+		h = h2;
+		add(4, LC_POP, LC_EMPTY, 0, 0, 60);
+		add(4, LC_PUSH, LC_OK, V(4, 8374), 90, 130);
+		add(4, LC_POP, LC_OK, V(4, 8374), 150, 190);
+		add(7, LC_PUSH, LC_OK, V(7, 8461), 2294, 2334);
+		add(7, LC_PUSH, LC_OK, V(7, 8462), 2365, 73180);
+		add(3, LC_PUSH, LC_OK, V(3, 8527), 59503, 59543);
+		add(3, LC_PUSH, LC_OK, V(3, 8528), 59574, 59614);
+		add(3, LC_POP, LC_OK, V(7, 8461), 59644, 59674);
+		add(0, LC_POP, LC_OK, V(3, 8527), 61958, 62019);
+		add(0, LC_PUSH, LC_OK, V(0, 8535), 62039, 62079);
+		add(0, LC_POP, LC_OK, V(3, 8528), 62099, 62139);
+		add(2, LC_POP, LC_OK, V(0, 8535), 64243, 64283);
+		add(2, LC_PUSH, LC_OK, V(2, 8412), 64312, 64343);
+		add(2, LC_PUSH, LC_OK, V(2, 8413), 64373, 64403);
+		add(5, LC_PUSH, LC_OK, V(5, 8452), 66487, 66517);
+		add(5, LC_POP, LC_OK, V(2, 8412), 66547, 66577);
+		add(5, LC_PUSH, LC_OK, V(5, 8453), 66607, 66637);
+		add(6, LC_PUSH, LC_FULL, V(6, 8451), 68651, 68701);
+		add(6, LC_PUSH, LC_FULL, V(6, 8452), 68731, 68761);
+		add(6, LC_PUSH, LC_FULL, V(6, 8453), 68781, 68811);
+		add(1, LC_PUSH, LC_FULL, V(1, 8387), 70785, 70825);
+		add(1, LC_POP, LC_OK, V(2, 8413), 70855, 70885);
+		add(1, LC_POP, LC_OK, V(5, 8452), 70916, 70945);
+		add(7, LC_POP, LC_OK, V(5, 8453), 73220, 73249);
+		add(0, LC_POP, LC_OK, V(7, 8462), 84962, 85022);
+		add(0, LC_POP, LC_EMPTY, 0, 85052, 85083);
+		expect(0, 0, 3, 1, "backtracking over reused cells");
+		h2 = h;
+		h = saved;
+	}
+	lc_history_free(&h2);
+
+	/* 13. the checker refuses what it cannot decide */
 	reset();
 	add(0, LC_PUSH, LC_OK, V(0, 1), 0, 10);
 	CHECK_EQ_I64(lc_check_wgl(&h, 0, 0, sink), -1);
