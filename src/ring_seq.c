@@ -69,39 +69,12 @@ static uint64_t is_pow2(uint64_t x)
 	return (x & (x - 1)) == 0;
 }
 
-static uint32_t log2u(uint64_t x)
-{
-	uint32_t n = 0;
-	while (x > 1) {
-		x >>= 1;
-		n++;
-	}
-	return n;
-}
-
-/* The position -> slot permutation of a power-of-two ring (see the header):
- * with w slots per cache line and L = cap / w lines, position i goes to
- * line i mod L, word i / L.  Identity when a slot fills a line or the ring
- * has fewer than two lines of slots. */
-static void spread(uint64_t cap, size_t stride, uint64_t *lmask, uint32_t *lshift,
-		   uint32_t *rshift)
-{
-	uint64_t per_line = AK_CACHE_LINE % stride == 0 ? AK_CACHE_LINE / stride : 1;
-	*lmask = cap - 1;
-	*lshift = 0;
-	*rshift = 63;
-	if (is_pow2(cap) && per_line > 1 && cap >= 2 * per_line) {
-		*lmask = cap / per_line - 1;
-		*lshift = log2u(per_line);
-		*rshift = log2u(cap / per_line);
-	}
-}
-
 ak_status _ak_ring_seq_init_at(ak_ring_seq *r, void *slots, size_t slots_bytes, size_t cap,
 			       size_t elem_size, unsigned flags, uint64_t start)
 {
 	size_t stride, need;
 	ak_status st;
+	char *base;
 
 	if (!r || !slots || misaligned(r) || misaligned(slots) || (flags & ~FLAGS_KNOWN))
 		return AK_EINVAL;
@@ -130,15 +103,14 @@ ak_status _ak_ring_seq_init_at(ak_ring_seq *r, void *slots, size_t slots_bytes, 
 	_ak_event_init(&r->items);
 	_ak_event_init(&r->space);
 
-	spread(cap, stride, &r->lmask, &r->lshift, &r->rshift);
-
-	/* Each of the next cap positions owns a distinct slot, which waits
-	 * for that position's producer. */
-	memset(slots, 0, need);
-	for (uint64_t k = 0; k < cap; k++) {
-		uint64_t t = 2 * (start + k);
-		atomic_store_explicit(_ak_ring_seq_cell(r, (char *)slots, t, stride), t,
-				      memory_order_relaxed);
+	/* Slot i waits for the first position p >= start with p mod cap == i. */
+	base = (char *)slots;
+	uint64_t first = start % cap;
+	for (uint64_t i = 0; i < cap; i++) {
+		uint64_t p = start + (i + cap - first) % cap;
+		_Atomic(uint64_t) *cell = (_Atomic(uint64_t) *)(void *)(base + i * stride);
+		atomic_store_explicit(cell, 2 * p, memory_order_relaxed);
+		memset(_ak_ring_seq_data(cell), 0, stride - sizeof(uint64_t));
 	}
 	atomic_store_explicit(&r->head, 2 * start, memory_order_relaxed);
 	/* Release: publishes the initialised ring to threads that learn of it
@@ -185,11 +157,6 @@ ak_status ak_ring_seq_validate(const ak_ring_seq *r, size_t bytes)
 	if (geometry((size_t)r->cap, r->elem_size, &stride, &slots) != AK_OK ||
 	    stride != r->stride || r->lap != 2 * r->cap || (r->flags & ~FLAGS_KNOWN) ||
 	    r->mask != ((is_pow2(r->cap) && r->cap > 1) ? r->cap - 1 : 0))
-		return AK_EINVAL;
-	uint64_t lmask;
-	uint32_t lshift, rshift;
-	spread(r->cap, stride, &lmask, &lshift, &rshift);
-	if (r->lmask != lmask || r->lshift != lshift || r->rshift != rshift)
 		return AK_EINVAL;
 	if (bytes) {
 		/* One-block layout: the slots must lie inside the block. */

@@ -134,11 +134,6 @@ typedef struct ak_ring_seq {
 	uint32_t stride;  /* bytes per slot: 8 + elem_size rounded up to 8 */
 	uint32_t flags;
 	uint32_t scope;   /* _AK_FUTEX_PRIVATE or _AK_FUTEX_SHARED */
-	/* Power-of-two rings spread consecutive positions over different cache
-	 * lines (slot = (i & lmask) << lshift | i >> rshift), so a producer and
-	 * a consumer working on neighbouring positions do not share a line. */
-	uint64_t lmask;
-	uint32_t lshift, rshift;
 	/* Producers' word: next ticket to claim | closed bit. */
 	AK_CACHE_ALIGNED _Atomic(uint64_t) tail;
 	/* Consumers' word: next ticket to consume. */
@@ -255,13 +250,8 @@ AK_INLINE char *_ak_ring_seq_base(ak_ring_seq *r)
 AK_INLINE _Atomic(uint64_t) *_ak_ring_seq_cell(const ak_ring_seq *r, char *base, uint64_t t,
 					       size_t stride)
 {
-	uint64_t p = t >> 1, i;
-	if (AK_LIKELY(r->mask)) {
-		i = p & r->mask;
-		i = ((i & r->lmask) << r->lshift) | (i >> r->rshift);
-	} else {
-		i = p % r->cap;
-	}
+	uint64_t p = t >> 1;
+	uint64_t i = r->mask ? (p & r->mask) : (p % r->cap);
 	return (_Atomic(uint64_t) *)(void *)(base + i * stride);
 }
 
