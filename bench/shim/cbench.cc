@@ -50,8 +50,8 @@ static void register_one(const char *name, cbench_fn fn, void *ctx, int threads,
 			 unsigned flags, bool has_arg, int64_t arg)
 {
 	benchmark::internal::Benchmark *b = benchmark::RegisterBenchmark(
-		name, [fn, ctx](benchmark::State &st) {
-			cbench_state cs{&st, st.range_size() > 0 ? st.range(0) : 0};
+		name, [fn, ctx, has_arg](benchmark::State &st) {
+			cbench_state cs{&st, has_arg ? st.range(0) : 0};
 			fn(&cs, ctx);
 		});
 	if (has_arg)
