@@ -3,6 +3,7 @@
 
 #include <benchmark/benchmark.h>
 
+#include <cstdlib>
 #include <string>
 
 struct cbench_state {
@@ -56,6 +57,10 @@ static void register_one(const char *name, cbench_fn fn, void *ctx, int threads,
 		});
 	if (has_arg)
 		b->Arg(arg);
+	/* A fixed iteration count, for instruction counting under callgrind
+	 * (scripts/icount.sh): Ir / iterations = instructions per op. */
+	if (const char *it = std::getenv("CBENCH_ITERATIONS"))
+		b->Iterations(std::strtoll(it, nullptr, 0));
 	if (threads > 0)
 		b->Threads(threads);
 	if (threads > 0 || (flags & CBENCH_REAL_TIME))
