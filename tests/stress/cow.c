@@ -124,7 +124,7 @@ int main(int argc, char **argv)
 	ak_cow_stats st;
 	uint64_t updates = 0, conflicts = 0, reads = 0, reopen = 0;
 
-	stress_init(&cfg, argc, argv, "cow", 4, 200000);
+	stress_init(&cfg, argc, argv, "cow", 4, 600000);
 	STRESS_CHECK(cfg.threads >= 2 && cfg.threads <= MAXT, "2..%d threads", MAXT);
 	memset(&init, 0, sizeof init);
 	ops.copy = copy_snap;
