@@ -84,7 +84,7 @@ static void *busy_writer(void *arg)
 
 static uint64_t read_one(enum impl im)
 {
-	struct payload p;
+	struct payload p = { 0, 0, 0, 0 };
 	unsigned v;
 
 	switch (im) {

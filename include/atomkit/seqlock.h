@@ -84,7 +84,16 @@ AK_INLINE void _ak_seq_copy_out(_Atomic(uint64_t) *words, void *dst, size_t size
 	size_t n = size / 8, i;
 	uint64_t w;
 
-	for (i = 0; i < n; i++) {
+	/* Four words per step: for a constant size the loop disappears. */
+	for (i = 0; i + 4 <= n; i += 4) {
+		uint64_t w4[4];
+		w4[0] = atomic_load_explicit(&words[i], memory_order_relaxed);
+		w4[1] = atomic_load_explicit(&words[i + 1], memory_order_relaxed);
+		w4[2] = atomic_load_explicit(&words[i + 2], memory_order_relaxed);
+		w4[3] = atomic_load_explicit(&words[i + 3], memory_order_relaxed);
+		memcpy(d + 8 * i, w4, 32);
+	}
+	for (; i < n; i++) {
 		w = atomic_load_explicit(&words[i], memory_order_relaxed);
 		memcpy(d + 8 * i, &w, 8);
 	}
