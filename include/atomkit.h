@@ -16,6 +16,7 @@
 #include "atomkit/status.h"
 #include "atomkit/clock.h"
 #include "atomkit/counter.h"
+#include "atomkit/cancel.h"
 #include "atomkit/vcell.h"
 #include "atomkit/seqlock.h"
 #include "atomkit/cow.h"
