@@ -4,14 +4,12 @@
  * Both representations share one wait loop over the cell's eventcount;
  * they differ only in how "the version moved" is read.
  */
+#include <atomkit/clock.h>
 #include <atomkit/vcell.h>
 
-#if __has_include(<atomkit/cancel.h>)
-#include <atomkit/cancel.h>
-#define AK_VCELL_HAVE_CANCEL 1
-#else
-#define AK_VCELL_HAVE_CANCEL 0
-#endif
+/* While a cancel token is given, sleep at most this long at a time, so a
+ * deadline token (which nothing kicks when it expires) is noticed. */
+#define CANCEL_SLICE_NS (10 * AK_NS_PER_MS)
 
 typedef bool (*changed_fn)(void *cell, uint64_t seen);
 
@@ -27,12 +25,7 @@ static bool changed32(void *cell, uint64_t seen)
 
 static bool cancelled(ak_cancel *cancel)
 {
-#if AK_VCELL_HAVE_CANCEL
 	return cancel && ak_cancel_is_set(cancel);
-#else
-	(void)cancel;
-	return false;
-#endif
 }
 
 /*
@@ -46,14 +39,12 @@ static ak_status wait_change(void *cell, struct _ak_event *ev, changed_fn change
 {
 	ak_status rc = AK_OK;
 	uint32_t ticket;
-#if AK_VCELL_HAVE_CANCEL
+	uint64_t until;
 	ak_cancel_cb cb;
 	bool registered = false;
-#endif
 
 	if (changed(cell, seen))
 		return AK_OK;
-#if AK_VCELL_HAVE_CANCEL
 	if (cancel) {
 		/* The callback kicks our event, so a cancel wakes us promptly.
 		 * If the token is already cancelled it runs at once, and the
@@ -63,7 +54,6 @@ static ak_status wait_change(void *cell, struct _ak_event *ev, changed_fn change
 			return rc;
 		registered = true;
 	}
-#endif
 	for (;;) {
 		if (changed(cell, seen)) {
 			rc = AK_OK;
@@ -78,17 +68,22 @@ static ak_status wait_change(void *cell, struct _ak_event *ev, changed_fn change
 			_ak_event_abort(ev);
 			continue; /* the checks at the top say which */
 		}
-		if (_ak_event_wait(ev, ticket, deadline_ns, _AK_FUTEX_PRIVATE) == AK_ETIMEDOUT) {
-			/* A change that raced the deadline still counts. */
-			rc = changed(cell, seen) ? AK_OK : AK_ETIMEDOUT;
+		until = deadline_ns;
+		if (cancel) {
+			uint64_t slice = ak_deadline_after(CANCEL_SLICE_NS);
+			if (slice < until)
+				until = slice;
+		}
+		if (_ak_event_wait(ev, ticket, until, _AK_FUTEX_PRIVATE) == AK_ETIMEDOUT &&
+		    until == deadline_ns) {
+			/* A change or cancel that raced the deadline still counts. */
+			rc = changed(cell, seen) ? AK_OK : cancelled(cancel) ? AK_ECANCELED : AK_ETIMEDOUT;
 			break;
 		}
 		/* AK_OK (notified or spurious) or AK_EINTR: re-check. */
 	}
-#if AK_VCELL_HAVE_CANCEL
 	if (registered)
 		(void)ak_cancel_cb_deregister(cancel, &cb);
-#endif
 	return rc;
 }
 

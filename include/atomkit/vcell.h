@@ -39,7 +39,11 @@
  *     at the absolute CLOCK_MONOTONIC `deadline_ns` (AK_DEADLINE_NONE:
  *     never), AK_ECANCELED once `cancel` (may be NULL) is cancelled.  A
  *     change made after the waiter started is never missed (eventcount, see
- *     internal/event.h); signals do not end the wait.
+ *     internal/event.h); signals do not end the wait.  A cancel request
+ *     wakes the waiter at once (a callback kicks the eventcount); a
+ *     deadline token's expiry is noticed within 10 ms (the wait sleeps in
+ *     10 ms slices while a token is given).  AK_ESTATE for an
+ *     uninitialised token.
  *   - Status-returning functions give AK_EINVAL for NULL objects.  The
  *     value-returning hot paths are nonnull and not checked at run time.
  *   - Cells are process-private (their futex is private).
@@ -64,6 +68,7 @@
 
 #include <ck_pr.h>
 
+#include "cancel.h"
 #include "internal/compiler.h"
 #include "internal/event.h"
 #include "internal/fence.h"
@@ -74,8 +79,6 @@
 #endif
 
 AK_BEGIN_DECLS
-
-typedef struct ak_cancel ak_cancel;
 
 /* What a load returns. */
 typedef struct ak_vcell_snap {

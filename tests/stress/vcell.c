@@ -9,7 +9,9 @@
  *                store moves both by one), so a torn (value, version) shows
  *  waits         waiters block on "version != the one I saw" until the
  *                final value; every wait returns AK_OK well before its
- *                20 s deadline (a lost wake-up would time out)
+ *                20 s deadline (a lost wake-up would time out); the
+ *                vcell waiters pass a live cancel token, and every
+ *                callback they registered is gone at the end
  */
 #include <atomkit/clock.h>
 #include <atomkit/vcell.h>
@@ -25,6 +27,7 @@ struct shared {
 	AK_CACHE_ALIGNED ak_vcell c;
 	AK_CACHE_ALIGNED ak_vcell32 c32;
 	uint64_t target;
+	ak_cancel tok; /* never cancelled: waiters register/deregister on it */
 	uint64_t ok[MAXT], conflicts[MAXT], waits[MAXT], checks[MAXT];
 };
 
@@ -72,7 +75,7 @@ static void waiter(struct shared *s, struct stress_thread *t)
 			if (v.value == s->target)
 				break;
 			st = ak_vcell_wait_change(&s->c, v.version,
-						  ak_deadline_after(20 * AK_NS_PER_SEC), NULL);
+						  ak_deadline_after(20 * AK_NS_PER_SEC), &s->tok);
 			STRESS_CHECK(st == AK_OK || ak_vcell_load(&s->c).value != s->target,
 				     "vcell waiter: %s at value %llu (lost wake-up)",
 				     ak_status_name(st), (unsigned long long)v.value);
@@ -113,6 +116,7 @@ int main(int argc, char **argv)
 	STRESS_CHECK(s.target < UINT32_MAX, "too many ops for the 32-bit cell");
 	ak_vcell_init(&s.c, 0, START64);
 	ak_vcell32_init(&s.c32, 0, START32);
+	STRESS_CHECK(ak_cancel_init(&s.tok) == AK_OK, "token init");
 
 	stress_run(&cfg, worker, &s);
 
@@ -135,6 +139,7 @@ int main(int argc, char **argv)
 	STRESS_CHECK(atomic_load_explicit(&s.c.ev.waiters, memory_order_relaxed) == 0 &&
 			     atomic_load_explicit(&s.c32.ev.waiters, memory_order_relaxed) == 0,
 		     "waiter count not back to 0");
+	STRESS_CHECK(ak_cancel_destroy(&s.tok) == AK_OK, "token still has callbacks registered");
 	stress_pass(&cfg,
 		    "%llu CAS increments on 2 cells, value == version moves == successes, "
 		    "%llu conflicts retried, %llu pairs checked 0 torn; %llu waits, 0 lost wake-ups",

@@ -183,6 +183,64 @@ static void test_wait_wakes(void)
 	CHECK_EQ_U64(atomic_load_explicit(&c.ev.waiters, memory_order_relaxed), 0);
 }
 
+struct cwaiter {
+	ak_vcell32 *c;
+	ak_cancel *tok;
+	ak_status rc;
+};
+
+static void *cancel_wait_thread(void *p)
+{
+	struct cwaiter *w = (struct cwaiter *)p;
+
+	w->rc = ak_vcell32_wait_change(w->c, 0, ak_deadline_after(20 * AK_NS_PER_SEC), w->tok);
+	return NULL;
+}
+
+static void test_wait_cancel(void)
+{
+	ak_vcell32 c = AK_VCELL32_INIT(0);
+	ak_vcell c64 = AK_VCELL_INIT(0);
+	ak_cancel tok, dl;
+	struct cwaiter w;
+	pthread_t th;
+
+	/* already cancelled: AK_ECANCELED at once; a change still wins */
+	CHECK_ST(ak_cancel_init(&tok), AK_OK);
+	CHECK(ak_cancel_request(&tok, AK_ECANCELED));
+	CHECK_ST(ak_vcell32_wait_change(&c, 0, AK_DEADLINE_NONE, &tok), AK_ECANCELED);
+	CHECK_ST(ak_vcell_wait_change(&c64, 0, AK_DEADLINE_NONE, &tok), AK_ECANCELED);
+	ak_vcell32_store(&c, 1);
+	CHECK_ST(ak_vcell32_wait_change(&c, 0, AK_DEADLINE_NONE, &tok), AK_OK);
+	CHECK_ST(ak_cancel_destroy(&tok), AK_OK);
+
+	/* a waiter blocked in the futex is woken by the cancel */
+	CHECK_ST(ak_cancel_init(&tok), AK_OK);
+	CHECK_ST(ak_vcell32_init(&c, 0, 0), AK_OK);
+	w.c = &c;
+	w.tok = &tok;
+	w.rc = AK_EINVAL;
+	CHECK(pthread_create(&th, NULL, cancel_wait_thread, &w) == 0);
+	while (atomic_load_explicit(&c.ev.waiters, memory_order_acquire) == 0)
+		;
+	CHECK(ak_cancel_request(&tok, AK_ECANCELED));
+	pthread_join(th, NULL);
+	CHECK_ST(w.rc, AK_ECANCELED);
+	CHECK_EQ_U64(ak_vcell32_version(&c), 0); /* nothing changed */
+	CHECK_ST(ak_cancel_destroy(&tok), AK_OK); /* our callback is gone */
+
+	/* a deadline token ends an otherwise endless wait */
+	CHECK_ST(ak_cancel_init_deadline(&dl, ak_deadline_after(5 * AK_NS_PER_MS), NULL), AK_OK);
+	CHECK_ST(ak_vcell_wait_change(&c64, 0, AK_DEADLINE_NONE, &dl), AK_ECANCELED);
+	CHECK_EQ_I64(ak_cancel_cause(&dl), AK_ETIMEDOUT);
+	CHECK_ST(ak_cancel_destroy(&dl), AK_OK);
+
+	/* the wait's own deadline still applies with a live token */
+	CHECK_ST(ak_cancel_init(&tok), AK_OK);
+	CHECK_ST(ak_vcell_wait_change(&c64, 0, ak_deadline_after(AK_NS_PER_MS), &tok), AK_ETIMEDOUT);
+	CHECK_ST(ak_cancel_destroy(&tok), AK_OK);
+}
+
 int main(void)
 {
 	test_vcell_basic();
@@ -191,5 +249,6 @@ int main(void)
 	test_no_wake_without_waiters();
 	test_wait_immediate();
 	test_wait_wakes();
+	test_wait_cancel();
 	return check_report("vcell");
 }
