@@ -1,59 +1,87 @@
 /*
- * Copy-on-write pointers: snapshots, updates and reclamation over ck_epoch.
+ * Copy-on-write pointers: updates, grace periods and reclamation.
  *
- * Why this is out of line: ck_epoch.h is not valid C++ and its types would
- * leak into the public ABI; the read section's cost is ck_epoch_begin's
- * locked exchange, next to which the call is noise.
+ * The scheme (an epoch scheme in C11 atomics, read side in cow.h):
+ *  - The domain has a grace-period counter `gp` (starts at 1).  A reader
+ *    entering its outermost section stores the current gp in its record's
+ *    `ctr`; leaving, it stores 0.
+ *  - An update swaps the snapshot pointer with a CAS and pushes the old
+ *    snapshot on the `incoming` list.
+ *  - To free a batch, the reclaimer takes `incoming`, bumps gp to G, runs
+ *    membarrier() (so every reader either has its `ctr` visible or will load
+ *    the new pointer, see ak_cow_read_begin), and then waits until no record
+ *    holds a number below G: every reader that could hold a snapshot of the
+ *    batch has left.  Updates never wait: they check once and move on; the
+ *    batch is freed by a later update or by synchronize/destroy.
+ *  - Without membarrier (seccomp, old kernels) readers fence themselves
+ *    (_ak_fence_seq_cst) and the reclaimer uses the matching fence.
  *
- * ThreadSanitizer: ck_epoch's grace-period detection is inline asm and an
- * uninstrumented libck, so TSan cannot see that a reader's section ended
- * before the reclaimer freed the snapshot, and would report the reader's
- * loads against free().  We tell it: every read_end does a TSan release on
- * the domain, and the free callback (which ck runs only after the grace
- * period) does a TSan acquire on the domain before freeing.  TSan's release
- * joins into the domain's clock, so one acquire covers every reader that
- * ended before it.  Record recycling between threads is annotated the same
- * way.  Everything else (publication, the retired list, the reclaim flag)
- * is C11 atomics that TSan sees directly.
+ * ThreadSanitizer sees all of it: the edge that matters for freeing (a
+ * reader's accesses happen before the free) is the release store of `ctr`
+ * at read_end paired with the scan's acquire load.  membarrier supplies
+ * only store->load ordering, which TSan does not model and does not need.
  */
 #include <atomkit/cow.h>
-#include <atomkit/internal/fence.h>
 #include <atomkit/internal/relax.h>
 
-#include <ck_epoch.h>
+#include <linux/membarrier.h>
+#include <sched.h>
 #include <stdalign.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-
-struct ak_cow_reader {
-	ck_epoch_record_t rec; /* first: recycled records are cast back */
-	ak_cow *cow;
-	struct _ak_cow_dom *dom;
-	struct ak_cow_reader *all_next; /* every record ever made, for destroy */
-	bool internal;                  /* used by updates, not counted */
-};
+#include <sys/syscall.h>
+#include <unistd.h>
 
 struct _ak_cow_node {
-	ck_epoch_entry_t entry;
-	struct _ak_cow_node *next; /* retired list */
+	struct _ak_cow_node *next; /* incoming / pending list */
 	struct _ak_cow_dom *dom;
 	alignas(max_align_t) unsigned char payload[];
 };
 
 struct _ak_cow_dom {
-	ck_epoch_t epoch;
+	AK_CACHE_ALIGNED _Atomic(uint64_t) gp;        /* read by every reader entry */
+	AK_CACHE_ALIGNED _Atomic(struct ak_cow_reader *) readers; /* registry, push-only */
 	size_t size;
 	ak_cow_ops ops;
-	struct ak_cow_reader *wrec;                /* ck_epoch_call/poll, under `reclaiming` */
-	_Atomic(struct _ak_cow_node *) retired;    /* pushed by updaters */
-	_Atomic(uint32_t) reclaiming;              /* 1 while someone feeds wrec */
-	_Atomic(struct ak_cow_reader *) all;       /* every record */
-	_Atomic(uint64_t) published, conflicts, retired_n, freed, readers;
+	uint32_t fence;                                /* 1: readers fence (no membarrier) */
+	_Atomic(struct _ak_cow_node *) incoming;       /* retired, no grace period yet */
+	_Atomic(uint64_t) incoming_n;
+	_Atomic(uint32_t) reclaiming;                  /* 1 while someone reclaims */
+	struct _ak_cow_node *pending;                  /* under `reclaiming`: waits for */
+	uint64_t pending_gp;                           /* ... this grace period */
+	_Atomic(uint64_t) published, conflicts, retired_n, freed, nreaders;
 };
 
 #define NODE_OF(snap) \
 	((struct _ak_cow_node *)(void *)((unsigned char *)(snap) - offsetof(struct _ak_cow_node, payload)))
+
+/* ---- membarrier ------------------------------------------------------------ */
+
+/* 0 not tried, 1 registered, 2 unavailable (readers must fence). */
+static _Atomic(int) g_membarrier;
+
+static int membarrier_ready(void)
+{
+	int st = atomic_load_explicit(&g_membarrier, memory_order_relaxed);
+
+	if (st == 0) {
+		/* Registering twice is harmless; the result is the same. */
+		st = syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0 ? 1
+											    : 2;
+		atomic_store_explicit(&g_membarrier, st, memory_order_relaxed);
+	}
+	return st == 1;
+}
+
+/* A full barrier on every running thread of the process. */
+static void membarrier_all(void)
+{
+	if (syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) != 0)
+		(void)syscall(SYS_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0);
+}
+
+/* ---- snapshots --------------------------------------------------------------- */
 
 static struct _ak_cow_node *node_alloc(struct _ak_cow_dom *d)
 {
@@ -74,18 +102,17 @@ static void node_free(struct _ak_cow_node *n)
 	free(n);
 }
 
-/* ck_epoch callback: runs only after a grace period. */
-static void node_reclaim(ck_epoch_entry_t *e)
+static void free_list(struct _ak_cow_dom *d, struct _ak_cow_node *n)
 {
-	struct _ak_cow_node *n = (struct _ak_cow_node *)(void *)((unsigned char *)e -
-							offsetof(struct _ak_cow_node, entry));
-	struct _ak_cow_dom *d = n->dom;
+	uint64_t k = 0;
 
-	/* TSan only: pairs with the release in ak_cow_read_end() of every
-	 * reader (ck's grace period is what really orders them). */
-	_AK_TSAN_ACQUIRE(d);
-	node_free(n);
-	atomic_fetch_add_explicit(&d->freed, 1, memory_order_relaxed);
+	while (n) {
+		struct _ak_cow_node *next = n->next;
+		node_free(n);
+		n = next;
+		k++;
+	}
+	atomic_fetch_add_explicit(&d->freed, k, memory_order_relaxed);
 }
 
 static void copy_into(struct _ak_cow_dom *d, void *dst, const void *src)
@@ -96,143 +123,137 @@ static void copy_into(struct _ak_cow_dom *d, void *dst, const void *src)
 		memcpy(dst, src, d->size);
 }
 
-static struct ak_cow_reader *record_new(ak_cow *p, struct _ak_cow_dom *d, bool internal)
+/* ---- reader records ---------------------------------------------------------- */
+
+static struct ak_cow_reader *record_get(ak_cow *p, struct _ak_cow_dom *d, bool internal)
 {
 	struct ak_cow_reader *r;
-	ck_epoch_record_t *rec = ck_epoch_recycle(&d->epoch, NULL);
 
-	if (rec) {
-		r = (struct ak_cow_reader *)(void *)rec;
-		/* TSan only: pairs with the release in record_put() by the
-		 * thread that used this record before (ck's recycle CAS is the
-		 * real hand-over). */
-		_AK_TSAN_ACQUIRE(r);
-	} else {
-		size_t sz = (sizeof(*r) + alignof(struct ak_cow_reader) - 1) /
-			    alignof(struct ak_cow_reader) * alignof(struct ak_cow_reader);
-		r = (struct ak_cow_reader *)aligned_alloc(alignof(struct ak_cow_reader), sz);
-		if (!r)
-			return NULL;
-		memset(r, 0, sizeof(*r));
-		r->cow = p;
-		r->dom = d;
-		ck_epoch_register(&d->epoch, &r->rec, NULL);
-		/* Release: pairs with the acquire exchange in ak_cow_destroy(),
-		 * which frees every record. */
-		r->all_next = atomic_load_explicit(&d->all, memory_order_relaxed);
-		while (!atomic_compare_exchange_weak_explicit(&d->all, &r->all_next, r,
-							      memory_order_release,
-							      memory_order_relaxed))
-			;
+	/* Acquire: pairs with the release CAS that pushed each record. */
+	for (r = atomic_load_explicit(&d->readers, memory_order_acquire); r; r = r->next) {
+		uint32_t zero = 0;
+		if (atomic_load_explicit(&r->in_use, memory_order_relaxed) != 0)
+			continue;
+		/* Acquire: pairs with the release store in record_put(): the
+		 * previous owner's last writes (nest) come before ours. */
+		if (atomic_compare_exchange_strong_explicit(&r->in_use, &zero, 1,
+							    memory_order_acquire,
+							    memory_order_relaxed))
+			goto got;
 	}
+	r = (struct ak_cow_reader *)aligned_alloc(alignof(ak_cow_reader), sizeof(ak_cow_reader));
+	if (!r)
+		return NULL;
+	memset(r, 0, sizeof(*r));
+	atomic_store_explicit(&r->ctr, 0, memory_order_relaxed);
+	atomic_store_explicit(&r->in_use, 1, memory_order_relaxed);
+	r->fence = d->fence;
+	r->gp = &d->gp;
+	r->cur = &p->cur;
+	r->dom = d;
+	r->next = atomic_load_explicit(&d->readers, memory_order_relaxed);
+	/* Release: pairs with the acquire loads of the registry head in
+	 * record_get(), readers_clear() and ak_cow_destroy(). */
+	while (!atomic_compare_exchange_weak_explicit(&d->readers, &r->next, r, memory_order_release,
+						      memory_order_relaxed))
+		;
+got:
 	r->internal = internal;
 	if (!internal)
-		atomic_fetch_add_explicit(&d->readers, 1, memory_order_relaxed);
+		atomic_fetch_add_explicit(&d->nreaders, 1, memory_order_relaxed);
 	return r;
 }
 
 static void record_put(struct ak_cow_reader *r)
 {
 	if (!r->internal)
-		atomic_fetch_sub_explicit(&r->dom->readers, 1, memory_order_relaxed);
-	/* TSan only: pairs with the acquire in record_new()/ak_cow_destroy(). */
-	_AK_TSAN_RELEASE(r);
-	ck_epoch_unregister(&r->rec);
+		atomic_fetch_sub_explicit(&r->dom->nreaders, 1, memory_order_relaxed);
+	/* Release: pairs with the acquire CAS in record_get(). */
+	atomic_store_explicit(&r->in_use, 0, memory_order_release);
 }
 
-ak_status ak_cow_init(ak_cow *p, const void *initial, size_t size, const ak_cow_ops *ops)
+/* ---- grace periods ------------------------------------------------------------ */
+
+/* Start grace period G: afterwards every reader that may hold a snapshot
+ * retired before this call announces a number below G. */
+static uint64_t gp_start(struct _ak_cow_dom *d)
 {
-	struct _ak_cow_dom *d;
-	struct _ak_cow_node *n;
+	/* acq_rel: the release half pairs with the acquire load of gp in
+	 * ak_cow_read_begin() (a reader announcing G sees the pointer swaps
+	 * of the batch, which happen before this through the acquire exchange
+	 * of `incoming`). */
+	uint64_t g = atomic_fetch_add_explicit(&d->gp, 1, memory_order_acq_rel) + 1;
 
-	if (!p || size == 0 || size > SIZE_MAX / 2)
-		return AK_EINVAL;
-	d = (struct _ak_cow_dom *)calloc(1, sizeof(*d));
-	if (!d)
-		return AK_ENOMEM;
-	d->size = size;
-	if (ops)
-		d->ops = *ops;
-	ck_epoch_init(&d->epoch);
-	n = node_alloc(d);
-	d->wrec = n ? record_new(p, d, true) : NULL;
-	if (!n || !d->wrec) {
-		free(n);
-		free(d->wrec);
-		free(d);
-		return AK_ENOMEM;
-	}
-	if (initial)
-		memcpy(n->payload, initial, size);
+	if (d->fence)
+		_ak_fence_seq_cst(&d->gp); /* Dekker with the fence in ak_cow_read_begin() */
 	else
-		memset(n->payload, 0, size);
-	p->dom = d;
-	/* Release: pairs with the acquire loads of `cur` by readers and
-	 * updaters, for threads that learn of `p` through a relaxed path. */
-	atomic_store_explicit(&p->cur, (void *)n->payload, memory_order_release);
-	return AK_OK;
+		membarrier_all();
+	return g;
 }
 
-ak_status ak_cow_reader_open(ak_cow *p, ak_cow_reader **out)
+/* True once no reader announces a number below g.  With `wait`, spins
+ * (then yields) until that holds. */
+static bool readers_clear(struct _ak_cow_dom *d, uint64_t g, bool wait)
 {
 	struct ak_cow_reader *r;
+	struct _ak_backoff b;
 
-	if (!p || !p->dom || !out)
-		return AK_EINVAL;
-	r = record_new(p, p->dom, false);
-	if (!r)
-		return AK_ENOMEM;
-	*out = r;
-	return AK_OK;
+	/* Acquire: pairs with the release CAS that pushed each record. */
+	for (r = atomic_load_explicit(&d->readers, memory_order_acquire); r; r = r->next) {
+		_ak_backoff_init(&b, 256);
+		for (;;) {
+			/* Acquire: pairs with the release stores of ctr in
+			 * ak_cow_read_end()/read_begin(): the reader's accesses
+			 * to old snapshots happen before we free them. */
+			uint64_t c = atomic_load_explicit(&r->ctr, memory_order_acquire);
+			if (c == 0 || c >= g)
+				break;
+			if (!wait)
+				return false;
+			if (_ak_backoff_exhausted(&b))
+				sched_yield();
+			else
+				_ak_backoff_spin(&b);
+		}
+	}
+	return true;
 }
 
-ak_status ak_cow_reader_close(ak_cow_reader *r)
+/* Free what is safe; start a grace period for the rest when the batch is
+ * big enough (or `force`).  Caller holds `reclaiming`. */
+static void reclaim(struct _ak_cow_dom *d, bool force)
 {
-	if (!r)
-		return AK_EINVAL;
-	if (r->rec.active != 0)
-		return AK_ESTATE;
-	record_put(r);
-	return AK_OK;
-}
+	struct _ak_cow_node *n, *t;
+	uint64_t k;
 
-const void *ak_cow_read_begin(ak_cow_reader *r)
-{
-	/* Announces the reader (locked exchange: a full barrier) before the
-	 * pointer load below, so a reclaimer that does not see us active
-	 * retired the snapshot before our load could find it. */
-	ck_epoch_begin(&r->rec, NULL);
-	/* Acquire: pairs with the release CAS in ak_cow_update() (and the
-	 * release store in ak_cow_init()): the clone's contents are visible. */
-	return atomic_load_explicit(&r->cow->cur, memory_order_acquire);
-}
-
-void ak_cow_read_end(ak_cow_reader *r)
-{
-	/* TSan only: pairs with the acquire in node_reclaim(). */
-	_AK_TSAN_RELEASE(r->dom);
-	ck_epoch_end(&r->rec, NULL);
-}
-
-/* Hand every pushed snapshot to ck_epoch and let it free what is safe.
- * Called with `reclaiming` held. */
-static void feed_epoch(struct _ak_cow_dom *d)
-{
-	/* Acquire: pairs with the release CAS in retire(), so the node
-	 * fields written before the push are visible. */
-	struct _ak_cow_node *n = atomic_exchange_explicit(&d->retired, NULL, memory_order_acquire);
-
-	while (n) {
-		struct _ak_cow_node *next = n->next;
-		ck_epoch_call(&d->wrec->rec, &n->entry, node_reclaim);
-		n = next;
+	if (d->pending) {
+		if (!readers_clear(d, d->pending_gp, force))
+			return;
+		free_list(d, d->pending);
+		d->pending = NULL;
+	}
+	if (!force && atomic_load_explicit(&d->incoming_n, memory_order_relaxed) < AK_COW_BATCH)
+		return;
+	/* Acquire: pairs with the release CAS in retire(): the pointer swap
+	 * and the node's fields come before the grace period. */
+	n = atomic_exchange_explicit(&d->incoming, NULL, memory_order_acquire);
+	if (!n)
+		return;
+	for (k = 0, t = n; t; t = t->next)
+		k++;
+	atomic_fetch_sub_explicit(&d->incoming_n, k, memory_order_relaxed);
+	d->pending = n;
+	d->pending_gp = gp_start(d);
+	if (readers_clear(d, d->pending_gp, force)) {
+		free_list(d, d->pending);
+		d->pending = NULL;
 	}
 }
 
 static bool reclaim_trylock(struct _ak_cow_dom *d)
 {
-	/* Acquire: pairs with the release in reclaim_unlock(): the previous
-	 * holder's writes to wrec (ck's pending lists) are visible. */
+	/* Acquire: pairs with the release in reclaim_unlock(): `pending` and
+	 * `pending_gp` as the previous holder left them. */
 	return atomic_load_explicit(&d->reclaiming, memory_order_relaxed) == 0 &&
 	       atomic_exchange_explicit(&d->reclaiming, 1, memory_order_acquire) == 0;
 }
@@ -246,16 +267,73 @@ static void reclaim_unlock(struct _ak_cow_dom *d)
 static void retire(struct _ak_cow_dom *d, struct _ak_cow_node *n)
 {
 	atomic_fetch_add_explicit(&d->retired_n, 1, memory_order_relaxed);
-	n->next = atomic_load_explicit(&d->retired, memory_order_relaxed);
-	/* Release: pairs with the acquire exchange in feed_epoch(). */
-	while (!atomic_compare_exchange_weak_explicit(&d->retired, &n->next, n,
+	n->next = atomic_load_explicit(&d->incoming, memory_order_relaxed);
+	/* Release: pairs with the acquire exchange in reclaim(). */
+	while (!atomic_compare_exchange_weak_explicit(&d->incoming, &n->next, n,
 						      memory_order_release, memory_order_relaxed))
 		;
+	atomic_fetch_add_explicit(&d->incoming_n, 1, memory_order_relaxed);
 	if (reclaim_trylock(d)) {
-		feed_epoch(d);
-		(void)ck_epoch_poll(&d->wrec->rec);
+		reclaim(d, false);
 		reclaim_unlock(d);
 	}
+}
+
+/* ---- API --------------------------------------------------------------------------- */
+
+ak_status ak_cow_init(ak_cow *p, const void *initial, size_t size, const ak_cow_ops *ops)
+{
+	struct _ak_cow_dom *d;
+	struct _ak_cow_node *n;
+
+	if (!p || size == 0 || size > SIZE_MAX / 2)
+		return AK_EINVAL;
+	d = (struct _ak_cow_dom *)aligned_alloc(alignof(struct _ak_cow_dom), sizeof(*d));
+	if (!d)
+		return AK_ENOMEM;
+	memset(d, 0, sizeof(*d));
+	atomic_store_explicit(&d->gp, 1, memory_order_relaxed);
+	d->size = size;
+	if (ops)
+		d->ops = *ops;
+	d->fence = membarrier_ready() ? 0 : 1;
+	n = node_alloc(d);
+	if (!n) {
+		free(d);
+		return AK_ENOMEM;
+	}
+	if (initial)
+		memcpy(n->payload, initial, size);
+	else
+		memset(n->payload, 0, size);
+	p->dom = d;
+	/* Release: pairs with the acquire loads of `cur` in read_begin, for
+	 * threads that learn of `p` through a relaxed path. */
+	atomic_store_explicit(&p->cur, (void *)n->payload, memory_order_release);
+	return AK_OK;
+}
+
+ak_status ak_cow_reader_open(ak_cow *p, ak_cow_reader **out)
+{
+	struct ak_cow_reader *r;
+
+	if (!p || !p->dom || !out)
+		return AK_EINVAL;
+	r = record_get(p, p->dom, false);
+	if (!r)
+		return AK_ENOMEM;
+	*out = r;
+	return AK_OK;
+}
+
+ak_status ak_cow_reader_close(ak_cow_reader *r)
+{
+	if (!r)
+		return AK_EINVAL;
+	if (r->nest != 0)
+		return AK_ESTATE;
+	record_put(r);
+	return AK_OK;
 }
 
 ak_status ak_cow_update(ak_cow *p, ak_cow_fn fn, void *arg, unsigned flags)
@@ -274,7 +352,7 @@ ak_status ak_cow_update(ak_cow *p, ak_cow_fn fn, void *arg, unsigned flags)
 		return AK_ENOMEM;
 	/* The clone is taken inside a read section: another update may
 	 * retire the snapshot we are copying. */
-	r = record_new(p, d, true);
+	r = record_get(p, d, true);
 	if (!r) {
 		free(n);
 		return AK_ENOMEM;
@@ -292,8 +370,9 @@ ak_status ak_cow_update(ak_cow *p, ak_cow_fn fn, void *arg, unsigned flags)
 								    memory_order_relaxed)) {
 				ak_cow_read_end(r);
 				atomic_fetch_add_explicit(&d->published, 1, memory_order_relaxed);
+				record_put(r);
 				retire(d, NODE_OF(old));
-				break;
+				return AK_OK;
 			}
 			atomic_fetch_add_explicit(&d->conflicts, 1, memory_order_relaxed);
 			rc = (flags & AK_COW_NO_RETRY) ? AK_ECONFLICT : AK_EAGAIN;
@@ -302,11 +381,10 @@ ak_status ak_cow_update(ak_cow *p, ak_cow_fn fn, void *arg, unsigned flags)
 		/* The clone was never published: release what copy/fn gave it. */
 		if (d->ops.destroy)
 			d->ops.destroy(n->payload, d->ops.ctx);
-		if (rc != AK_EAGAIN) {
-			free(n);
+		if (rc != AK_EAGAIN)
 			break;
-		}
 	}
+	free(n);
 	record_put(r);
 	return rc;
 }
@@ -319,12 +397,15 @@ ak_status ak_cow_synchronize(ak_cow *p)
 	if (!p || !p->dom)
 		return AK_EINVAL;
 	d = p->dom;
-	while (!reclaim_trylock(d))
-		_ak_backoff_spin(&b);
-	feed_epoch(d);
-	/* Waits until every reader that might hold a retired snapshot has
-	 * left its section, then runs every pending callback. */
-	ck_epoch_barrier(&d->wrec->rec);
+	while (!reclaim_trylock(d)) {
+		if (_ak_backoff_exhausted(&b))
+			sched_yield();
+		else
+			_ak_backoff_spin(&b);
+	}
+	/* Waits out the pending batch, then everything retired before this
+	 * call. */
+	reclaim(d, true);
 	reclaim_unlock(d);
 	return AK_OK;
 }
@@ -340,7 +421,7 @@ ak_status ak_cow_get_stats(ak_cow *p, ak_cow_stats *out)
 	out->conflicts = atomic_load_explicit(&d->conflicts, memory_order_relaxed);
 	out->retired = atomic_load_explicit(&d->retired_n, memory_order_relaxed);
 	out->freed = atomic_load_explicit(&d->freed, memory_order_relaxed);
-	out->readers = atomic_load_explicit(&d->readers, memory_order_relaxed);
+	out->readers = atomic_load_explicit(&d->nreaders, memory_order_relaxed);
 	return AK_OK;
 }
 
@@ -353,19 +434,20 @@ ak_status ak_cow_destroy(ak_cow *p)
 	if (!p || !p->dom)
 		return AK_EINVAL;
 	d = p->dom;
-	if (atomic_load_explicit(&d->readers, memory_order_relaxed) != 0)
+	if (atomic_load_explicit(&d->nreaders, memory_order_relaxed) != 0)
 		return AK_EBUSY;
 	st = ak_cow_synchronize(p);
 	if (st != AK_OK)
 		return st;
 	/* Acquire: pairs with the release CAS in ak_cow_update(): the current
-	 * snapshot's contents (which destroy may read) are visible. */
+	 * snapshot's contents (which ops->destroy may read) are visible. */
 	node_free(NODE_OF(atomic_load_explicit(&p->cur, memory_order_acquire)));
-	/* Acquire: pairs with the release CAS in record_new(). */
-	for (r = atomic_exchange_explicit(&d->all, NULL, memory_order_acquire); r; r = next) {
-		/* TSan only: pairs with the release in record_put(). */
-		_AK_TSAN_ACQUIRE(r);
-		next = r->all_next;
+	/* Acquire: pairs with the release CAS that pushed each record. */
+	for (r = atomic_load_explicit(&d->readers, memory_order_acquire); r; r = next) {
+		/* Acquire: pairs with the release store in record_put(): the
+		 * last owner's writes to the record come before the free. */
+		(void)atomic_load_explicit(&r->in_use, memory_order_acquire);
+		next = r->next;
 		free(r);
 	}
 	free(d);

@@ -11,7 +11,9 @@
  *   a conflict (another update published first) it starts again from the
  *   newer snapshot, or returns AK_ECONFLICT if the caller asked for that
  *   (AK_COW_NO_RETRY).  Replaced snapshots are retired and freed once no
- *   reader can still hold them (ConcurrencyKit's ck_epoch).
+ *   reader can still hold them: atomkit's own epoch scheme in C11 atomics,
+ *   with the expensive half of the read-side barrier moved to the
+ *   reclaimer through membarrier(2) (see docs/cow.md).
  *
  * Contract
  *   - A snapshot returned by read_begin is valid until the matching
@@ -34,13 +36,15 @@
  *     AK_ENOMEM, nothing changed.
  *
  * Progress
- *   read_begin/read_end: wait-free (one atomic exchange and one store in
- *   ck_epoch, one acquire load; out of line, ~2 function calls).
+ *   read_begin/read_end: wait-free and inline: two loads and a store to
+ *   the reader's own cache line, no locked instruction (where membarrier
+ *   is unavailable, begin adds one full fence).
  *   update: lock-free publication (a CAS that fails only when another
  *   update succeeded); it allocates.  Reclamation never blocks an update:
- *   whoever finds the reclaim flag free hands retired snapshots to
- *   ck_epoch and polls it; others just push and go.  A reader that stays
- *   in its section forever stops reclamation (memory grows), not updates.
+ *   whoever finds the reclaim flag free checks the readers once (and, every
+ *   AK_COW_BATCH retirements, starts a grace period with one membarrier
+ *   call); others just push and go.  A reader that stays in its section
+ *   forever stops reclamation (memory grows), never readers or updates.
  *   synchronize/destroy: blocking (wait for readers to leave).
  *
  * Example
@@ -60,6 +64,7 @@
 #define ATOMKIT_COW_H
 
 #include "internal/compiler.h"
+#include "internal/fence.h"
 #include "status.h"
 
 AK_BEGIN_DECLS
@@ -83,8 +88,28 @@ typedef struct ak_cow {
 	struct _ak_cow_dom *dom;
 } ak_cow;
 
-/* A thread's reader handle (opaque). */
-typedef struct ak_cow_reader ak_cow_reader;
+/* Retirements between two grace periods started by updates. */
+#define AK_COW_BATCH 32
+
+/*
+ * A thread's reader handle.  Fields are private; they are public only so
+ * that read_begin/read_end can be inline.  One cache line of its own: the
+ * reader is its only writer (the reclaimer only reads `ctr`).
+ */
+typedef struct ak_cow_reader {
+	/* 0 outside a section; else the grace-period number read at entry */
+	AK_CACHE_ALIGNED _Atomic(uint64_t) ctr;
+	uint32_t nest;              /* section depth: owner thread only */
+	uint32_t fence;             /* 1: no membarrier, begin fences itself */
+	_Atomic(uint64_t) *gp;      /* the domain's grace-period counter */
+	_Atomic(void *) *cur;       /* the ak_cow's snapshot pointer */
+	_Atomic(uint32_t) in_use;   /* handle taken (recycling) */
+	uint32_t internal;          /* taken by an update, not a reader */
+	struct ak_cow_reader *next; /* registry link, set before publication */
+	struct _ak_cow_dom *dom;
+} ak_cow_reader;
+
+AK_ASSERT_PADDED(ak_cow_reader);
 
 /* Statistics, read relaxed (exact once updates have stopped). */
 typedef struct ak_cow_stats {
@@ -117,11 +142,48 @@ ak_status ak_cow_reader_open(ak_cow *p, ak_cow_reader **out);
  * handle stays open); AK_EINVAL on NULL. */
 ak_status ak_cow_reader_close(ak_cow_reader *r);
 
-/* Enter a read section and return the current snapshot.  Wait-free. */
-const void *ak_cow_read_begin(ak_cow_reader *r);
+/*
+ * Enter a read section and return the current snapshot.  Wait-free.
+ *
+ * The reclaimer, after swapping the pointer and bumping the grace period,
+ * runs membarrier(): a full barrier on every running thread.  So a reader
+ * whose `ctr` store is not yet visible to the reclaimer's scan executes
+ * its pointer load after that barrier and gets the new pointer; a reader
+ * that loaded the old pointer has its `ctr` visible and is waited for.
+ * Here a compiler barrier is enough to keep the store before the load.
+ */
+AK_INLINE AK_NONNULL(1) const void *ak_cow_read_begin(ak_cow_reader *r)
+{
+	if (r->nest++ == 0) {
+		/* Acquire: pairs with the acq_rel increment in the reclaimer's
+		 * gp_start(): a reader that sees grace period G sees every
+		 * pointer swap whose snapshot waits for G, so it cannot pick
+		 * up one of those snapshots while announcing G. */
+		uint64_t g = atomic_load_explicit(r->gp, memory_order_acquire);
+		/* Release: pairs with the acquire load of `ctr` in the
+		 * reclaimer's scan, so a scan that sees this section's number
+		 * also sees the end of the previous section. */
+		atomic_store_explicit(&r->ctr, g, memory_order_release);
+		if (AK_UNLIKELY(r->fence))
+			_ak_fence_seq_cst(&r->ctr); /* Dekker with gp_start()'s fence */
+		else
+			__asm__ __volatile__("" ::: "memory");
+	}
+	/* Acquire: pairs with the release CAS in ak_cow_update() (and the
+	 * release store in ak_cow_init()): the clone's contents are visible. */
+	return atomic_load_explicit(r->cur, memory_order_acquire);
+}
 
-/* Leave the read section; the snapshot may be freed after this. */
-void ak_cow_read_end(ak_cow_reader *r);
+/* Leave the read section; the snapshot may be freed after this.  Must
+ * match a read_begin on the same handle.  Wait-free. */
+AK_INLINE AK_NONNULL(1) void ak_cow_read_end(ak_cow_reader *r)
+{
+	if (--r->nest == 0)
+		/* Release: pairs with the acquire load of `ctr` in the
+		 * reclaimer's scan: every access this section made to its
+		 * snapshot happens before that snapshot is freed. */
+		atomic_store_explicit(&r->ctr, 0, memory_order_release);
+}
 
 /*
  * Clone, modify with fn(clone, arg), publish (see Contract).  flags: 0

@@ -1,6 +1,7 @@
 /* Unit tests: copy-on-write pointer semantics, conflicts, reclamation. */
 #include <atomkit/cow.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 
 #include "check.h"
@@ -205,7 +206,7 @@ static void test_deep(void)
  * racing reclamation (the TSan side is tests/stress/cow.c). */
 struct hammer {
 	ak_cow p;
-	_Atomic(int) updaters_left;
+	_Atomic(int) updaters_left, readers_in;
 	_Atomic(uint64_t) bad, reads;
 };
 
@@ -213,6 +214,9 @@ static void *hammer_update(void *arg)
 {
 	struct hammer *h = (struct hammer *)arg;
 
+	/* start only once both readers are reading, so the phases overlap */
+	while (atomic_load_explicit(&h->readers_in, memory_order_acquire) < 2)
+		sched_yield();
 	for (int i = 0; i < 20000; i++)
 		if (ak_cow_update(&h->p, bump, NULL, 0) != AK_OK)
 			atomic_fetch_add_explicit(&h->bad, 1, memory_order_relaxed);
@@ -230,13 +234,14 @@ static void *hammer_read(void *arg)
 		atomic_fetch_add_explicit(&h->bad, 1, memory_order_relaxed);
 		return NULL;
 	}
-	while (atomic_load_explicit(&h->updaters_left, memory_order_relaxed) > 0) {
+	atomic_fetch_add_explicit(&h->readers_in, 1, memory_order_release);
+	do {
 		const struct cfg *c = (const struct cfg *)ak_cow_read_begin(r);
 		if (c->twice != 2 * c->gen)
 			atomic_fetch_add_explicit(&h->bad, 1, memory_order_relaxed);
 		ak_cow_read_end(r);
 		n++;
-	}
+	} while (atomic_load_explicit(&h->updaters_left, memory_order_relaxed) > 0);
 	atomic_fetch_add_explicit(&h->reads, n, memory_order_relaxed);
 	if (ak_cow_reader_close(r) != AK_OK)
 		atomic_fetch_add_explicit(&h->bad, 1, memory_order_relaxed);
