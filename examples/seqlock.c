@@ -31,7 +31,8 @@ static void *reader(void *arg)
 	long bad = 0;
 	(void)arg;
 	for (int i = 0; i < 200000; i++) {
-		ak_seqlock_read(&sl, &p, sizeof p);
+		if (ak_seqlock_read(&sl, &p, sizeof p) != AK_OK)
+			return (void *)-1L;
 		bad += p.y != 2 * p.x || p.z != 3 * p.x;
 	}
 	return (void *)bad;
