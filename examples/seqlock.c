@@ -1,8 +1,5 @@
-/*
- * examples/seqlock.c - a position published by one thread and read by
- * others without locks; the latch copy is also read from a signal handler
- * that interrupts the writer.
- */
+/* examples/seqlock.c - a position published by one thread and read by others
+ * without locks; a signal handler interrupting the writer reads the latch. */
 #include <atomkit/seqlock.h>
 #include <pthread.h>
 #include <signal.h>
@@ -43,7 +40,6 @@ int main(void)
 	struct pos p = { 0, 0, 0, 0 };
 	pthread_t th;
 	void *bad;
-
 	ak_seqlock_init(&sl, words, sizeof p, &p);
 	ak_seqlatch_init(&latch, latch_words, sizeof p, &p);
 	signal(SIGUSR1, on_usr1);
