@@ -11,7 +11,7 @@
  *       impl: atomkit (ak_vcell, 64+64), atomkit32 (ak_vcell32),
  *             mutex (the same two steps, each under a pthread mutex)
  *   cow/<impl>/read                  read section + one field of the snapshot
- *       impl: atomkit (ak_cow over ck_epoch), urcu (liburcu default
+ *       impl: atomkit (ak_cow, own epochs + membarrier), urcu (liburcu default
  *             flavour, memb, inline fast path via _LGPL_SOURCE)
  *   cow/atomkit/update               clone + publish + retire (1 thread)
  *
