@@ -74,6 +74,12 @@ static int membarrier_ready(void)
 	return st == 1;
 }
 
+void _ak_cow_force_fence(int on)
+{
+	/* 2 = "unavailable": readers fence; 0 = probe again at the next init. */
+	atomic_store_explicit(&g_membarrier, on ? 2 : 0, memory_order_relaxed);
+}
+
 /* A full barrier on every running thread of the process. */
 static void membarrier_all(void)
 {

@@ -199,6 +199,10 @@ ak_status ak_cow_synchronize(ak_cow *p);
 /* Counters (see ak_cow_stats).  AK_EINVAL on NULL. */
 ak_status ak_cow_get_stats(ak_cow *p, ak_cow_stats *out);
 
+/* Not API, for tests: make ak_cow_init() calls after this one use (1) or
+ * not use (0) the fenced read path that stands in for membarrier. */
+void _ak_cow_force_fence(int on);
+
 AK_END_DECLS
 
 #endif /* ATOMKIT_COW_H */

@@ -251,6 +251,8 @@ static void *hammer_read(void *arg)
 static void test_hammer(void)
 {
 	static struct hammer h;
+
+	memset(&h, 0, sizeof h);
 	pthread_t th[4];
 	ak_cow_stats st;
 
@@ -273,5 +275,9 @@ int main(void)
 	test_conflict();
 	test_deep();
 	test_hammer();
+	_ak_cow_force_fence(1); /* the fallback read path (no membarrier) */
+	test_basic();
+	test_hammer();
+	_ak_cow_force_fence(0);
 	return check_report("cow");
 }
