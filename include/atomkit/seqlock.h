@@ -74,6 +74,13 @@ AK_BEGIN_DECLS
 /* Largest payload (bytes). */
 #define AK_SEQLOCK_MAX_SIZE (UINT32_C(1) << 30)
 
+/* Looks at an odd sequence before a reader yields the CPU. */
+#define _AK_SEQ_SPINS 256u
+
+/* sched_yield(), out of line (src/seqlock.c) so this header needs no POSIX
+ * feature macros. */
+void _ak_seq_yield(void);
+
 /* ===================================================================== */
 /* payload copy helpers (shared by both variants)                         */
 /* ===================================================================== */
@@ -229,7 +236,7 @@ AK_INLINE ak_status ak_seqlock_try_read(ak_seqlock *sl, void *out, size_t size,
 /* Copy a consistent snapshot to `out`, retrying as long as writes overlap. */
 AK_INLINE ak_status ak_seqlock_read(ak_seqlock *sl, void *out, size_t size)
 {
-	uint32_t s;
+	uint32_t s, spins = 0;
 
 	if (!sl || !out || size != sl->size)
 		return AK_EINVAL;
@@ -239,11 +246,16 @@ AK_INLINE ak_status ak_seqlock_read(ak_seqlock *sl, void *out, size_t size)
 			_ak_seq_copy_out(sl->words, out, size);
 			if (!ak_seqlock_read_retry(sl, s))
 				return AK_OK;
-		} else {
+		} else if (++spins < _AK_SEQ_SPINS) {
 			/* One pause per look: writes are short, and an
 			 * exponential backoff here measured about 2x slower
 			 * reads beside a busy writer. */
 			_ak_cpu_relax();
+		} else {
+			/* The writer has held the bit this long: it is
+			 * probably preempted, so let it run. */
+			spins = 0;
+			_ak_seq_yield();
 		}
 	}
 }
@@ -287,8 +299,12 @@ AK_INLINE ak_status ak_seqlock_write_begin(ak_seqlock *sl)
 
 	if (!sl)
 		return AK_EINVAL;
-	while (!_ak_seqlock_try_lock(sl))
-		_ak_backoff_spin(&b);
+	while (!_ak_seqlock_try_lock(sl)) {
+		if (_ak_backoff_exhausted(&b))
+			_ak_seq_yield(); /* the holder is probably preempted */
+		else
+			_ak_backoff_spin(&b);
+	}
 	return AK_OK;
 }
 
