@@ -179,6 +179,8 @@ AK_INLINE bool _ak_vcell_cas16(ak_vcell *c, const ak_vcell_snap *expect,
 	uint64_t cmp[2], nv[2], cur[2];
 	bool ok;
 
+	/* The annotations use the cell's address, which is &w[0]: the acquire
+	 * loads of w[0] in ak_vcell_load() pick the release up as well. */
 	cmp[0] = expect->value;
 	cmp[1] = expect->version;
 	nv[0] = set->value;
