@@ -17,5 +17,8 @@
 #include "atomkit/clock.h"
 #include "atomkit/counter.h"
 #include "atomkit/cancel.h"
+#include "atomkit/vcell.h"
+#include "atomkit/seqlock.h"
+#include "atomkit/cow.h"
 
 #endif /* ATOMKIT_H */
