@@ -17,5 +17,6 @@
 #include "atomkit/clock.h"
 #include "atomkit/counter.h"
 #include "atomkit/cancel.h"
+#include "atomkit/group.h"
 
 #endif /* ATOMKIT_H */

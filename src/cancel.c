@@ -114,6 +114,44 @@ ak_status ak_cancel_init_deadline(ak_cancel *t, uint64_t deadline_ns, const ak_c
 	return AK_OK;
 }
 
+ak_status ak_cancel_set_deadline(ak_cancel *t, uint64_t deadline_ns, const ak_clock *clk)
+{
+	ak_clock c;
+	uint64_t cur;
+
+	if (!t)
+		return AK_EINVAL;
+	if (t->magic != CANCEL_MAGIC)
+		return AK_ESTATE;
+	c.now = clk ? clk->now : NULL;
+	c.ctx = clk && clk->now ? clk->ctx : NULL;
+	/* Acquire: pairs with the release fetch_or below (a previous call). */
+	if (atomic_load_explicit(&t->state, memory_order_acquire) & _AK_CANCEL_TIMED) {
+		if (c.now != t->clock.now || c.ctx != t->clock.ctx)
+			return AK_EINVAL;
+		cur = atomic_load_explicit(&t->deadline, memory_order_relaxed);
+		/* Relaxed: the deadline is one value on its own; checkers
+		 * compare it with the clock and need nothing else with it. */
+		while (deadline_ns < cur &&
+		       !atomic_compare_exchange_weak_explicit(&t->deadline, &cur, deadline_ns,
+							      memory_order_relaxed,
+							      memory_order_relaxed))
+			;
+		/* Sleeping waiters recompute their timeout. */
+		if (atomic_load_explicit(&t->state, memory_order_relaxed) & WAITER_MASK)
+			_ak_futex_wake(&t->state, INT32_MAX, _AK_FUTEX_PRIVATE);
+		return AK_OK;
+	}
+	t->clock = c;
+	atomic_store_explicit(&t->deadline, deadline_ns, memory_order_relaxed);
+	/* Release: pairs with the acquire load in ak_cancel_is_set(), which
+	 * reads `clock` and `deadline` only after seeing _AK_CANCEL_TIMED. */
+	if (atomic_fetch_or_explicit(&t->state, _AK_CANCEL_TIMED, memory_order_release) &
+	    WAITER_MASK)
+		_ak_futex_wake(&t->state, INT32_MAX, _AK_FUTEX_PRIVATE);
+	return AK_OK;
+}
+
 static void link_fire(void *arg)
 {
 	ak_cancel *child = (ak_cancel *)arg;

@@ -156,6 +156,16 @@ ak_status ak_cancel_init_child(ak_cancel *child, ak_cancel *parent);
 ak_status ak_cancel_init_deadline(ak_cancel *t, uint64_t deadline_ns, const ak_clock *clk);
 
 /*
+ * Give an initialized token a deadline, or move its deadline earlier (the
+ * earlier of the two wins).  Children linked before this call do not
+ * inherit it.  Any thread may run concurrently with this call except
+ * another ak_cancel_set_deadline on the same token.  clk as in
+ * ak_cancel_init_deadline; AK_EINVAL on NULL t or if the token already has
+ * a deadline on a different clock, AK_ESTATE on an uninitialized token.
+ */
+ak_status ak_cancel_set_deadline(ak_cancel *t, uint64_t deadline_ns, const ak_clock *clk);
+
+/*
  * Unlink a child from its parent.  Safe while the parent is being cancelled
  * concurrently: returns only once the parent's propagation into this child
  * is not running on another thread (from inside that propagation, i.e. a
