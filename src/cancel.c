@@ -510,6 +510,9 @@ AK_STATIC_ASSERT(sizeof(pthread_t) <= sizeof(uintptr_t), "pthread_t must fit uin
 
 /* Which installation owns each signal; the handler has no argument. */
 static _Atomic(ak_cancel_signals *) sig_owner[NSIG];
+/* Handlers of each signal currently running (on any thread), so restore
+ * can wait until no handler still uses the installation. */
+static _Atomic(uint32_t) sig_active[NSIG];
 
 static void on_signal(int signo)
 {
@@ -518,11 +521,19 @@ static void on_signal(int signo)
 
 	if (signo <= 0 || signo >= NSIG)
 		return;
-	/* Acquire: pairs with the release store in install(), so the
+	/* seq_cst (store->load with the owner load below): pairs with
+	 * quiesce(), which clears the owner and then reads this count.
+	 * Either quiesce sees us counted and waits, or we see no owner. */
+	atomic_fetch_add_explicit(&sig_active[signo], 1, memory_order_seq_cst);
+	/* seq_cst: the other half of that handshake; also acquire, pairing
+	 * with the release CAS in ak_cancel_on_signal_list(), so the
 	 * installation's fields are visible to the handler. */
-	s = atomic_load_explicit(&sig_owner[signo], memory_order_acquire);
-	if (!s)
+	s = atomic_load_explicit(&sig_owner[signo], memory_order_seq_cst);
+	if (!s) {
+		/* Release: pairs with the acquire in quiesce(). */
+		atomic_fetch_sub_explicit(&sig_active[signo], 1, memory_order_release);
 		return;
+	}
 	atomic_store_explicit(&s->last_signo, signo, memory_order_relaxed);
 	atomic_fetch_add_explicit(&s->count, 1, memory_order_relaxed);
 	if ((s->flags & AK_CANCEL_SIG_SECOND_DEFAULT) &&
@@ -535,16 +546,27 @@ static void on_signal(int signo)
 		sigemptyset(&dfl.sa_mask);
 		sigaction(signo, &dfl, NULL);
 		raise(signo);
-		errno = saved_errno;
-		return;
+	} else {
+		busy_enter(s->token);
+		set_flag(s->token, AK_EINTR);
+		busy_leave(s->token);
+		/* Release: pairs with the acquire load in the dispatcher. */
+		atomic_fetch_add_explicit(&s->kick, 1, memory_order_release);
+		_ak_futex_wake(&s->kick, 1, _AK_FUTEX_PRIVATE);
 	}
-	busy_enter(s->token);
-	set_flag(s->token, AK_EINTR);
-	busy_leave(s->token);
-	/* Release: pairs with the acquire load in the dispatcher. */
-	atomic_fetch_add_explicit(&s->kick, 1, memory_order_release);
-	_ak_futex_wake(&s->kick, 1, _AK_FUTEX_PRIVATE);
+	/* Release: pairs with the acquire in quiesce(): our reads of *s
+	 * happen before restore returns. */
+	atomic_fetch_sub_explicit(&sig_active[signo], 1, memory_order_release);
 	errno = saved_errno;
+}
+
+/* After the owner of `signo` was cleared: wait for handlers still running
+ * with the old owner (they finish without blocking). */
+static void quiesce(int signo)
+{
+	/* seq_cst: pairs with the handler's seq_cst add and owner load. */
+	while (atomic_load_explicit(&sig_active[signo], memory_order_seq_cst) != 0)
+		sched_yield();
 }
 
 /* Runs the callbacks of a signal-cancelled token on an ordinary thread. */
@@ -575,11 +597,11 @@ static void uninstall(ak_cancel_signals *s, int upto)
 		ak_cancel_signals *me = s;
 		memcpy(&old, s->old_action[i], sizeof(old));
 		sigaction(s->signo[i], &old, NULL);
-		/* Release pairs with nothing in particular: clearing ownership;
-		 * the handler tolerates NULL. */
+		/* seq_cst: the store half of the handshake in on_signal(). */
 		atomic_compare_exchange_strong_explicit(&sig_owner[s->signo[i]], &me, NULL,
-							memory_order_acq_rel,
+							memory_order_seq_cst,
 							memory_order_relaxed);
+		quiesce(s->signo[i]);
 	}
 }
 
