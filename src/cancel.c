@@ -166,7 +166,9 @@ ak_status ak_cancel_init_child(ak_cancel *child, ak_cancel *parent)
 	if (parent->magic != CANCEL_MAGIC)
 		return AK_ESTATE;
 	init_common(child);
-	if (atomic_load_explicit(&parent->state, memory_order_relaxed) & _AK_CANCEL_TIMED) {
+	/* Acquire: pairs with the release fetch_or in ak_cancel_set_deadline(),
+	 * so the parent's clock and deadline are complete when copied. */
+	if (atomic_load_explicit(&parent->state, memory_order_acquire) & _AK_CANCEL_TIMED) {
 		child->clock = parent->clock;
 		atomic_store_explicit(&child->deadline,
 				      atomic_load_explicit(&parent->deadline, memory_order_relaxed),

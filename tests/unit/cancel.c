@@ -393,6 +393,60 @@ static void test_tree(void)
 	ak_cancel_destroy(&root);
 }
 
+static void *wait_forever(void *p)
+{
+	struct waiter_arg *w = (struct waiter_arg *)p;
+	w->rc = ak_cancel_wait(w->t, AK_DEADLINE_NONE);
+	w->cause = ak_cancel_cause(w->t);
+	return NULL;
+}
+
+static void test_set_deadline(void)
+{
+	ak_cancel t;
+	ak_fake_clock fc, other;
+	ak_clock clk, oclk;
+	struct waiter_arg w;
+	pthread_t th;
+
+	ak_fake_clock_set(&fc, 0);
+	ak_fake_clock_set(&other, 0);
+	clk = ak_fake_clock_as_clock(&fc);
+	oclk = ak_fake_clock_as_clock(&other);
+	ak_cancel_init(&t);
+	CHECK_ST(ak_cancel_set_deadline(NULL, 5, &clk), AK_EINVAL);
+	CHECK_ST(ak_cancel_set_deadline(&t, 100, &clk), AK_OK);
+	CHECK_EQ_U64(ak_cancel_deadline(&t), 100);
+	CHECK_ST(ak_cancel_set_deadline(&t, 200, &clk), AK_OK); /* later: ignored */
+	CHECK_EQ_U64(ak_cancel_deadline(&t), 100);
+	CHECK_ST(ak_cancel_set_deadline(&t, 50, &clk), AK_OK);  /* earlier wins */
+	CHECK_EQ_U64(ak_cancel_deadline(&t), 50);
+	CHECK_ST(ak_cancel_set_deadline(&t, 10, &oclk), AK_EINVAL); /* other clock */
+	CHECK_ST(ak_cancel_set_deadline(&t, 10, NULL), AK_EINVAL);
+	CHECK_EQ_U64(ak_cancel_deadline(&t), 50);
+	ak_fake_clock_set(&fc, 49);
+	CHECK(!ak_cancel_is_set(&t));
+	ak_fake_clock_set(&fc, 50);
+	CHECK(ak_cancel_is_set(&t));
+	CHECK_EQ_I64(ak_cancel_cause(&t), AK_ETIMEDOUT);
+	ak_cancel_destroy(&t);
+	CHECK_ST(ak_cancel_set_deadline(&t, 10, NULL), AK_ESTATE);
+
+	/* a thread already blocked notices a deadline set later */
+	ak_cancel_init(&t);
+	w.t = &t;
+	w.rc = AK_EINVAL;
+	w.cause = 0;
+	pthread_create(&th, NULL, wait_forever, &w);
+	while (waiters_of(&t) < 1)
+		sleep_ms(1);
+	CHECK_ST(ak_cancel_set_deadline(&t, ak_deadline_after(AK_NS_PER_MS), NULL), AK_OK);
+	pthread_join(th, NULL);
+	CHECK_ST(w.rc, AK_OK);
+	CHECK_EQ_I64(w.cause, AK_ETIMEDOUT);
+	CHECK_ST(ak_cancel_destroy(&t), AK_OK);
+}
+
 /* ---- signals -------------------------------------------------------- */
 
 static pthread_t cb_thread;
@@ -500,6 +554,7 @@ int main(void)
 	test_callbacks();
 	test_deregister_waits();
 	test_tree();
+	test_set_deadline();
 	test_signals();
 	test_second_signal();
 	return check_report("cancel");
