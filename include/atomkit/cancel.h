@@ -28,8 +28,9 @@
  *     is visible to any thread after ak_cancel_is_set() returned true (or
  *     ak_cancel_wait() returned AK_OK) on that token or a descendant.
  *   - Once ak_cancel_request(t, ...) returns, every check of t returns true,
- *     whichever thread won.  Callbacks and child propagation run on the
- *     thread that won (or, for a signal, on the dispatcher thread).
+ *     whichever thread won.  Callbacks and child propagation run on a
+ *     requesting thread, normally the winner (for a signal: the dispatcher
+ *     thread, or a thread that requests or registers a callback first).
  *   - A NULL token is never cancelled: ak_cancel_is_set(NULL) is false and
  *     ak_cancel_cause(NULL) is 0, so "NULL = not cancellable" needs no
  *     special case in callers.  Functions returning ak_status reject NULL
