@@ -206,13 +206,13 @@ int ak_group_wait(ak_group *g, int *index)
 		return AK_ESTATE;
 	}
 	g->state = G_WAITING;
-	/* Let the workers finish, enforcing the group deadline meanwhile. */
+	/* With a deadline, let the workers finish while enforcing it.  Without
+	 * one, joining is enough: every started worker is on the list until
+	 * joined, so an empty list means none is left. */
 	while (g->active > 0) {
 		uint64_t dl = ak_cancel_deadline(&g->token);
-		if (dl == AK_DEADLINE_NONE || ak_cancel_is_set(&g->token)) {
-			pthread_cond_wait(&g->cv, &g->mu);
-			continue;
-		}
+		if (dl == AK_DEADLINE_NONE || ak_cancel_is_set(&g->token))
+			break;
 		/* A fake clock cannot be slept on: poll it. */
 		uint64_t until = g->token.clock.now ? ak_now_ns() + POLL_SLICE_NS : dl;
 		struct timespec ts = to_timespec(until);
