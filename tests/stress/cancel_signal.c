@@ -127,7 +127,9 @@ static void worker(struct stress_thread *t)
 					sched_yield();
 				break;
 			case 1:
-				if (ak_cancel_wait(&s->token, AK_DEADLINE_NONE) != AK_OK)
+				/* a 10 s bound turns a lost wake-up into a counted failure */
+				if (ak_cancel_wait(&s->token, ak_deadline_after(10 * AK_NS_PER_SEC)) !=
+				    AK_OK)
 					s->bad[id]++;
 				s->waits[id]++;
 				break;
