@@ -547,7 +547,7 @@ static void on_signal(int signo)
 		dfl.sa_handler = SIG_DFL;
 		sigemptyset(&dfl.sa_mask);
 		sigaction(signo, &dfl, NULL);
-		raise(signo);
+		(void)raise(signo);
 	} else {
 		busy_enter(s->token);
 		set_flag(s->token, AK_EINTR);
@@ -566,7 +566,8 @@ static void on_signal(int signo)
  * with the old owner (they finish without blocking). */
 static void quiesce(int signo)
 {
-	/* seq_cst: pairs with the handler's seq_cst add and owner load. */
+	/* seq_cst: pairs with the handler's seq_cst add and owner load (the
+	 * load half of the handshake begun in release_owner()). */
 	while (atomic_load_explicit(&sig_active[signo], memory_order_seq_cst) != 0)
 		sched_yield();
 }
@@ -592,19 +593,35 @@ static void *dispatcher(void *arg)
 	return NULL;
 }
 
-static void uninstall(ak_cancel_signals *s, int upto)
+/* Give up ownership of `signo`, then wait for handlers still using `s`. */
+static void release_owner(ak_cancel_signals *s, int signo)
+{
+	ak_cancel_signals *me = s;
+	/* seq_cst: the store half of the store-load handshake; pairs with the
+	 * seq_cst add and owner load in on_signal() (see quiesce()). */
+	atomic_compare_exchange_strong_explicit(&sig_owner[signo], &me, NULL,
+						memory_order_seq_cst, memory_order_relaxed);
+	quiesce(signo);
+}
+
+/* Put back the dispositions saved for signo[0..upto-1]. */
+static void restore_actions(ak_cancel_signals *s, int upto)
 {
 	for (int i = 0; i < upto; i++) {
 		struct sigaction old;
-		ak_cancel_signals *me = s;
 		memcpy(&old, s->old_action[i], sizeof(old));
 		sigaction(s->signo[i], &old, NULL);
-		/* seq_cst: the store half of the handshake in on_signal(). */
-		atomic_compare_exchange_strong_explicit(&sig_owner[s->signo[i]], &me, NULL,
-							memory_order_seq_cst,
-							memory_order_relaxed);
-		quiesce(s->signo[i]);
 	}
+}
+
+static void stop_dispatcher(ak_cancel_signals *s)
+{
+	/* Release: pairs with the acquire load of `stop` in dispatcher(). */
+	atomic_store_explicit(&s->stop, 1, memory_order_release);
+	/* Release: pairs with the acquire load of `kick` in dispatcher(). */
+	atomic_fetch_add_explicit(&s->kick, 1, memory_order_release);
+	_ak_futex_wake(&s->kick, 1, _AK_FUTEX_PRIVATE);
+	pthread_join((pthread_t)s->thread, NULL);
 }
 
 ak_status ak_cancel_on_signal_list(ak_cancel_signals *s, ak_cancel *t, unsigned flags,
@@ -642,21 +659,19 @@ ak_status ak_cancel_on_signal_list(ak_cancel_signals *s, ak_cancel *t, unsigned 
 	for (i = 0; i < n; i++) {
 		ak_cancel_signals *none = NULL;
 		s->signo[i] = signals[i];
-		/* Release: pairs with the acquire load in on_signal(). */
+		/* Release: pairs with the (seq_cst, so also acquire) owner load
+		 * in on_signal(): the handler sees the fields set above. */
 		if (!atomic_compare_exchange_strong_explicit(&sig_owner[signals[i]], &none, s,
 							     memory_order_acq_rel,
 							     memory_order_relaxed)) {
-			uninstall(s, i);
+			while (i-- > 0)
+				release_owner(s, signals[i]);
 			return AK_EBUSY;
 		}
 	}
 	if (pthread_create(&tid, NULL, dispatcher, s) != 0) {
-		for (i = 0; i < n; i++) {
-			ak_cancel_signals *me = s;
-			atomic_compare_exchange_strong_explicit(&sig_owner[signals[i]], &me, NULL,
-								memory_order_acq_rel,
-								memory_order_relaxed);
-		}
+		for (i = 0; i < n; i++)
+			release_owner(s, signals[i]);
 		return AK_ESYS;
 	}
 	s->thread = (uintptr_t)tid;
@@ -667,18 +682,10 @@ ak_status ak_cancel_on_signal_list(ak_cancel_signals *s, ak_cancel *t, unsigned 
 		sigemptyset(&sa.sa_mask);
 		sa.sa_flags = SA_RESTART;
 		if (sigaction(signals[i], &sa, &old) != 0) {
-			uninstall(s, i);
-			for (int j = i; j < n; j++) {
-				ak_cancel_signals *me = s;
-				atomic_compare_exchange_strong_explicit(
-					&sig_owner[signals[j]], &me, NULL, memory_order_acq_rel,
-					memory_order_relaxed);
-			}
-			/* Release: pairs with the acquire in dispatcher(). */
-			atomic_store_explicit(&s->stop, 1, memory_order_release);
-			atomic_fetch_add_explicit(&s->kick, 1, memory_order_release);
-			_ak_futex_wake(&s->kick, 1, _AK_FUTEX_PRIVATE);
-			pthread_join(tid, NULL);
+			restore_actions(s, i);
+			for (int j = 0; j < n; j++)
+				release_owner(s, signals[j]);
+			stop_dispatcher(s);
 			return AK_ESYS;
 		}
 		memcpy(s->old_action[i], &old, sizeof(old));
@@ -711,13 +718,10 @@ ak_status ak_cancel_signals_restore(ak_cancel_signals *s)
 		return AK_EINVAL;
 	if (!s->installed)
 		return AK_ESTATE;
-	uninstall(s, s->nsig);
-	/* Release: pairs with the acquire load of `stop` in dispatcher(). */
-	atomic_store_explicit(&s->stop, 1, memory_order_release);
-	/* Release: pairs with the acquire load of `kick` in dispatcher(). */
-	atomic_fetch_add_explicit(&s->kick, 1, memory_order_release);
-	_ak_futex_wake(&s->kick, 1, _AK_FUTEX_PRIVATE);
-	pthread_join((pthread_t)s->thread, NULL);
+	restore_actions(s, s->nsig);
+	for (int i = 0; i < s->nsig; i++)
+		release_owner(s, s->signo[i]);
+	stop_dispatcher(s);
 	s->installed = 0;
 	return AK_OK;
 }

@@ -486,7 +486,11 @@ static void test_signals(void)
 
 	ak_cancel_cb_register(&t, &cb, sig_cb, NULL);
 	CHECK_ST(ak_cancel_on_signals(&s, &t, 0, SIGUSR1, 0), AK_OK);
+	/* a refused installation leaves every disposition alone */
+	sigaction(SIGUSR2, &prior, NULL);
 	CHECK_ST(ak_cancel_on_signals(&s2, &t, 0, SIGUSR2, SIGUSR1, 0), AK_EBUSY);
+	sigaction(SIGUSR2, NULL, &now);
+	CHECK(now.sa_handler == prior_handler);
 	CHECK(!ak_cancel_is_set(&t));
 	raise(SIGUSR1); /* the handler runs before raise returns */
 	CHECK(ak_cancel_is_set(&t));
