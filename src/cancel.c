@@ -718,6 +718,9 @@ ak_status ak_cancel_signals_restore(ak_cancel_signals *s)
 		return AK_EINVAL;
 	if (!s->installed)
 		return AK_ESTATE;
+	/* From a callback the dispatcher runs: it cannot join itself. */
+	if (pthread_equal(pthread_self(), (pthread_t)s->thread))
+		return AK_EBUSY;
 	restore_actions(s, s->nsig);
 	for (int i = 0; i < s->nsig; i++)
 		release_owner(s, s->signo[i]);

@@ -346,7 +346,9 @@ ak_status ak_cancel_on_signal_list(ak_cancel_signals *s, ak_cancel *t, unsigned 
 
 /* Restore the previous handlers and stop the dispatcher (joins it: if the
  * token was cancelled by a signal, its callbacks have run when this
- * returns).  AK_ESTATE if not installed, AK_EINVAL on NULL. */
+ * returns).  AK_ESTATE if not installed, AK_EINVAL on NULL, AK_EBUSY (and
+ * nothing changes) when called from a callback running on the dispatcher
+ * thread itself. */
 ak_status ak_cancel_signals_restore(ak_cancel_signals *s);
 
 /* The last signal the installation received (0 if none). */

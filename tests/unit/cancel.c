@@ -457,6 +457,13 @@ static void sig_cb(void *arg)
 	cb_thread = pthread_self();
 	atomic_fetch_add_explicit(&sig_cb_runs, 1, memory_order_relaxed);
 }
+static ak_cancel_signals *restore_from_cb_target;
+static int restore_from_cb_rc = -1;
+static void restore_from_cb(void *arg)
+{
+	(void)arg;
+	restore_from_cb_rc = ak_cancel_signals_restore(restore_from_cb_target);
+}
 static void prior_handler(int s)
 {
 	(void)s;
@@ -507,6 +514,17 @@ static void test_signals(void)
 	/* the signal is free again for a new installation */
 	CHECK_ST(ak_cancel_on_signals(&s2, &t, 0, SIGUSR1, 0), AK_OK);
 	CHECK_ST(ak_cancel_signals_restore(&s2), AK_OK);
+	CHECK_ST(ak_cancel_cb_deregister(&t, &cb), AK_OK);
+	CHECK_ST(ak_cancel_destroy(&t), AK_OK);
+
+	/* restore from a callback on the dispatcher thread is refused */
+	ak_cancel_init(&t);
+	ak_cancel_cb_register(&t, &cb, restore_from_cb, NULL);
+	restore_from_cb_target = &s;
+	CHECK_ST(ak_cancel_on_signals(&s, &t, 0, SIGUSR1, 0), AK_OK);
+	raise(SIGUSR1);
+	CHECK_ST(ak_cancel_signals_restore(&s), AK_OK); /* joins: the callback ran */
+	CHECK_ST(restore_from_cb_rc, AK_EBUSY);
 	CHECK_ST(ak_cancel_cb_deregister(&t, &cb), AK_OK);
 	CHECK_ST(ak_cancel_destroy(&t), AK_OK);
 }
