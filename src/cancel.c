@@ -391,10 +391,31 @@ ak_status ak_cancel_wait(ak_cancel *t, uint64_t deadline_ns)
 
 /* ---- callbacks -------------------------------------------------------- */
 
+/*
+ * Is cb (whose state field reads st) really registered on t?  The node is
+ * caller storage and need not be initialized before its first
+ * registration, so its fields are only a hint: confirm against the list
+ * (LISTED), the callback fire() is running, or the inline-run mark.
+ * Under t's lock.
+ */
+static bool still_registered(ak_cancel *t, ak_cancel_cb *cb, uint32_t st)
+{
+	if (st == CB_LISTED) {
+		for (ak_cancel_cb *p = t->head; p; p = p->next)
+			if (p == cb)
+				return true;
+		return false;
+	}
+	if (st == CB_RUNNING || st == CB_RUNNING_WAITED)
+		return t->running == cb || cb->next == cb;
+	return false;
+}
+
 static void run_inline(ak_cancel *t, ak_cancel_cb *cb)
 {
 	cb->fn(cb->arg);
 	lock_token(t);
+	cb->next = NULL;
 	t->inlines--;
 	/* Release: pairs with the acquire load in the deregister wait. */
 	if (atomic_exchange_explicit(&cb->state, CB_DONE, memory_order_release) ==
@@ -413,7 +434,7 @@ ak_status ak_cancel_cb_register(ak_cancel *t, ak_cancel_cb *cb, ak_cancel_fn fn,
 		return AK_ESTATE;
 	lock_token(t);
 	st = atomic_load_explicit(&cb->state, memory_order_relaxed);
-	if (cb->owner == t && (st == CB_LISTED || st == CB_RUNNING || st == CB_RUNNING_WAITED)) {
+	if (cb->owner == t && still_registered(t, cb, st)) {
 		unlock_token(t);
 		return AK_EBUSY;
 	}
@@ -422,7 +443,9 @@ ak_status ak_cancel_cb_register(ak_cancel *t, ak_cancel_cb *cb, ak_cancel_fn fn,
 	cb->owner = t;
 	cb->next = cb->prev = NULL;
 	if (t->fired) {
-		/* The list was taken already: run now, here. */
+		/* The list was taken already: run now, here.  next == cb marks
+		 * an inline run for still_registered(). */
+		cb->next = cb;
 		cb->runner = self_id();
 		atomic_store_explicit(&cb->state, CB_RUNNING, memory_order_relaxed);
 		t->inlines++;

@@ -82,9 +82,10 @@ typedef void (*ak_cancel_fn)(void *arg);
 #define _AK_CB_DONE 4u
 
 /*
- * A callback node.  Caller-owned storage: it must stay valid until the
- * callback has run, or until ak_cancel_cb_deregister() returned.  The
- * fields are private.
+ * A callback node.  Caller-owned storage, no initialization needed before
+ * the first ak_cancel_cb_register(); it must stay valid until the callback
+ * has run, or until ak_cancel_cb_deregister() returned.  The fields are
+ * private.
  */
 struct ak_cancel_cb {
 	struct ak_cancel_cb *next;

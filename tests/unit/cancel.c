@@ -252,6 +252,31 @@ static void test_callbacks(void)
 	/* registering after the cancel runs at once, in the call */
 	CHECK_ST(ak_cancel_cb_register(&t, &late, bump, &counter_b), AK_OK);
 	CHECK_EQ_I64(counter_b, 1);
+	/* an uninitialized node whose bytes happen to look registered is not
+	 * refused (only a node really on the list or running is) */
+	{
+		ak_cancel_cb junk;
+		memset(&junk, 0xa5, sizeof(junk));
+		junk.owner = &t;
+		atomic_store_explicit(&junk.state, _AK_CB_LISTED, memory_order_relaxed);
+		counter_b = 0;
+		CHECK_ST(ak_cancel_cb_register(&t, &junk, bump, &counter_b), AK_OK);
+		CHECK_EQ_I64(counter_b, 1); /* t is cancelled: ran at once */
+		atomic_store_explicit(&junk.state, _AK_CB_RUNNING, memory_order_relaxed);
+		junk.next = NULL;
+		CHECK_ST(ak_cancel_cb_register(&t, &junk, bump, &counter_b), AK_OK);
+		CHECK_EQ_I64(counter_b, 2);
+		counter_b = 1;
+		/* the same on a live token: registered, then removed unrun */
+		memset(&junk, 0xa5, sizeof(junk));
+		junk.owner = &other;
+		atomic_store_explicit(&junk.state, _AK_CB_LISTED, memory_order_relaxed);
+		CHECK_ST(ak_cancel_cb_register(&other, &junk, bump, &counter_b), AK_OK);
+		CHECK_ST(ak_cancel_cb_register(&other, &junk, bump, &counter_b), AK_EBUSY);
+		CHECK_ST(ak_cancel_cb_deregister(&other, &junk), AK_OK);
+		CHECK(!ak_cancel_cb_ran(&junk));
+		CHECK_EQ_I64(counter_b, 1);
+	}
 	/* a node may be reused once it ran */
 	CHECK_ST(ak_cancel_cb_register(&other, &a, bump, &counter_a), AK_OK);
 	CHECK_ST(ak_cancel_destroy(&t), AK_OK);
