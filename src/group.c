@@ -1,7 +1,15 @@
 /*
  * Thread groups.  Everything here is a slow path (thread creation, joins),
- * so a mutex and a condition variable guard the bookkeeping; the workers'
- * hot path is the token check in cancel.h.
+ * so a mutex and a condition variable guard the list of workers; the
+ * workers' hot path is the token check in cancel.h.
+ *
+ * Two things keep the mutex uncontended in the common case (measured: a
+ * start/stop then makes the same system calls as bare pthread_create and
+ * pthread_join): threads are created outside the mutex (a `pending` count
+ * keeps wait from finishing while one is being created), and a finishing
+ * worker only touches atomics (first failure by CAS, `active` by
+ * fetch_sub) and takes the mutex to broadcast only when someone waits on
+ * the condition variable (`cv_waiters`, a store-load handshake: seq_cst).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -55,7 +63,9 @@ ak_status ak_group_init(ak_group *g, ak_cancel *parent, int policy)
 	pthread_condattr_destroy(&ca);
 	g->policy = policy;
 	g->first_err = 0;
-	g->first_index = AK_GROUP_NO_WORKER;
+	atomic_init(&g->first_index, AK_GROUP_NO_WORKER);
+	atomic_init(&g->active, 0);
+	atomic_init(&g->cv_waiters, 0);
 	g->state = G_OPEN;
 	g->magic = GROUP_MAGIC;
 	return AK_OK;
@@ -100,35 +110,75 @@ bool ak_group_cancel(ak_group *g, int cause)
 	return g ? ak_cancel_request(&g->token, cause) : false;
 }
 
+/* Sleep on cv (mu held) unless `still` turns false after we announced
+ * ourselves: the announce/re-check pairs with wake_waiters(). */
+static void cv_wait_while(ak_group *g, int (*still)(ak_group *), const struct timespec *until)
+{
+	/* seq_cst: store half of the handshake with wake_waiters(), whose
+	 * seq_cst fetch_sub of `active` and load of cv_waiters pair with it. */
+	atomic_fetch_add_explicit(&g->cv_waiters, 1, memory_order_seq_cst);
+	if (still(g)) {
+		if (until)
+			pthread_cond_timedwait(&g->cv, &g->mu, until);
+		else
+			pthread_cond_wait(&g->cv, &g->mu);
+	}
+	atomic_fetch_sub_explicit(&g->cv_waiters, 1, memory_order_relaxed);
+}
+
+static uint32_t active_of(ak_group *g)
+{
+	/* seq_cst: load half of the handshake in cv_wait_while(). */
+	return atomic_load_explicit(&g->active, memory_order_seq_cst);
+}
+
+static int at_limit(ak_group *g)
+{
+	return g->limit && active_of(g) >= g->limit;
+}
+
+static int any_active(ak_group *g)
+{
+	return active_of(g) > 0;
+}
+
 static void *worker_main(void *p)
 {
 	struct _ak_group_worker *w = (struct _ak_group_worker *)p;
 	ak_group *g = w->g;
-	int rc, cancel;
+	int rc, cancel, none = AK_GROUP_NO_WORKER;
 
 	current_group = g;
 	rc = w->fn(&g->token, w->arg);
 	current_group = NULL;
 	cancel = g->policy == AK_GROUP_CANCEL_ON_RETURN ||
 		 (g->policy == AK_GROUP_CANCEL_ON_ERROR && rc != 0);
-	/* Cancel the siblings before bookkeeping, so they stop promptly. */
+	/* Record the failure before cancelling: siblings that return an error
+	 * because of our cancel must not be recorded as the first failure.
+	 * Relaxed: ak_group_wait reads first_index/first_err only after
+	 * joining this thread (pthread_join orders them). */
+	if (rc != 0 && atomic_compare_exchange_strong_explicit(&g->first_index, &none, w->index,
+							       memory_order_relaxed,
+							       memory_order_relaxed))
+		g->first_err = rc;
 	if (cancel)
 		ak_cancel_request(&g->token, rc ? rc : AK_ECANCELED);
-	pthread_mutex_lock(&g->mu);
-	if (rc != 0 && g->first_index == AK_GROUP_NO_WORKER) {
-		g->first_err = rc;
-		g->first_index = w->index;
+	/* seq_cst: the store half of the handshake with cv_wait_while(). */
+	atomic_fetch_sub_explicit(&g->active, 1, memory_order_seq_cst);
+	/* seq_cst: load half; a waiter that announced itself before our
+	 * decrement is seen here, one that announces later sees the decrement. */
+	if (atomic_load_explicit(&g->cv_waiters, memory_order_seq_cst)) {
+		pthread_mutex_lock(&g->mu);
+		pthread_cond_broadcast(&g->cv);
+		pthread_mutex_unlock(&g->mu);
 	}
-	g->active--;
-	pthread_cond_broadcast(&g->cv);
-	pthread_mutex_unlock(&g->mu);
 	return NULL;
 }
 
 static ak_status start(ak_group *g, ak_group_fn fn, void *arg, int block)
 {
 	struct _ak_group_worker *w;
-	int rc;
+	int rc, index;
 
 	if (!g || !fn)
 		return AK_EINVAL;
@@ -140,35 +190,47 @@ static ak_status start(ak_group *g, ak_group_fn fn, void *arg, int block)
 			pthread_mutex_unlock(&g->mu);
 			return AK_ESTATE;
 		}
-		if (!g->limit || g->active < g->limit)
+		if (!at_limit(g))
 			break;
 		if (!block) {
 			pthread_mutex_unlock(&g->mu);
 			return AK_EBUSY;
 		}
-		pthread_cond_wait(&g->cv, &g->mu);
+		cv_wait_while(g, at_limit, NULL);
 	}
-	w = (struct _ak_group_worker *)malloc(sizeof(*w));
-	if (!w) {
-		pthread_mutex_unlock(&g->mu);
-		return AK_ENOMEM;
-	}
-	w->g = g;
-	w->fn = fn;
-	w->arg = arg;
-	w->index = (int)g->started;
-	rc = pthread_create(&w->tid, NULL, worker_main, w);
-	if (rc != 0) {
-		pthread_mutex_unlock(&g->mu);
-		free(w);
-		return rc == EAGAIN ? AK_EAGAIN : AK_ESYS;
-	}
-	g->started++;
-	g->active++;
-	w->next = g->workers;
-	g->workers = w;
+	/* Reserve the slot; create the thread outside the mutex. */
+	index = (int)g->started++;
+	g->pending++;
+	/* Relaxed: counted under mu here; finishing workers decrement. */
+	atomic_fetch_add_explicit(&g->active, 1, memory_order_relaxed);
 	pthread_mutex_unlock(&g->mu);
-	return AK_OK;
+
+	w = (struct _ak_group_worker *)malloc(sizeof(*w));
+	rc = ENOMEM;
+	if (w) {
+		w->g = g;
+		w->fn = fn;
+		w->arg = arg;
+		w->index = index;
+		w->next = NULL;
+		rc = pthread_create(&w->tid, NULL, worker_main, w);
+	}
+	pthread_mutex_lock(&g->mu);
+	g->pending--;
+	if (rc == 0) {
+		w->next = g->workers;
+		g->workers = w;
+	} else {
+		atomic_fetch_sub_explicit(&g->active, 1, memory_order_seq_cst);
+	}
+	/* A wait may be waiting for `pending` to drain, a go for a slot. */
+	if (g->state == G_WAITING || rc != 0)
+		pthread_cond_broadcast(&g->cv);
+	pthread_mutex_unlock(&g->mu);
+	if (rc == 0)
+		return AK_OK;
+	free(w);
+	return rc == ENOMEM ? AK_ENOMEM : rc == EAGAIN ? AK_EAGAIN : AK_ESYS;
 }
 
 ak_status ak_group_go(ak_group *g, ak_group_fn fn, void *arg)
@@ -207,17 +269,17 @@ int ak_group_wait(ak_group *g, int *index)
 	}
 	g->state = G_WAITING;
 	/* With a deadline, let the workers finish while enforcing it.  Without
-	 * one, joining is enough: every started worker is on the list until
-	 * joined, so an empty list means none is left. */
-	while (g->active > 0) {
+	 * one, joining is enough: every started worker is on the list (or
+	 * counted in `pending`) until joined. */
+	while (any_active(g)) {
 		uint64_t dl = ak_cancel_deadline(&g->token);
 		if (dl == AK_DEADLINE_NONE || ak_cancel_is_set(&g->token))
 			break;
 		/* A fake clock cannot be slept on: poll it. */
 		uint64_t until = g->token.clock.now ? ak_now_ns() + POLL_SLICE_NS : dl;
 		struct timespec ts = to_timespec(until);
-		pthread_cond_timedwait(&g->cv, &g->mu, &ts);
-		if (g->active == 0)
+		cv_wait_while(g, any_active, &ts);
+		if (!any_active(g))
 			break;
 		/* The check expires the token; its callbacks run outside our
 		 * mutex (they may be other families' kicks). */
@@ -225,16 +287,26 @@ int ak_group_wait(ak_group *g, int *index)
 		(void)ak_cancel_is_set(&g->token);
 		pthread_mutex_lock(&g->mu);
 	}
-	while ((w = g->workers) != NULL) {
-		g->workers = w->next;
-		pthread_mutex_unlock(&g->mu);
-		pthread_join(w->tid, NULL);
-		free(w);
-		pthread_mutex_lock(&g->mu);
+	for (;;) {
+		w = g->workers;
+		if (w) {
+			g->workers = w->next;
+			pthread_mutex_unlock(&g->mu);
+			pthread_join(w->tid, NULL);
+			free(w);
+			pthread_mutex_lock(&g->mu);
+		} else if (g->pending) {
+			/* a go (from a worker or another thread) is creating one;
+			 * start() broadcasts when it is listed */
+			pthread_cond_wait(&g->cv, &g->mu);
+		} else {
+			break;
+		}
 	}
 	g->state = G_DONE;
-	err = g->first_err;
-	idx = g->first_index;
+	/* Relaxed: every worker was joined above (pthread_join orders). */
+	idx = atomic_load_explicit(&g->first_index, memory_order_relaxed);
+	err = idx == AK_GROUP_NO_WORKER ? 0 : g->first_err;
 	pthread_mutex_unlock(&g->mu);
 	ak_cancel_request(&g->token, AK_ECANCELED);
 	if (index)

@@ -73,14 +73,16 @@ typedef struct ak_group {
 	ak_cancel token;                  /* child of the parent, if any */
 	pthread_mutex_t mu;
 	pthread_cond_t cv;                /* a worker finished */
-	struct _ak_group_worker *workers; /* started, not yet joined */
+	struct _ak_group_worker *workers; /* started, not yet joined (under mu) */
 	int policy;
-	int first_err;                    /* first non-zero result */
-	int first_index;                  /* its worker, -1 if none */
+	int first_err;                    /* first non-zero result (by its CAS winner) */
+	_Atomic(int) first_index;         /* its worker, -1 if none */
+	_Atomic(uint32_t) active;         /* started and not finished */
+	_Atomic(uint32_t) cv_waiters;     /* threads in (or entering) a wait on cv */
 	unsigned limit;                   /* 0: unlimited */
-	unsigned started;
-	unsigned active;                  /* started and not finished */
-	uint32_t state;                   /* open / waiting / done */
+	unsigned started;                 /* under mu */
+	unsigned pending;                 /* being created outside mu (under mu) */
+	uint32_t state;                   /* open / waiting / done (under mu) */
 	uint32_t magic;
 } ak_group;
 

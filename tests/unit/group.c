@@ -78,6 +78,35 @@ static void test_errgroup(void)
 	CHECK_ST(ak_group_go(&g, run_job, &j[0]), AK_ESTATE);
 }
 
+/* Workers that fail because of the cancel do not hide the real failure. */
+static int fail_late(ak_cancel *c, void *arg)
+{
+	(void)arg;
+	ak_cancel_wait(c, AK_DEADLINE_NONE);
+	return AK_ECANCELED;
+}
+static int fail_first(ak_cancel *c, void *arg)
+{
+	(void)c;
+	(void)arg;
+	return AK_ECLOSED;
+}
+
+static void test_first_failure_kept(void)
+{
+	for (int round = 0; round < 50; round++) {
+		ak_group g;
+		int idx = -7;
+		ak_group_init(&g, NULL, AK_GROUP_CANCEL_ON_ERROR);
+		for (int i = 0; i < 3; i++)
+			ak_group_go(&g, fail_late, NULL);
+		ak_group_go(&g, fail_first, NULL);
+		CHECK_EQ_I64(ak_group_wait(&g, &idx), AK_ECLOSED);
+		CHECK_EQ_I64(idx, 3);
+		ak_group_destroy(&g);
+	}
+}
+
 static void test_on_return(void)
 {
 	ak_group g;
@@ -316,6 +345,7 @@ static void test_destroy_rules(void)
 int main(void)
 {
 	test_errgroup();
+	test_first_failure_kept();
 	test_on_return();
 	test_never();
 	test_limit();
