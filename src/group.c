@@ -128,7 +128,8 @@ static void cv_wait_while(ak_group *g, int (*still)(ak_group *), const struct ti
 
 static uint32_t active_of(ak_group *g)
 {
-	/* seq_cst: load half of the handshake in cv_wait_while(). */
+	/* seq_cst: pairs with the seq_cst fetch_sub in worker_main() (the load
+	 * half of the handshake in cv_wait_while()). */
 	return atomic_load_explicit(&g->active, memory_order_seq_cst);
 }
 
@@ -163,10 +164,12 @@ static void *worker_main(void *p)
 		g->first_err = rc;
 	if (cancel)
 		ak_cancel_request(&g->token, rc ? rc : AK_ECANCELED);
-	/* seq_cst: the store half of the handshake with cv_wait_while(). */
+	/* seq_cst: pairs with the seq_cst cv_waiters add and active load in
+	 * cv_wait_while() (store-load handshake on two words). */
 	atomic_fetch_sub_explicit(&g->active, 1, memory_order_seq_cst);
-	/* seq_cst: load half; a waiter that announced itself before our
-	 * decrement is seen here, one that announces later sees the decrement. */
+	/* seq_cst: pairs with the add in cv_wait_while(): a waiter that
+	 * announced itself before our decrement is seen here, one that
+	 * announces later sees the decrement. */
 	if (atomic_load_explicit(&g->cv_waiters, memory_order_seq_cst)) {
 		pthread_mutex_lock(&g->mu);
 		pthread_cond_broadcast(&g->cv);
@@ -221,6 +224,8 @@ static ak_status start(ak_group *g, ak_group_fn fn, void *arg, int block)
 		w->next = g->workers;
 		g->workers = w;
 	} else {
+		/* seq_cst: pairs with the handshake in cv_wait_while(); the
+		 * broadcast below is under mu anyway. */
 		atomic_fetch_sub_explicit(&g->active, 1, memory_order_seq_cst);
 	}
 	/* A wait may be waiting for `pending` to drain, a go for a slot. */
