@@ -17,6 +17,7 @@
 #include "atomkit/clock.h"
 #include "atomkit/counter.h"
 #include "atomkit/cancel.h"
+#include "atomkit/group.h"
 #include "atomkit/vcell.h"
 #include "atomkit/seqlock.h"
 #include "atomkit/cow.h"
