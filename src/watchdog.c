@@ -169,7 +169,9 @@ ak_status ak_watchdog_remove(ak_watchdog *wd, ak_heartbeat *hb)
 	return AK_OK;
 }
 
-ak_status ak_watchdog_poll(ak_watchdog *wd, uint64_t now_ns, unsigned *stalled)
+/* One poll; read_clock: take `now` from the watchdog's clock once this poll
+ * has its turn (a time read before waiting for the turn could be stale). */
+static ak_status poll_impl(ak_watchdog *wd, uint64_t now_ns, int read_clock, unsigned *stalled)
 {
 	unsigned n = 0;
 
@@ -186,6 +188,8 @@ ak_status ak_watchdog_poll(ak_watchdog *wd, uint64_t now_ns, unsigned *stalled)
 	pthread_mutex_lock(&wd->mu);
 	wd->polling = 1;
 	wd->poller = pthread_self();
+	if (read_clock)
+		now_ns = ak_clock_read(&wd->clock);
 	uint64_t pass = ++wd->pass;
 restart:
 	for (ak_heartbeat *hb = wd->head; hb; hb = hb->next_) {
@@ -198,7 +202,8 @@ restart:
 		if (s.count != hb->seen_count_ || s.last_ns != hb->seen_last_) {
 			hb->seen_count_ = s.count;
 			hb->seen_last_ = s.last_ns;
-			hb->seen_at_ = now_ns;
+			if (now_ns > hb->seen_at_) /* a stale or stepped-back now: keep */
+				hb->seen_at_ = now_ns;
 			hb->stalled_ = 0; /* re-armed */
 			continue;
 		}
@@ -237,6 +242,11 @@ restart:
 	return AK_OK;
 }
 
+ak_status ak_watchdog_poll(ak_watchdog *wd, uint64_t now_ns, unsigned *stalled)
+{
+	return poll_impl(wd, now_ns, 0, stalled);
+}
+
 /* Poll period: configured, or a quarter of the shortest interval. */
 static uint64_t period_locked(const ak_watchdog *wd)
 {
@@ -259,7 +269,7 @@ static void *watchdog_main(void *arg)
 		uint32_t seen = atomic_load_explicit(&wd->wake, memory_order_acquire);
 		uint64_t period = period_locked(wd);
 		pthread_mutex_unlock(&wd->mu);
-		(void)ak_watchdog_poll(wd, ak_clock_read(&wd->clock), NULL);
+		(void)poll_impl(wd, 0, 1, NULL);
 		_ak_futex_wait(&wd->wake, seen, ak_deadline_after(period), _AK_FUTEX_PRIVATE);
 		pthread_mutex_lock(&wd->mu);
 	}
