@@ -16,5 +16,7 @@
 #include "atomkit/status.h"
 #include "atomkit/clock.h"
 #include "atomkit/counter.h"
+#include "atomkit/progress.h"
+#include "atomkit/watchdog.h"
 
 #endif /* ATOMKIT_H */
