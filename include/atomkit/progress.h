@@ -255,12 +255,16 @@ ak_status ak_progress_start(ak_progress *p, uint64_t total);
 /*
  * Read a consistent snapshot.  Lock-free; callable from any thread and from
  * signal handlers (see Contract).  Always AK_OK for valid arguments;
- * AK_EINVAL if p or out is NULL.
+ * AK_EINVAL if p or out is NULL (with p NULL, *out is zeroed).
  */
 AK_INLINE ak_status ak_progress_snapshot(const ak_progress *p, ak_progress_snap *out)
 {
-	if (!p || !out)
+	if (!out)
 		return AK_EINVAL;
+	if (!p) { /* a zero snapshot, so callers never read garbage */
+		out->count = out->total = out->started_ns = out->last_ns = 0;
+		return AK_EINVAL;
+	}
 	ak_progress *m = (ak_progress *)(uintptr_t)p;
 	for (;;) {
 		/* Acquire: pairs with the release stores of seq in
