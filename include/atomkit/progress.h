@@ -156,11 +156,35 @@ AK_INLINE uint64_t _ak_progress_begin(ak_progress *p)
 	return s;
 }
 
+/* Half way: copy[0] is written; send readers to it, then copy[1] may change. */
+AK_INLINE void _ak_progress_switch(ak_progress *p, uint64_t s)
+{
+	/* Release: pairs with the acquire load in ak_progress_snapshot(); a
+	 * reader that selects copy[0] by this value sees its new contents. */
+	atomic_store_explicit(&p->seq, s + 2, memory_order_release);
+	/* Orders the seq store above before the copy[1] stores; pairs with the
+	 * acquire fence in ak_progress_snapshot(). */
+	_ak_fence_release(&p->seq);
+}
+
+/* Both copies are written: leave. */
+AK_INLINE void _ak_progress_leave(ak_progress *p, uint64_t s)
+{
+	if (p->mode != AK_PROGRESS_SINGLE_WRITER)
+		/* Release: pairs with the acquire CAS of the next writer in
+		 * _ak_progress_begin() and with the acquire load in
+		 * ak_progress_snapshot() (copy[1] published). */
+		atomic_store_explicit(&p->seq, s + 4, memory_order_release);
+	/* Single writer: copy[1] is published by the next write's release
+	 * store of the odd seq value, the only state in which readers select
+	 * copy[1]. */
+}
+
 /* Write v (old = the state before) into both copies, publishing each, and leave. */
 AK_INLINE void _ak_progress_end(ak_progress *p, uint64_t s, const ak_progress_snap *v,
 				const ak_progress_snap *old)
 {
-	/* Only the words that changed are stored (count and last_ns on an add). */
+	/* Only the words that changed are stored. */
 #define _AK_PROGRESS_PUT(c)                                                          \
 	do {                                                                         \
 		if (v->count != old->count)                                          \
@@ -174,21 +198,10 @@ AK_INLINE void _ak_progress_end(ak_progress *p, uint64_t s, const ak_progress_sn
 			atomic_store_explicit(&(c)->last_ns, v->last_ns, memory_order_relaxed); \
 	} while (0)
 	_AK_PROGRESS_PUT(&p->copy[0]);
-	/* Release: pairs with the acquire load in ak_progress_snapshot(); a
-	 * reader that selects copy[0] by this value sees the stores above. */
-	atomic_store_explicit(&p->seq, s + 2, memory_order_release);
-	/* Orders the seq store above before the copy[1] stores; pairs with the
-	 * acquire fence in ak_progress_snapshot(). */
-	_ak_fence_release(&p->seq);
+	_ak_progress_switch(p, s);
 	_AK_PROGRESS_PUT(&p->copy[1]);
 #undef _AK_PROGRESS_PUT
-	if (p->mode != AK_PROGRESS_SINGLE_WRITER)
-		/* Release: pairs with the acquire CAS of the next writer in
-		 * _ak_progress_begin() and with the acquire load in
-		 * ak_progress_snapshot() (copy[1] published). */
-		atomic_store_explicit(&p->seq, s + 4, memory_order_release);
-	/* Single writer: copy[1] is published by the next write's release
-	 * store of seq (s+3), the only state in which readers select it. */
+	_ak_progress_leave(p, s);
 }
 
 /* The current state, as the (sole, or lock-holding) writer sees it. */
@@ -209,20 +222,26 @@ AK_INLINE void _ak_progress_cur(const ak_progress *p, ak_progress_snap *v)
  */
 AK_INLINE AK_NONNULL(1) ak_status ak_progress_add_at(ak_progress *p, uint64_t n, uint64_t now_ns)
 {
-	ak_progress_snap old, v;
 	ak_status st = AK_OK;
 	uint64_t s = _ak_progress_begin(p);
+	/* copy[1] is stable until _ak_progress_switch(): the current state. */
+	uint64_t count = atomic_load_explicit(&p->copy[1].count, memory_order_relaxed);
+	uint64_t last = atomic_load_explicit(&p->copy[1].last_ns, memory_order_relaxed);
 
-	_ak_progress_cur(p, &old);
-	v = old;
-	if (AK_UNLIKELY(n > UINT64_MAX - old.count)) {
-		st = AK_EOVERFLOW;
-	} else {
-		v.count = old.count + n;
-		if (now_ns > old.last_ns)
-			v.last_ns = now_ns;
+	if (AK_UNLIKELY(n > UINT64_MAX - count)) {
+		st = AK_EOVERFLOW; /* finish the (empty) write: readers just retry */
+		n = 0;
+		now_ns = last;
 	}
-	_ak_progress_end(p, s, &v, &old);
+	count += n;
+	if (now_ns > last)
+		last = now_ns;
+	atomic_store_explicit(&p->copy[0].count, count, memory_order_relaxed);
+	atomic_store_explicit(&p->copy[0].last_ns, last, memory_order_relaxed);
+	_ak_progress_switch(p, s);
+	atomic_store_explicit(&p->copy[1].count, count, memory_order_relaxed);
+	atomic_store_explicit(&p->copy[1].last_ns, last, memory_order_relaxed);
+	_ak_progress_leave(p, s);
 	return st;
 }
 
