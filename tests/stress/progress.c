@@ -108,8 +108,10 @@ static void writer(struct stress_thread *t, uint64_t nops, int is_target)
 		done += n;
 		if (is_target)
 			atomic_fetch_add_explicit(&S.committed, n, memory_order_seq_cst);
-		if ((i & 1023) == 1023)
+		if ((i & 1023) == 1023) {
+			stress_progress(t, done); /* live display, if on */
 			sched_yield(); /* 16 threads on 2 cores: let readers in */
+		}
 	}
 	atomic_fetch_add_explicit(&S.adds, done, memory_order_relaxed);
 	/* Release: pairs with the acquire in reader(): the adds are done. */

@@ -139,6 +139,7 @@ static void driver(struct stress_thread *t)
 		while (atomic_load_explicit(&S.acks, memory_order_acquire) < e * workers)
 			sched_yield();
 		STRESS_CHECK(ak_watchdog_poll(&S.wd, e * D, NULL) == AK_OK, "poll");
+		stress_progress(t, e); /* live display, if on */
 		/* exact check of every entry */
 		for (unsigned w = 1; w <= workers; w++) {
 			for (int i = 0; i < PER_WORKER; i++) {
