@@ -39,6 +39,7 @@ static struct {
 	_Atomic(uint64_t) ticket;      /* phase 2 timestamps */
 	_Atomic(uint32_t) writers_done;
 	_Atomic(int) target_ready;     /* the signalled writer's tid is set */
+	_Atomic(int) senders;          /* readers between checking ready and pthread_kill */
 	pthread_t target;
 	/* the signalled writer's own view, for its handler */
 	_Atomic(uint64_t) committed;
@@ -113,6 +114,15 @@ static void writer(struct stress_thread *t, uint64_t nops, int is_target)
 			sched_yield(); /* 16 threads on 2 cores: let readers in */
 		}
 	}
+	if (is_target) {
+		/* The harness joins (and frees) this thread as soon as it returns:
+		 * stop the senders first.  seq_cst with the readers' seq_cst
+		 * increment of senders and load of target_ready (Dekker): either
+		 * we see their increment and wait, or they see ready == 0. */
+		atomic_store_explicit(&S.target_ready, 0, memory_order_seq_cst);
+		while (atomic_load_explicit(&S.senders, memory_order_seq_cst) != 0)
+			sched_yield();
+	}
 	atomic_fetch_add_explicit(&S.adds, done, memory_order_relaxed);
 	/* Release: pairs with the acquire in reader(): the adds are done. */
 	atomic_fetch_add_explicit(&S.writers_done, 1, memory_order_release);
@@ -136,11 +146,16 @@ static void reader(struct stress_thread *t)
 		}
 		prev = s;
 		n++;
-		if ((n & 63) == (t->id & 63) &&
-		    /* Acquire: pairs with the release in writer(): S.target is set. */
-		    atomic_load_explicit(&S.target_ready, memory_order_acquire)) {
-			if (pthread_kill(S.target, SIGUSR1) == 0)
+		if ((n & 63) == (t->id & 63)) {
+			/* seq_cst: the Dekker pair with the writer's exit (see writer()). */
+			atomic_fetch_add_explicit(&S.senders, 1, memory_order_seq_cst);
+			/* seq_cst (also acquire): pairs with the release in writer(),
+			 * so S.target is set. */
+			if (atomic_load_explicit(&S.target_ready, memory_order_seq_cst) &&
+			    pthread_kill(S.target, SIGUSR1) == 0)
 				atomic_fetch_add_explicit(&S.sig_sent, 1, memory_order_relaxed);
+			/* Release: pairs with the writer's seq_cst load of senders. */
+			atomic_fetch_sub_explicit(&S.senders, 1, memory_order_release);
 		}
 		if ((n & 63) == 0)
 			sched_yield();
