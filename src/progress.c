@@ -534,9 +534,10 @@ static ak_status draw(ak_progress_display *d, uint64_t now, int final)
 	char body[160];
 	size_t blen;
 
-	ak_progress_snapshot(d->meter, &s);
-	ak_progress_estimate(&d->rate, &s, now, &e);
-	ak_progress_format(body, sizeof(body), &e, &blen);
+	if (ak_progress_snapshot(d->meter, &s) != AK_OK ||
+	    ak_progress_estimate(&d->rate, &s, now, &e) != AK_OK)
+		return AK_EINVAL;
+	(void)ak_progress_format(body, sizeof(body), &e, &blen); /* truncation is fine */
 	if (d->tty)
 		put_c(&f, '\r');
 	if (d->label) {

@@ -60,10 +60,12 @@
  *     ak_progress_init(&p, nfiles, AK_PROGRESS_SINGLE_WRITER, NULL);
  *     for (...) { work(); ak_progress_add(&p, 1); }
  *
- *     // observer (any thread, or a SIGUSR1 handler)
+ *     // an observer (any thread, or a SIGUSR1 handler) with its own rate state
+ *     static ak_progress_rate r;   // ak_progress_rate_init(&r, AK_PROGRESS_TAU_DEFAULT,
+ *                                  //                       AK_PROGRESS_STALL_DEFAULT)
  *     ak_progress_snap s; ak_progress_est e; char line[96];
  *     ak_progress_snapshot(&p, &s);
- *     ak_progress_estimate(&rate, &s, ak_now_ns(), &e);
+ *     ak_progress_estimate(&r, &s, ak_now_ns(), &e);
  *     ak_progress_format(line, sizeof line, &e, NULL);   // "1234/5000 24.7% 812/s ETA 4.6s"
  */
 #ifndef ATOMKIT_PROGRESS_H

@@ -91,8 +91,9 @@ static int progress_wanted(void)
 
 void stress_progress(struct stress_thread *t, uint64_t done)
 {
-	if (t->progress_)
-		atomic_store_explicit((_Atomic(uint64_t) *)t->progress_, done, memory_order_relaxed);
+	_Atomic(uint64_t) *cell = t->progress_;
+	if (cell)
+		atomic_store_explicit(cell, done, memory_order_relaxed);
 }
 
 static void monitor_sample(struct monitor *m)
