@@ -273,6 +273,26 @@ ak_status ak_progress_touch(ak_progress *p);
  * write (mode rules apply); readers see either the old run or the new one. */
 ak_status ak_progress_start(ak_progress *p, uint64_t total);
 
+/* One read attempt: 1 if *out is consistent, 0 if a write phase completed
+ * meanwhile (then *out may be torn: try again). */
+AK_INLINE int _ak_progress_read_once(ak_progress *m, ak_progress_snap *out)
+{
+	/* Acquire: pairs with the release stores of seq in _ak_progress_begin(),
+	 * _ak_progress_switch() and _ak_progress_leave(): the copy this value
+	 * selects is complete. */
+	uint64_t s = atomic_load_explicit(&m->seq, memory_order_acquire);
+	const struct _ak_progress_copy *c = &m->copy[s & 1];
+	out->count = atomic_load_explicit(&c->count, memory_order_relaxed);
+	out->total = atomic_load_explicit(&c->total, memory_order_relaxed);
+	out->started_ns = atomic_load_explicit(&c->started_ns, memory_order_relaxed);
+	out->last_ns = atomic_load_explicit(&c->last_ns, memory_order_relaxed);
+	/* Pairs with the release fences in _ak_progress_begin() and
+	 * _ak_progress_switch(): if any load above saw a store made after a
+	 * later seq change, the re-read below sees that change. */
+	_ak_fence_acquire(&m->seq);
+	return atomic_load_explicit(&m->seq, memory_order_relaxed) == s;
+}
+
 /*
  * Read a consistent snapshot.  Lock-free; callable from any thread and from
  * signal handlers (see Contract).  Always AK_OK for valid arguments;
@@ -286,24 +306,27 @@ AK_INLINE ak_status ak_progress_snapshot(const ak_progress *p, ak_progress_snap 
 		out->count = out->total = out->started_ns = out->last_ns = 0;
 		return AK_EINVAL;
 	}
-	ak_progress *m = (ak_progress *)(uintptr_t)p;
-	for (;;) {
-		/* Acquire: pairs with the release stores of seq in
-		 * _ak_progress_begin()/_ak_progress_end(): the copy this value
-		 * selects is complete. */
-		uint64_t s = atomic_load_explicit(&m->seq, memory_order_acquire);
-		const struct _ak_progress_copy *c = &m->copy[s & 1];
-		out->count = atomic_load_explicit(&c->count, memory_order_relaxed);
-		out->total = atomic_load_explicit(&c->total, memory_order_relaxed);
-		out->started_ns = atomic_load_explicit(&c->started_ns, memory_order_relaxed);
-		out->last_ns = atomic_load_explicit(&c->last_ns, memory_order_relaxed);
-		/* Pairs with the release fences in _ak_progress_begin()/_end():
-		 * if any load above saw a store made after a later seq change,
-		 * the re-read below sees that change. */
-		_ak_fence_acquire(&m->seq);
-		if (atomic_load_explicit(&m->seq, memory_order_relaxed) == s)
+	while (!_ak_progress_read_once((ak_progress *)(uintptr_t)p, out))
+		;
+	return AK_OK;
+}
+
+/*
+ * At most `tries` read attempts: wait-free.  AK_OK (consistent *out), or
+ * AK_EAGAIN when every attempt overlapped a completed write phase (*out
+ * then holds nothing useful).  With a single writer that is interrupted
+ * (the signal-handler case) one try always succeeds.  AK_EINVAL: NULL
+ * arguments or tries == 0.
+ */
+AK_INLINE ak_status ak_progress_snapshot_try(const ak_progress *p, ak_progress_snap *out,
+					     unsigned tries)
+{
+	if (!p || !out || tries == 0)
+		return AK_EINVAL;
+	while (tries--)
+		if (_ak_progress_read_once((ak_progress *)(uintptr_t)p, out))
 			return AK_OK;
-	}
+	return AK_EAGAIN;
 }
 
 /* One-field conveniences (each a full snapshot). */
