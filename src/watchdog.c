@@ -202,8 +202,15 @@ restart:
 		if (s.count != hb->seen_count_ || s.last_ns != hb->seen_last_) {
 			hb->seen_count_ = s.count;
 			hb->seen_last_ = s.last_ns;
-			if (now_ns > hb->seen_at_) /* a stale or stepped-back now: keep */
-				hb->seen_at_ = now_ns;
+			/* Stamp the change with a time read *after* the snapshot:
+			 * now_ns may predate the beat we just saw (read before this
+			 * poll got its turn, or before the worker beat), and an early
+			 * stamp would report a stall before the interval is up. */
+			uint64_t t = ak_clock_read(&wd->clock);
+			if (t < now_ns)
+				t = now_ns;
+			if (t > hb->seen_at_) /* never backwards */
+				hb->seen_at_ = t;
 			hb->stalled_ = 0; /* re-armed */
 			continue;
 		}

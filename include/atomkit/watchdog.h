@@ -152,7 +152,11 @@ ak_status ak_watchdog_add(ak_watchdog *wd, ak_heartbeat *hb, ak_cancel *cancel,
 ak_status ak_watchdog_remove(ak_watchdog *wd, ak_heartbeat *hb);
 
 /*
- * One check of every entry at time now_ns (watchdog clock domain).  The
+ * One check of every entry at time now_ns (the watchdog clock's domain: the
+ * stall test is now_ns - last_change > interval).  A change is stamped
+ * with max(now_ns, a read of the watchdog clock taken after the entry's
+ * snapshot), so a beat that lands after now_ns was read is never dated
+ * too early.  The
  * number of stalls reported by this call goes to *stalled if not NULL.
  * Safe while the thread runs (polls take turns).  AK_EINVAL on NULL wd,
  * AK_EBUSY from inside a stall callback.

@@ -167,6 +167,30 @@ static void test_stall_and_rearm(void)
 	ak_cancel_destroy(&tok_live);
 }
 
+/* A poll whose `now` was read before the beat it sees (it waited for its
+ * turn) must not date the beat early: the stamp is a clock read taken
+ * after the snapshot. */
+static void test_stale_now(void)
+{
+	ak_watchdog wd;
+	ak_heartbeat hb;
+
+	ak_fake_clock_set(&fc, 0);
+	CHECK_ST(ak_heartbeat_init(&hb, 100 * MS, AK_PROGRESS_SINGLE_WRITER, &clk), AK_OK);
+	CHECK_ST(ak_watchdog_init(&wd, &clk, 0), AK_OK);
+	CHECK_ST(ak_watchdog_add(&wd, &hb, NULL, NULL, NULL), AK_OK);
+	ak_fake_clock_set(&fc, 50 * MS);
+	CHECK_ST(ak_heartbeat_beat(&hb), AK_OK);
+	unsigned n = 99;
+	CHECK_ST(ak_watchdog_poll(&wd, 40 * MS, &n), AK_OK); /* now read at 40, before the beat */
+	CHECK_EQ_U64(n, 0);
+	CHECK_EQ_U64(poll_at(&wd, 145 * MS), 0); /* 95 ms after the beat: not stalled */
+	CHECK_EQ_U64(poll_at(&wd, 150 * MS), 0);
+	CHECK_EQ_U64(poll_at(&wd, 151 * MS), 1);
+	CHECK_ST(ak_watchdog_remove(&wd, &hb), AK_OK);
+	CHECK_ST(ak_watchdog_destroy(&wd), AK_OK);
+}
+
 /* A callback that removes its own entry, adds another, and tries the calls
  * that would deadlock. */
 static void reentrant_cb(ak_heartbeat *hb, void *arg)
@@ -331,6 +355,7 @@ int main(void)
 	clk = ak_fake_clock_as_clock(&fc);
 	test_misuse();
 	test_stall_and_rearm();
+	test_stale_now();
 	test_reentrant_callback();
 	test_remove_waits_for_callback();
 	test_thread_cancels();
