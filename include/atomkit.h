@@ -19,5 +19,8 @@
 #include "atomkit/cancel.h"
 #include "atomkit/progress.h"
 #include "atomkit/watchdog.h"
+#include "atomkit/vcell.h"
+#include "atomkit/seqlock.h"
+#include "atomkit/cow.h"
 
 #endif /* ATOMKIT_H */
