@@ -18,6 +18,8 @@
 #include "atomkit/counter.h"
 #include "atomkit/cancel.h"
 #include "atomkit/group.h"
+#include "atomkit/progress.h"
+#include "atomkit/watchdog.h"
 #include "atomkit/vcell.h"
 #include "atomkit/seqlock.h"
 #include "atomkit/cow.h"
