@@ -1,0 +1,584 @@
+/*
+ * atomkit/limiter.h - lock-free lazy-refill rate limiter (GCRA) and a keyed
+ * table of them for per-client limits.
+ *
+ * Overview
+ *   ak_limiter        one limiter: `k` tokens per `per_ns` nanoseconds, burst
+ *                     `b`.  No background thread: what is available is
+ *                     computed from the time of the request.  The whole state
+ *                     is one 64-bit word, the theoretical arrival time (TAT):
+ *                     the instant at which the bucket would be full again.
+ *   ak_limiter_table  fixed-capacity open-addressing table of per-key TATs
+ *                     sharing one rate and burst; lock-free lookup and insert,
+ *                     idle keys evicted lazily, no allocation after init.
+ *
+ * Contract
+ *   - Rate.  The rate k/per_ns is reduced by gcd and turned into an emission
+ *     interval T = ceil(per_ns / k) ns per token.  When k divides per_ns the
+ *     rate is exact; otherwise it is rounded DOWN (T up), so the limiter
+ *     never admits more than k per per_ns and under-admits by less than
+ *     one part in T.  The tolerance is b * T.
+ *   - The window guarantee.  For every pair of admissions at times t_i <= t_j
+ *     (the time passed to, or read by, the call), the tokens admitted with
+ *     times in [t_i, t_j] are at most  b + (t_j - t_i) / T  <=  b + k (t_j -
+ *     t_i) / per_ns.  Reservations count at their good_at time, cancelled
+ *     reservations not at all, and refunds count as negative admissions at
+ *     the time of the refund.  tests/unit/limiter.c checks this over every
+ *     window of random traces, in integer arithmetic.
+ *   - try_acquire(n) admits n tokens or returns AK_EAGAIN with the ns until
+ *     it would succeed, and then writes nothing.  n > b is AK_E2BIG (it could
+ *     never succeed), n == 0 is AK_EINVAL.  Bad configuration is AK_EINVAL.
+ *   - Time.  Times are ns below 2^63; a time at or beyond 2^63, or a state
+ *     that would pass it, is AK_EOVERFLOW, never a wrap.  A clock that steps
+ *     backwards never creates tokens: a smaller `now` only makes the limiter
+ *     stricter.  The limiter starts full.
+ *   - Reservations.  reserve(n, max_wait) takes n tokens now, possibly in
+ *     debt, and says when they are good (good_at).  cancel() gives back
+ *     exactly what the ticket took if no later reservation, admission, refund
+ *     or reconfiguration has touched the state since; otherwise it gives back
+ *     nothing (AK_EBUSY), never more.  refund(n) gives back up to n tokens,
+ *     clamped so the bucket never holds more than b; it gives nothing while
+ *     reservations are outstanding in the future (that would let newcomers
+ *     overtake promised slots).
+ *   - Reconfiguration.  set_rate / set_burst are safe against concurrent
+ *     acquirers and linearizable with them.  A slower rate keeps the token
+ *     level (the debt is rescaled); a faster rate keeps the existing debt's
+ *     schedule (tokens already spent are not handed back early).
+ *     Reservations granted before a change keep their good_at times.
+ *
+ * Progress
+ *   try_acquire, reserve, cancel, refund: lock-free (one CAS loop on one
+ *   word; a rejection is one load).  They wait only while a set_rate /
+ *   set_burst on the same limiter is between its two stores (a few
+ *   instructions).  set_rate / set_burst: blocking against each other.
+ *   ak_limiter_acquire(): blocking (sleeps until its reservation is good).
+ *   Table: lookup lock-free; inserting a new key is lock-free against other
+ *   inserts (one commit CAS per insert); an operation on a key being
+ *   inserted by another thread waits for that insert's last store.
+ *
+ * Example
+ *     ak_limiter l;
+ *     ak_limiter_init(&l, 100, AK_NS_PER_SEC, 10, NULL);   // 100/s, burst 10
+ *     uint64_t wait;
+ *     if (ak_limiter_try_acquire(&l, 1, &wait) == AK_EAGAIN)
+ *         reply_429(wait);
+ */
+#ifndef ATOMKIT_LIMITER_H
+#define ATOMKIT_LIMITER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "clock.h"
+#include "internal/compiler.h"
+#include "internal/fence.h"
+#include "internal/ratelimit.h"
+#include "internal/relax.h"
+#include "status.h"
+
+AK_BEGIN_DECLS
+
+typedef struct ak_cancel ak_cancel;
+
+/* ===================================================================== */
+/* ak_limiter                                                              */
+/* ===================================================================== */
+
+/* Bit 63 of the state word: a set_rate/set_burst holds the config. */
+#define _AK_LIMITER_LOCK (UINT64_C(1) << 63)
+
+typedef struct ak_limiter {
+	/* TAT in ns (bits 0..62) | _AK_LIMITER_LOCK.  The config below is
+	 * read with relaxed loads under the word's acquire and only written
+	 * while the lock bit is set (a seqlock whose sequence is the word). */
+	AK_CACHE_ALIGNED _Atomic(uint64_t) word;
+	_Atomic(uint64_t) interval;  /* T, ns per token */
+	_Atomic(uint64_t) burst;     /* b */
+	_Atomic(uint64_t) tolerance; /* b * T */
+	_Atomic(uint64_t) rate_k;    /* rate as configured, gcd-reduced */
+	_Atomic(uint64_t) rate_per;
+	ak_clock clock;              /* now == NULL: CLOCK_MONOTONIC */
+} ak_limiter;
+AK_ASSERT_PADDED(ak_limiter);
+
+/* A reservation.  n == 0 once cancelled. */
+typedef struct ak_limiter_ticket {
+	uint64_t n;       /* tokens taken */
+	uint64_t start;   /* TAT the reservation started from */
+	uint64_t end;     /* TAT it left behind */
+	uint64_t good_at; /* when the tokens may be used (<= now: at once) */
+} ak_limiter_ticket;
+
+/*
+ * Initialise: k tokens every per_ns ns, burst b, starting full.  `clock`
+ * is copied; NULL means CLOCK_MONOTONIC.  AK_EINVAL if l is NULL, k, per_ns
+ * or b is zero, or b * ceil(per_ns / k) exceeds 2^62 ns.  Not thread-safe.
+ */
+ak_status ak_limiter_init(ak_limiter *l, uint64_t k, uint64_t per_ns, uint64_t b,
+			  const ak_clock *clock);
+
+/* Reconfigure (see Contract).  Same validation as init; AK_EOVERFLOW for
+ * now >= 2^63.  Any thread; serialised against other setters. */
+ak_status ak_limiter_set_rate_at(ak_limiter *l, uint64_t now, uint64_t k, uint64_t per_ns);
+ak_status ak_limiter_set_rate(ak_limiter *l, uint64_t k, uint64_t per_ns);
+ak_status ak_limiter_set_burst_at(ak_limiter *l, uint64_t now, uint64_t b);
+ak_status ak_limiter_set_burst(ak_limiter *l, uint64_t b);
+
+/* The emission interval T and burst currently in force. */
+AK_INLINE uint64_t ak_limiter_interval(ak_limiter *l)
+{
+	return atomic_load_explicit(&l->interval, memory_order_relaxed);
+}
+AK_INLINE uint64_t ak_limiter_burst(ak_limiter *l)
+{
+	return atomic_load_explicit(&l->burst, memory_order_relaxed);
+}
+
+/* Config snapshot validated against the state word (see _ak_limiter_take). */
+struct _ak_limiter_cfg {
+	uint64_t interval, burst, tolerance;
+};
+
+/* Load the state word, waiting out a reconfiguration in progress. */
+AK_INLINE uint64_t _ak_limiter_load(ak_limiter *l)
+{
+	/* Acquire pairs with the release store that ends a set_rate/set_burst
+	 * (_ak_limiter_unlock in src/limiter.c): the config read next is at
+	 * least as new as this word. */
+	uint64_t w = atomic_load_explicit(&l->word, memory_order_acquire);
+	while (AK_UNLIKELY(w & _AK_LIMITER_LOCK)) {
+		_ak_cpu_relax();
+		/* Acquire: as above. */
+		w = atomic_load_explicit(&l->word, memory_order_acquire);
+	}
+	return w;
+}
+
+AK_INLINE void _ak_limiter_cfg_read(ak_limiter *l, struct _ak_limiter_cfg *c)
+{
+	c->interval = atomic_load_explicit(&l->interval, memory_order_relaxed);
+	c->burst = atomic_load_explicit(&l->burst, memory_order_relaxed);
+	c->tolerance = atomic_load_explicit(&l->tolerance, memory_order_relaxed);
+}
+
+/*
+ * True if the config just read still belongs to state word w.  Only the
+ * paths that return without a CAS need this (a successful CAS proves it).
+ * The acquire fence pairs with the release fence a setter issues after
+ * taking the lock bit and before storing config: if we read any of its
+ * config stores, the reload sees the lock bit or later.
+ */
+AK_INLINE bool _ak_limiter_cfg_valid(ak_limiter *l, uint64_t w)
+{
+	_ak_fence_acquire(&l->word);
+	return atomic_load_explicit(&l->word, memory_order_relaxed) == w;
+}
+
+/*
+ * The one GCRA decision.  State tat, time now, cost = n * T, tolerance
+ * tol = b * T.  All inputs < 2^63 (tat, now) or <= 2^62 (cost, tol), so
+ * no sum below leaves 64 bits.  Returns the new TAT through *end and the
+ * time the tokens are good through *good.
+ */
+AK_INLINE void _ak_gcra(uint64_t tat, uint64_t now, uint64_t cost, uint64_t tol,
+			uint64_t *end, uint64_t *good)
+{
+	uint64_t base = tat > now ? tat : now;
+	uint64_t e = base + cost;
+	*end = e;
+	*good = e > now + tol ? e - tol : now;
+}
+
+/*
+ * Take n tokens if they are good within max_wait of now (0: immediately).
+ * On AK_OK fills *tk (if given); on AK_EAGAIN *wait_ns is the ns until the
+ * request would be good and nothing was written.
+ */
+AK_INLINE ak_status _ak_limiter_take(ak_limiter *l, uint64_t now, uint64_t n, uint64_t max_wait,
+				     uint64_t *wait_ns, ak_limiter_ticket *tk)
+{
+	uint64_t wait = UINT64_MAX;
+	ak_status st;
+
+	if (AK_UNLIKELY(n == 0)) {
+		st = AK_EINVAL;
+		goto out;
+	}
+	if (AK_UNLIKELY(now >= _AK_RL_TIME_LIMIT)) {
+		st = AK_EOVERFLOW;
+		goto out;
+	}
+	for (uint64_t w = _ak_limiter_load(l);;) {
+		struct _ak_limiter_cfg c;
+		uint64_t end, good;
+
+		_ak_limiter_cfg_read(l, &c);
+		if (AK_UNLIKELY(n > c.burst)) {
+			if (!_ak_limiter_cfg_valid(l, w)) {
+				w = _ak_limiter_load(l);
+				continue;
+			}
+			st = AK_E2BIG;
+			goto out;
+		}
+		_ak_gcra(w, now, n * c.interval, c.tolerance, &end, &good);
+		if (good - now > max_wait || AK_UNLIKELY(end >= _AK_RL_TIME_LIMIT)) {
+			if (!_ak_limiter_cfg_valid(l, w)) {
+				w = _ak_limiter_load(l);
+				continue;
+			}
+			wait = good - now;
+			st = good - now > max_wait ? AK_EAGAIN : AK_EOVERFLOW;
+			goto out;
+		}
+		/* Relaxed is enough on success: the limiter publishes no data,
+		 * and the CAS itself proves the config read belongs to w.  The
+		 * failure load is acquire for the next round's config read
+		 * (pairs with the release store ending a set_rate). */
+		if (atomic_compare_exchange_weak_explicit(&l->word, &w, end, memory_order_acquire,
+							  memory_order_acquire)) {
+			if (tk) {
+				tk->n = n;
+				tk->start = end - n * c.interval;
+				tk->end = end;
+				tk->good_at = good;
+			}
+			wait = good - now;
+			st = AK_OK;
+			goto out;
+		}
+		while (AK_UNLIKELY(w & _AK_LIMITER_LOCK))
+			w = _ak_limiter_load(l);
+	}
+out:
+	if (wait_ns)
+		*wait_ns = wait;
+	return st;
+}
+
+/*
+ * Admit n tokens at time `now` (ns, your clock's timeline) or say how long
+ * until that would succeed.
+ *   AK_OK        admitted (*wait_ns = 0)
+ *   AK_EAGAIN    not now; *wait_ns = ns until it would succeed; no state written
+ *   AK_E2BIG     n > burst: can never succeed (*wait_ns = UINT64_MAX)
+ *   AK_EINVAL    n == 0
+ *   AK_EOVERFLOW now >= 2^63, or the state would pass 2^63
+ * wait_ns may be NULL.  Any thread.  Lock-free.
+ */
+AK_INLINE ak_status ak_limiter_try_acquire_at(ak_limiter *l, uint64_t now, uint64_t n,
+					      uint64_t *wait_ns)
+{
+	return _ak_limiter_take(l, now, n, 0, wait_ns, NULL);
+}
+
+/* As ak_limiter_try_acquire_at() with now read from the limiter's clock. */
+AK_INLINE ak_status ak_limiter_try_acquire(ak_limiter *l, uint64_t n, uint64_t *wait_ns)
+{
+	return _ak_limiter_take(l, ak_clock_read(&l->clock), n, 0, wait_ns, NULL);
+}
+
+/*
+ * Reserve n tokens that are good at most max_wait_ns after now.  On AK_OK
+ * *tk says when (tk->good_at; at once when <= now) and *wait_ns = good_at -
+ * now.  AK_EAGAIN: they would not be good in time; *wait_ns = how long they
+ * would take; nothing written.  Other statuses as try_acquire.  The caller
+ * either uses the tokens from good_at on or calls ak_limiter_cancel().
+ */
+AK_INLINE ak_status ak_limiter_reserve_at(ak_limiter *l, uint64_t now, uint64_t n,
+					  uint64_t max_wait_ns, ak_limiter_ticket *tk,
+					  uint64_t *wait_ns)
+{
+	if (!tk)
+		return AK_EINVAL;
+	tk->n = 0;
+	return _ak_limiter_take(l, now, n, max_wait_ns, wait_ns, tk);
+}
+
+AK_INLINE ak_status ak_limiter_reserve(ak_limiter *l, uint64_t n, uint64_t max_wait_ns,
+				       ak_limiter_ticket *tk, uint64_t *wait_ns)
+{
+	return ak_limiter_reserve_at(l, ak_clock_read(&l->clock), n, max_wait_ns, tk, wait_ns);
+}
+
+/*
+ * Give back what ticket tk took.
+ *   AK_OK      all tk->n tokens given back (nothing has touched the state
+ *              since the reservation, so it is exactly as if it never was)
+ *   AK_EBUSY   something changed the state after it: nothing given back
+ *   AK_ESTATE  the ticket is empty or was cancelled already
+ *   AK_EINVAL  NULL
+ * The ticket is spent afterwards (tk->n = 0).  Any thread.  Lock-free.
+ */
+AK_INLINE ak_status ak_limiter_cancel(ak_limiter *l, ak_limiter_ticket *tk)
+{
+	if (!l || !tk)
+		return AK_EINVAL;
+	if (tk->n == 0)
+		return AK_ESTATE;
+	uint64_t expect = tk->end;
+	tk->n = 0;
+	/* Relaxed: success restores a TAT this ticket wrote; no data is
+	 * published.  A set_rate holding the lock makes the word differ,
+	 * which is the "something changed" answer. */
+	if (atomic_compare_exchange_strong_explicit(&l->word, &expect, tk->start,
+						    memory_order_relaxed, memory_order_relaxed))
+		return AK_OK;
+	return AK_EBUSY;
+}
+
+/*
+ * Put back up to n tokens taken earlier and not used, at time now.  The
+ * bucket is clamped to its burst, so fewer may go back; *given (may be
+ * NULL) receives the whole tokens put back.
+ *   AK_OK        done (possibly *given < n, or 0 when already full)
+ *   AK_EBUSY     reservations are outstanding in the future: nothing given
+ *   AK_EINVAL    n == 0 or NULL;  AK_EOVERFLOW  now >= 2^63
+ * Any thread.  Lock-free.
+ */
+AK_INLINE ak_status ak_limiter_refund_at(ak_limiter *l, uint64_t now, uint64_t n,
+					 uint64_t *given)
+{
+	uint64_t g = 0;
+	ak_status st = AK_OK;
+
+	if (!l || n == 0)
+		st = AK_EINVAL;
+	else if (now >= _AK_RL_TIME_LIMIT)
+		st = AK_EOVERFLOW;
+	else
+		for (uint64_t w = _ak_limiter_load(l);;) {
+			struct _ak_limiter_cfg c;
+			_ak_limiter_cfg_read(l, &c);
+			uint64_t m = n < c.burst ? n : c.burst;
+			uint64_t back = m * c.interval;
+			uint64_t nw = w > now + back ? w - back : now;
+
+			if (w <= now || w > now + c.tolerance) {
+				if (!_ak_limiter_cfg_valid(l, w)) {
+					w = _ak_limiter_load(l);
+					continue;
+				}
+				st = w <= now ? AK_OK : AK_EBUSY; /* full / in debt */
+				break;
+			}
+			/* Relaxed: as in ak_limiter_cancel().  Acquire on failure
+			 * for the next round's config read (pairs with the
+			 * release store ending a set_rate). */
+			if (atomic_compare_exchange_weak_explicit(&l->word, &w, nw, memory_order_acquire,
+								  memory_order_acquire)) {
+				g = (w - nw) / c.interval;
+				break;
+			}
+			while (w & _AK_LIMITER_LOCK)
+				w = _ak_limiter_load(l);
+		}
+	if (given)
+		*given = g;
+	return st;
+}
+
+AK_INLINE ak_status ak_limiter_refund(ak_limiter *l, uint64_t n, uint64_t *given)
+{
+	if (!l)
+		return AK_EINVAL;
+	return ak_limiter_refund_at(l, ak_clock_read(&l->clock), n, given);
+}
+
+/* Whole tokens available at now (a snapshot; 0 while in debt). */
+AK_INLINE uint64_t ak_limiter_available_at(ak_limiter *l, uint64_t now)
+{
+	uint64_t w = _ak_limiter_load(l);
+	struct _ak_limiter_cfg c;
+	_ak_limiter_cfg_read(l, &c);
+	if (w <= now)
+		return c.burst;
+	if (now >= _AK_RL_TIME_LIMIT || w >= now + c.tolerance)
+		return 0;
+	return (now + c.tolerance - w) / c.interval;
+}
+
+/*
+ * Blocking: reserve n tokens and sleep until they are good.
+ *   AK_OK         the tokens are yours
+ *   AK_ETIMEDOUT  they would not be good before deadline_ns (absolute
+ *                 CLOCK_MONOTONIC ns; AK_DEADLINE_NONE = never): returned
+ *                 at once without taking anything, or, if the limiter was
+ *                 reconfigured meanwhile, after undoing the reservation
+ *   AK_ECANCELED  `cancel` (may be NULL) fired; the reservation was undone
+ *                 (see ak_limiter_cancel for what that gives back)
+ *   AK_EINTR      never: signals are absorbed and the wait resumed
+ *   AK_E2BIG, AK_EINVAL, AK_EOVERFLOW as try_acquire
+ * Waiters are served in reservation order (FIFO): each sleeps on its own
+ * until its own good_at, so a token never wakes a crowd.  With a custom
+ * clock the limiter's clock is polled every 1 ms of real time.
+ */
+ak_status ak_limiter_acquire(ak_limiter *l, uint64_t n, uint64_t deadline_ns, ak_cancel *cancel);
+
+/* ===================================================================== */
+/* ak_limiter_table: per-key limits                                        */
+/* ===================================================================== */
+
+/* Key encodings in a slot: 0 = never used, UINT64_MAX = free again.  A user
+ * key k is stored as k + 1, so keys UINT64_MAX - 1 and UINT64_MAX are
+ * reserved (AK_EINVAL). */
+#define _AK_LT_EMPTY UINT64_C(0)
+#define _AK_LT_TOMB UINT64_MAX
+/* Bit 63 of a slot's TAT: the slot is being (re)claimed for a new key. */
+#define _AK_LT_BUSY (UINT64_C(1) << 63)
+/* Longest probe sequence. */
+#define AK_LIMITER_TABLE_MAX_PROBE 64u
+
+typedef struct ak_limiter_slot {
+	_Atomic(uint64_t) key;
+	_Atomic(uint64_t) tat;
+} ak_limiter_slot;
+
+typedef struct ak_limiter_table {
+	ak_limiter_slot *slots;
+	uint64_t mask;
+	uint32_t probe;
+	uint64_t interval, burst, tolerance;
+	ak_clock clock;
+	/* Insert commit counter: each committed insert bumps it once. */
+	AK_CACHE_ALIGNED _Atomic(uint64_t) inserts;
+} ak_limiter_table;
+
+/*
+ * Initialise over caller-owned storage: nslots (a power of two, >= 1)
+ * slots, all keys sharing rate k per per_ns and burst b.  The slots are
+ * cleared here; nothing is allocated, now or later.  AK_EINVAL on NULLs,
+ * nslots not a power of two, or a bad rate/burst (as ak_limiter_init).
+ */
+ak_status ak_limiter_table_init(ak_limiter_table *t, ak_limiter_slot *slots, size_t nslots,
+				uint64_t k, uint64_t per_ns, uint64_t b, const ak_clock *clock);
+
+/* Slow path: find or claim a slot for stored key sk (see src/limiter.c). */
+ak_status _ak_limiter_table_insert(ak_limiter_table *t, uint64_t sk, uint64_t now,
+				   ak_limiter_slot **out);
+
+AK_INLINE uint64_t _ak_limiter_hash(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= UINT64_C(0xff51afd7ed558ccd);
+	x ^= x >> 33;
+	x *= UINT64_C(0xc4ceb9fe1a85ec53);
+	x ^= x >> 33;
+	return x;
+}
+
+/* Lock-free lookup: the slot holding stored key sk, or NULL. */
+AK_INLINE ak_limiter_slot *_ak_limiter_table_find(ak_limiter_table *t, uint64_t sk)
+{
+	uint64_t h = _ak_limiter_hash(sk);
+	for (uint32_t i = 0; i < t->probe; i++) {
+		ak_limiter_slot *s = &t->slots[(h + i) & t->mask];
+		/* Acquire pairs with the release store of the key when a slot
+		 * is claimed (_ak_limiter_table_insert). */
+		uint64_t k = atomic_load_explicit(&s->key, memory_order_acquire);
+		if (k == sk)
+			return s;
+		if (k == _AK_LT_EMPTY)
+			return NULL;
+	}
+	return NULL;
+}
+
+/*
+ * Admit n tokens for `key` at time now.  Statuses as ak_limiter_try_acquire_at
+ * plus AK_EFULL: the key is new and every slot in its probe window belongs
+ * to a non-idle key (nothing written), and AK_EINVAL for the two reserved
+ * keys.  A key whose bucket is full again is idle: its slot may be given to
+ * another key, which is indistinguishable from keeping it.
+ */
+AK_INLINE ak_status ak_limiter_table_try_acquire_at(ak_limiter_table *t, uint64_t key, uint64_t now,
+						    uint64_t n, uint64_t *wait_ns)
+{
+	uint64_t wait = UINT64_MAX;
+	ak_status st;
+	struct _ak_backoff bo = _AK_BACKOFF_INIT(64);
+
+	if (AK_UNLIKELY(key >= UINT64_MAX - 1 || n == 0)) {
+		st = AK_EINVAL;
+		goto out;
+	}
+	if (AK_UNLIKELY(n > t->burst)) {
+		st = AK_E2BIG;
+		goto out;
+	}
+	if (AK_UNLIKELY(now >= _AK_RL_TIME_LIMIT)) {
+		st = AK_EOVERFLOW;
+		goto out;
+	}
+	for (;;) {
+		uint64_t sk = key + 1;
+		ak_limiter_slot *s = _ak_limiter_table_find(t, sk);
+		if (!s) {
+			st = _ak_limiter_table_insert(t, sk, now, &s);
+			if (st != AK_OK)
+				goto out;
+		}
+		/* Acquire pairs with the release store that ends a claim (the
+		 * fresh TAT), so the key check below sees the claimed key. */
+		uint64_t tat = atomic_load_explicit(&s->tat, memory_order_acquire);
+		for (;;) {
+			uint64_t end, good;
+			if (tat & _AK_LT_BUSY)
+				break; /* being claimed: look again */
+			if (atomic_load_explicit(&s->key, memory_order_relaxed) != sk)
+				break; /* evicted and reused since we found it */
+			_ak_gcra(tat, now, n * t->interval, t->tolerance, &end, &good);
+			if (good > now) {
+				wait = good - now;
+				st = AK_EAGAIN;
+				goto out;
+			}
+			if (AK_UNLIKELY(end >= _AK_RL_TIME_LIMIT)) {
+				st = AK_EOVERFLOW;
+				goto out;
+			}
+			/* Acquire (success and failure) so a following key
+			 * check is ordered after this read of the TAT; pairs
+			 * with the release store ending a claim. */
+			if (atomic_compare_exchange_weak_explicit(&s->tat, &tat, end,
+								  memory_order_acquire,
+								  memory_order_acquire)) {
+				wait = 0;
+				st = AK_OK;
+				goto out;
+			}
+		}
+		_ak_backoff_spin(&bo);
+	}
+out:
+	if (wait_ns)
+		*wait_ns = wait;
+	return st;
+}
+
+AK_INLINE ak_status ak_limiter_table_try_acquire(ak_limiter_table *t, uint64_t key, uint64_t n,
+						 uint64_t *wait_ns)
+{
+	return ak_limiter_table_try_acquire_at(t, key, ak_clock_read(&t->clock), n, wait_ns);
+}
+
+/* Keys whose bucket is not full at now (O(capacity) snapshot, for tests
+ * and monitoring). */
+size_t ak_limiter_table_active(ak_limiter_table *t, uint64_t now);
+
+/* ===================================================================== */
+/* A cheaper clock                                                         */
+/* ===================================================================== */
+
+/*
+ * CLOCK_MONOTONIC_COARSE as an ak_clock: monotonic, read in a few ns, but
+ * it advances only once per kernel tick (1-4 ms; resolution in *res_ns if
+ * non-NULL).  A limiter on it never admits more than configured in its own
+ * timeline; in real time a window can see up to one tick's worth of extra
+ * tokens (rate x resolution).  See docs/ratelimit.md, "Clocks".
+ */
+ak_clock ak_clock_monotonic_coarse(uint64_t *res_ns);
+
+AK_END_DECLS
+
+#endif /* ATOMKIT_LIMITER_H */
