@@ -34,12 +34,12 @@
  *     stricter.  The limiter starts full.
  *   - Reservations.  reserve(n, max_wait) takes n tokens now, possibly in
  *     debt, and says when they are good (good_at).  cancel() gives back
- *     exactly what the ticket took if no later reservation, admission, refund
- *     or reconfiguration has touched the state since; otherwise it gives back
- *     nothing (AK_EBUSY), never more.  refund(n) gives back up to n tokens,
- *     clamped so the bucket never holds more than b; it gives nothing while
- *     reservations are outstanding in the future (that would let newcomers
- *     overtake promised slots).
+ *     exactly what the ticket took if the ticket is not yet good and no
+ *     later take or reconfiguration has touched the state since; otherwise
+ *     it gives back nothing (AK_EBUSY), never more.  refund(n) gives back
+ *     up to n tokens, clamped so the bucket never holds more than b; it
+ *     gives nothing while reservations are outstanding in the future (that
+ *     would let newcomers overtake promised slots).
  *   - Reconfiguration.  set_rate / set_burst are safe against concurrent
  *     acquirers and linearizable with them.  A slower rate keeps the token
  *     level (the debt is rescaled); a faster rate keeps the existing debt's
@@ -231,11 +231,12 @@ AK_INLINE ak_status _ak_limiter_take(ak_limiter *l, uint64_t now, uint64_t n, ui
 			st = good - now > max_wait ? AK_EAGAIN : AK_EOVERFLOW;
 			goto out;
 		}
-		/* Relaxed is enough on success: the limiter publishes no data,
-		 * and the CAS itself proves the config read belongs to w.  The
-		 * failure load is acquire for the next round's config read
-		 * (pairs with the release store ending a set_rate). */
-		if (atomic_compare_exchange_weak_explicit(&l->word, &w, end, memory_order_acquire,
+		/* The CAS itself proves the config read belongs to w.  Release
+		 * on success pairs with the acquire load in ak_limiter_cancel(),
+		 * whose clock read must not be older than this take; acquire on
+		 * failure is for the next round's config read (pairs with the
+		 * release store ending a set_rate). */
+		if (atomic_compare_exchange_weak_explicit(&l->word, &w, end, memory_order_acq_rel,
 							  memory_order_acquire)) {
 			if (tk) {
 				tk->n = n;
@@ -302,22 +303,32 @@ AK_INLINE ak_status ak_limiter_reserve(ak_limiter *l, uint64_t n, uint64_t max_w
 }
 
 /*
- * Give back what ticket tk took.
- *   AK_OK      all tk->n tokens given back (nothing has touched the state
- *              since the reservation, so it is exactly as if it never was)
- *   AK_EBUSY   something changed the state after it: nothing given back
+ * Give back what ticket tk took, at time now, while it is not yet good.
+ *   AK_OK      all tk->n tokens given back: nothing has touched the state
+ *              since the reservation and now < tk->good_at, so it is
+ *              exactly as if the reservation never was
+ *   AK_EBUSY   nothing given back: a later take, a reconfiguration, or the
+ *              ticket is already good (its tokens are the holder's)
  *   AK_ESTATE  the ticket is empty or was cancelled already
  *   AK_EINVAL  NULL
  * The ticket is spent afterwards (tk->n = 0).  Any thread.  Lock-free.
+ *
+ * Why "not yet good": takes only raise the TAT, so TAT == tk->end means
+ * nobody took after us, except that a refund lowers it and a take can
+ * raise it back to the same value.  Refunds are refused while any
+ * reservation is still in the future, so a ticket that is not yet good at
+ * the time of the cancel cannot have seen a refund since it was made.
+ * ak_limiter_cancel() reads the clock after loading the state for that
+ * reason; with _at, `now` must not be older than the state it cancels
+ * against (see docs/ratelimit.md, "Pitfalls").
  */
-AK_INLINE ak_status ak_limiter_cancel(ak_limiter *l, ak_limiter_ticket *tk)
+AK_INLINE ak_status _ak_limiter_cancel(ak_limiter *l, uint64_t now, uint64_t w,
+				       ak_limiter_ticket *tk)
 {
-	if (!l || !tk)
-		return AK_EINVAL;
-	if (tk->n == 0)
-		return AK_ESTATE;
 	uint64_t expect = tk->end;
 	tk->n = 0;
+	if (w != expect || now >= tk->good_at)
+		return AK_EBUSY;
 	/* Relaxed: success restores a TAT this ticket wrote; no data is
 	 * published.  A set_rate holding the lock makes the word differ,
 	 * which is the "something changed" answer. */
@@ -327,10 +338,33 @@ AK_INLINE ak_status ak_limiter_cancel(ak_limiter *l, ak_limiter_ticket *tk)
 	return AK_EBUSY;
 }
 
+AK_INLINE ak_status ak_limiter_cancel_at(ak_limiter *l, uint64_t now, ak_limiter_ticket *tk)
+{
+	if (!l || !tk)
+		return AK_EINVAL;
+	if (tk->n == 0)
+		return AK_ESTATE;
+	/* Acquire pairs with the acq_rel CAS of whichever take or refund
+	 * wrote this value. */
+	return _ak_limiter_cancel(l, now, atomic_load_explicit(&l->word, memory_order_acquire), tk);
+}
+
+AK_INLINE ak_status ak_limiter_cancel(ak_limiter *l, ak_limiter_ticket *tk)
+{
+	if (!l || !tk)
+		return AK_EINVAL;
+	if (tk->n == 0)
+		return AK_ESTATE;
+	/* Acquire pairs with the acq_rel CAS of the take or refund that wrote
+	 * this value, so the clock read below is not older than it. */
+	uint64_t w = atomic_load_explicit(&l->word, memory_order_acquire);
+	return _ak_limiter_cancel(l, ak_clock_read(&l->clock), w, tk);
+}
+
 /*
  * Put back up to n tokens taken earlier and not used, at time now.  The
  * bucket is clamped to its burst, so fewer may go back; *given (may be
- * NULL) receives the whole tokens put back.
+ * NULL) receives the tokens put back (whole tokens, exactly).
  *   AK_OK        done (possibly *given < n, or 0 when already full)
  *   AK_EBUSY     reservations are outstanding in the future: nothing given
  *   AK_EINVAL    n == 0 or NULL;  AK_EOVERFLOW  now >= 2^63
@@ -351,8 +385,6 @@ AK_INLINE ak_status ak_limiter_refund_at(ak_limiter *l, uint64_t now, uint64_t n
 			struct _ak_limiter_cfg c;
 			_ak_limiter_cfg_read(l, &c);
 			uint64_t m = n < c.burst ? n : c.burst;
-			uint64_t back = m * c.interval;
-			uint64_t nw = w > now + back ? w - back : now;
 
 			if (w <= now || w > now + c.tolerance) {
 				if (!_ak_limiter_cfg_valid(l, w)) {
@@ -362,12 +394,25 @@ AK_INLINE ak_status ak_limiter_refund_at(ak_limiter *l, uint64_t now, uint64_t n
 				st = w <= now ? AK_OK : AK_EBUSY; /* full / in debt */
 				break;
 			}
-			/* Relaxed: as in ak_limiter_cancel().  Acquire on failure
-			 * for the next round's config read (pairs with the
-			 * release store ending a set_rate). */
-			if (atomic_compare_exchange_weak_explicit(&l->word, &w, nw, memory_order_acquire,
+			/* Whole tokens only, so *given is exact; the bucket
+			 * never rises above full (TAT >= now). */
+			uint64_t room = (w - now) / c.interval;
+			uint64_t put = m < room ? m : room;
+			if (put == 0) {
+				if (!_ak_limiter_cfg_valid(l, w)) {
+					w = _ak_limiter_load(l);
+					continue;
+				}
+				break;
+			}
+			/* Release on success pairs with the acquire load in
+			 * ak_limiter_cancel(); acquire (both) for the next
+			 * round's config read (pairs with the release store
+			 * ending a set_rate). */
+			if (atomic_compare_exchange_weak_explicit(&l->word, &w, w - put * c.interval,
+								  memory_order_acq_rel,
 								  memory_order_acquire)) {
-				g = (w - nw) / c.interval;
+				g = put;
 				break;
 			}
 			while (w & _AK_LIMITER_LOCK)
