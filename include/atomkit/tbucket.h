@@ -20,14 +20,19 @@
  *
  * Contract
  *   - Deposits follow the schedule epoch + i*P (epoch = init or the last
- *     set_rate); a late tick deposits everything owed at once, capped at b,
- *     so ticking late never deposits more than ticking on time.  A clock
- *     that steps backwards deposits nothing.
+ *     set_rate): a tick at time t pays k for every instant <= t not paid
+ *     yet, capped at b.  A tick never pays an instant twice, and a clock
+ *     that steps backwards pays nothing, so the tokens credited up to t
+ *     never exceed b + k * (instants <= t).
  *   - The window guarantee: the tokens admitted with times in [t_i, t_j]
- *     are at most b + k * (number of schedule instants in [t_i, t_j]).
- *     Reservations count at the time their deposits arrive, refunds count
- *     as negative admissions, cancelled reservations not at all (checked by
- *     tests/unit/tbucket.c over every window of random traces).
+ *     are at most b + k * (instants paid by ticks in [t_i, t_j]).  With a
+ *     tick at every instant (the refill thread, or your loop, on time) that
+ *     is b + k * (instants in [t_i, t_j]); a tick that runs late pays the
+ *     instants it missed at its own time, exactly like a late ticker
+ *     thread refilling a channel.  Reservations count when the deposits
+ *     cover them, refunds as negative admissions, cancelled reservations
+ *     not at all (checked by tests/unit/tbucket.c over every window of
+ *     random traces, single-threaded and on 4 threads).
  *   - try_acquire(n) never jumps the queue: while reservations are waiting
  *     the bucket holds no tokens.  n > b: AK_E2BIG; n == 0: AK_EINVAL.
  *     On AK_EAGAIN the wait is an estimate from the schedule (0 when a
@@ -182,8 +187,11 @@ AK_INLINE ak_status _ak_tbucket_take(ak_tbucket *tb, uint64_t now, uint64_t n, u
 		int64_t after = _ak_tb_tokens(w) - (int64_t)n;
 		uint64_t good = now;
 		if (after < 0) {
+			/* Only deposits cover a debt: without max_wait (try),
+			 * fail even when the schedule says a deposit is due. */
 			good = _ak_tb_eta(tb, now, (uint64_t)-after);
-			if (good - now > max_wait || after < -AK_TBUCKET_MAX_DEBT) {
+			if (max_wait == 0 || good - now > max_wait ||
+			    after < -AK_TBUCKET_MAX_DEBT) {
 				wait = good - now;
 				st = AK_EAGAIN;
 				goto out;

@@ -134,49 +134,68 @@ static inline void rl_rate_push(struct rl_rate_sched *s, uint64_t start, uint64_
 	s->D = (rl_i128)(d / rl_gcd(d, per) * per);
 }
 
-/* ---- allowance for the interval bucket: k at each schedule instant -------- */
+/* ---- allowance for the interval bucket: what the ticks credited ---------
+ *
+ * A tick at time t that finds m schedule instants owed credits k*m at t
+ * (capped by the bucket at b).  The allowance of a window is b plus k*m of
+ * every tick inside it.  With ticks on time (one per instant) this is
+ * b + k * (instants in the window); a late tick moves the instants it
+ * pays for to its own time, as a refill thread that runs late does. */
 
-struct rl_tseg {
-	uint64_t epoch; /* instants epoch + i*per, i >= 1, up to and including end */
-	uint64_t end;   /* the next segment's epoch; UINT64_MAX for the last */
-	uint64_t k, per;
+struct rl_credit {
+	uint64_t t;
+	rl_i128 sum; /* credits at times <= t, after sorting */
 };
 
-struct rl_tick_sched {
-	struct rl_tseg seg[1024];
-	size_t nseg;
+struct rl_credit_sched {
+	struct rl_credit *c;
+	size_t n, cap;
 };
 
-static inline rl_i128 rl_tick_count(const struct rl_tick_sched *s, uint64_t t)
+static inline void rl_credit_push(struct rl_credit_sched *s, uint64_t t, uint64_t amount)
 {
-	rl_i128 a = 0;
-	for (size_t i = 0; i < s->nseg; i++) {
-		const struct rl_tseg *g = &s->seg[i];
-		uint64_t e = t < g->end ? t : g->end;
-		if (e > g->epoch)
-			a += (rl_i128)((e - g->epoch) / g->per) * g->k;
+	if (s->n == s->cap) {
+		s->cap = s->cap ? 2 * s->cap : 256;
+		s->c = (struct rl_credit *)realloc(s->c, s->cap * sizeof *s->c);
 	}
-	return a;
+	s->c[s->n].t = t;
+	s->c[s->n].sum = amount;
+	s->n++;
 }
 
-static inline void rl_tick_allow(void *ctx, uint64_t t, rl_i128 *lo, rl_i128 *hi)
+static inline int rl_credit_cmp(const void *a, const void *b)
 {
-	const struct rl_tick_sched *s = (const struct rl_tick_sched *)ctx;
-	*hi = rl_tick_count(s, t);
-	*lo = t ? rl_tick_count(s, t - 1) : 0;
+	const struct rl_credit *x = (const struct rl_credit *)a, *y = (const struct rl_credit *)b;
+	return x->t < y->t ? -1 : x->t > y->t;
 }
 
-static inline void rl_tick_push(struct rl_tick_sched *s, uint64_t epoch, uint64_t k, uint64_t per)
+/* Call once after the trace, before rl_oracle(). */
+static inline void rl_credit_seal(struct rl_credit_sched *s)
 {
-	if (s->nseg == sizeof s->seg / sizeof s->seg[0])
-		abort(); /* test bug: too many changes in one trace */
-	if (s->nseg)
-		s->seg[s->nseg - 1].end = epoch;
-	s->seg[s->nseg].epoch = epoch;
-	s->seg[s->nseg].end = UINT64_MAX;
-	s->seg[s->nseg].k = k;
-	s->seg[s->nseg].per = per;
-	s->nseg++;
+	qsort(s->c, s->n, sizeof *s->c, rl_credit_cmp);
+	for (size_t i = 1; i < s->n; i++)
+		s->c[i].sum += s->c[i - 1].sum;
+}
+
+/* Sum of credits at times <= t. */
+static inline rl_i128 rl_credit_upto(const struct rl_credit_sched *s, uint64_t t)
+{
+	size_t lo = 0, hi = s->n; /* first index with time > t */
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (s->c[mid].t <= t)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo ? s->c[lo - 1].sum : 0;
+}
+
+static inline void rl_credit_allow(void *ctx, uint64_t t, rl_i128 *lo, rl_i128 *hi)
+{
+	const struct rl_credit_sched *s = (const struct rl_credit_sched *)ctx;
+	*hi = rl_credit_upto(s, t);
+	*lo = t ? rl_credit_upto(s, t - 1) : 0;
 }
 
 #endif /* ATOMKIT_TESTS_RATELIMIT_ORACLE_H */
