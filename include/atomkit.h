@@ -16,5 +16,6 @@
 #include "atomkit/status.h"
 #include "atomkit/clock.h"
 #include "atomkit/counter.h"
+#include "atomkit/cancel.h"
 
 #endif /* ATOMKIT_H */
