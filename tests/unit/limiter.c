@@ -11,8 +11,10 @@
  *  - liveness under saturating demand
  *  - keyed table: independence, AK_EFULL, lazy eviction, reserved keys
  */
+#include <atomkit/cancel.h>
 #include <atomkit/limiter.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 
 #include "check.h"
@@ -642,6 +644,79 @@ static void test_table_oracle(void)
 	       KEYS, (unsigned long long)ok, (unsigned long long)full);
 }
 
+
+/* ---- blocking acquire --------------------------------------------------------- */
+
+struct bl {
+	ak_limiter *l;
+	ak_cancel *cancel;
+	uint64_t deadline;
+	ak_status st;
+};
+
+static void *bl_thread(void *arg)
+{
+	struct bl *b = (struct bl *)arg;
+	b->st = ak_limiter_acquire(b->l, 1, b->deadline, b->cancel);
+	return NULL;
+}
+
+static void test_acquire(void)
+{
+	ak_limiter l;
+	ak_cancel c;
+	pthread_t th;
+	/* 1 per ms, burst 1, real clock */
+	CHECK_ST(ak_limiter_init(&l, 1, AK_NS_PER_MS, 1, NULL), AK_OK);
+	CHECK_ST(ak_limiter_acquire(&l, 1, AK_DEADLINE_NONE, NULL), AK_OK);
+	/* the next token is ~1 ms away: a generous deadline gets it */
+	CHECK_ST(ak_limiter_acquire(&l, 1, ak_deadline_after(10 * AK_NS_PER_SEC), NULL), AK_OK);
+	CHECK_ST(ak_limiter_acquire(&l, 2, AK_DEADLINE_NONE, NULL), AK_E2BIG);
+	CHECK_ST(ak_limiter_acquire(NULL, 1, AK_DEADLINE_NONE, NULL), AK_EINVAL);
+	/* 1 per 100 s: a deadline before the token fails at once, taking nothing */
+	CHECK_ST(ak_limiter_init(&l, 1, 100 * AK_NS_PER_SEC, 1, NULL), AK_OK);
+	CHECK_ST(ak_limiter_acquire(&l, 1, AK_DEADLINE_NONE, NULL), AK_OK);
+	uint64_t before = word_of(&l);
+	CHECK_ST(ak_limiter_acquire(&l, 1, ak_deadline_after(20 * AK_NS_PER_MS), NULL), AK_ETIMEDOUT);
+	CHECK_EQ_U64(word_of(&l), before);
+	/* already cancelled */
+	CHECK_ST(ak_cancel_init(&c), AK_OK);
+	ak_cancel_request(&c, AK_ECANCELED);
+	CHECK_ST(ak_limiter_acquire(&l, 1, AK_DEADLINE_NONE, &c), AK_ECANCELED);
+	CHECK_EQ_U64(word_of(&l), before);
+	CHECK_ST(ak_cancel_destroy(&c), AK_OK);
+	/* cancelled while waiting: wakes, and the reservation is undone exactly */
+	CHECK_ST(ak_cancel_init(&c), AK_OK);
+	struct bl b = { &l, &c, AK_DEADLINE_NONE, AK_EBUSY };
+	pthread_create(&th, NULL, bl_thread, &b);
+	while (word_of(&l) == before) /* until the waiter has reserved */
+		sched_yield();
+	ak_cancel_request(&c, AK_ECANCELED);
+	pthread_join(th, NULL);
+	CHECK_ST(b.st, AK_ECANCELED);
+	CHECK_EQ_U64(word_of(&l), before);
+	CHECK_ST(ak_cancel_destroy(&c), AK_OK);
+	/* a custom clock is polled: the waiter returns once the fake time passes */
+	ak_fake_clock fc;
+	ak_fake_clock_set(&fc, BASE);
+	ak_clock ck = ak_fake_clock_as_clock(&fc);
+	CHECK_ST(ak_limiter_init(&l, 1, 1000, 1, &ck), AK_OK);
+	CHECK_ST(ak_limiter_try_acquire(&l, 1, NULL), AK_OK);
+	before = word_of(&l);
+	struct bl b2 = { &l, NULL, ak_deadline_after(60 * AK_NS_PER_SEC), AK_EBUSY };
+	pthread_create(&th, NULL, bl_thread, &b2);
+	while (word_of(&l) == before)
+		sched_yield();
+	ak_fake_clock_advance(&fc, 2000);
+	pthread_join(th, NULL);
+	CHECK_ST(b2.st, AK_OK);
+	/* custom clock, real deadline: the reservation is undone when it passes */
+	CHECK_ST(ak_limiter_try_acquire(&l, 1, NULL), AK_OK);
+	before = word_of(&l);
+	CHECK_ST(ak_limiter_acquire(&l, 1, ak_deadline_after(5 * AK_NS_PER_MS), NULL), AK_ETIMEDOUT);
+	CHECK_EQ_U64(word_of(&l), before);
+}
+
 int main(void)
 {
 	test_config();
@@ -658,5 +733,6 @@ int main(void)
 	test_oracle_threads();
 	test_table();
 	test_table_oracle();
+	test_acquire();
 	return check_report("limiter");
 }

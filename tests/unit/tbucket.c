@@ -11,8 +11,10 @@
  *  - liveness: saturating demand gets exactly b + k per instant
  *  - the refill thread on a fake clock: start/add/remove/stop
  */
+#include <atomkit/cancel.h>
 #include <atomkit/tbucket.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 
 #include "check.h"
@@ -481,6 +483,90 @@ static void test_refiller(void)
 	CHECK_ST(ak_refiller_start(NULL, NULL), AK_EINVAL);
 }
 
+
+/* ---- blocking acquire ------------------------------------------------------------ */
+
+struct bl {
+	ak_tbucket *tb;
+	ak_cancel *cancel;
+	uint64_t deadline;
+	_Atomic(int) done;
+	ak_status st;
+};
+
+static void *bl_thread(void *arg)
+{
+	struct bl *b = (struct bl *)arg;
+	b->st = ak_tbucket_acquire(b->tb, 1, b->deadline, b->cancel);
+	atomic_store_explicit(&b->done, 1, memory_order_release);
+	return NULL;
+}
+
+static void wait_tokens(ak_tbucket *tb, int64_t v)
+{
+	uint64_t give_up = ak_deadline_after(10 * AK_NS_PER_SEC);
+	while (ak_tbucket_tokens(tb) != v && ak_now_ns() < give_up)
+		sched_yield();
+	CHECK_EQ_I64(ak_tbucket_tokens(tb), v);
+}
+
+static void test_acquire(void)
+{
+	ak_tbucket tb;
+	ak_cancel c;
+	pthread_t th, th2;
+	/* real clock, 1 per 100 s, no ticks: a near deadline fails at once */
+	CHECK_ST(ak_tbucket_init(&tb, 1, 100 * AK_NS_PER_SEC, 1, NULL), AK_OK);
+	CHECK_ST(ak_tbucket_acquire(&tb, 1, AK_DEADLINE_NONE, NULL), AK_OK);
+	CHECK_ST(ak_tbucket_acquire(&tb, 1, ak_deadline_after(20 * AK_NS_PER_MS), NULL), AK_ETIMEDOUT);
+	CHECK_EQ_I64(ak_tbucket_tokens(&tb), 0);
+	CHECK_ST(ak_tbucket_acquire(&tb, 2, AK_DEADLINE_NONE, NULL), AK_E2BIG);
+	CHECK_ST(ak_tbucket_acquire(NULL, 1, AK_DEADLINE_NONE, NULL), AK_EINVAL);
+	/* cancelled while waiting: wakes and undoes */
+	CHECK_ST(ak_cancel_init(&c), AK_OK);
+	struct bl b = { &tb, &c, AK_DEADLINE_NONE, 0, AK_EBUSY };
+	pthread_create(&th, NULL, bl_thread, &b);
+	wait_tokens(&tb, -1);
+	ak_cancel_request(&c, AK_ECANCELED);
+	pthread_join(th, NULL);
+	CHECK_ST(b.st, AK_ECANCELED);
+	CHECK_EQ_I64(ak_tbucket_tokens(&tb), 0);
+	CHECK_ST(ak_cancel_destroy(&c), AK_OK);
+	/* fake clock: deposits wake the waiters, first come first served */
+	ak_fake_clock fc;
+	ak_fake_clock_set(&fc, BASE);
+	ak_clock ck = ak_fake_clock_as_clock(&fc);
+	CHECK_ST(ak_tbucket_init_at(&tb, BASE, 1, 100, 1, &ck), AK_OK);
+	CHECK_ST(ak_tbucket_try_acquire(&tb, 1, NULL), AK_OK);
+	uint64_t dl = ak_deadline_after(60 * AK_NS_PER_SEC);
+	struct bl b1 = { &tb, NULL, dl, 0, AK_EBUSY }, b2 = { &tb, NULL, dl, 0, AK_EBUSY };
+	pthread_create(&th, NULL, bl_thread, &b1);
+	wait_tokens(&tb, -1);
+	pthread_create(&th2, NULL, bl_thread, &b2);
+	wait_tokens(&tb, -2);
+	CHECK_EQ_U64(ak_tbucket_tick_at(&tb, BASE + 100), 1);
+	pthread_join(th, NULL);
+	CHECK_ST(b1.st, AK_OK);
+	/* the second is not covered yet, so it cannot have returned */
+	CHECK(!atomic_load_explicit(&b2.done, memory_order_acquire));
+	CHECK_EQ_U64(ak_tbucket_tick_at(&tb, BASE + 200), 1);
+	pthread_join(th2, NULL);
+	CHECK_ST(b2.st, AK_OK);
+	CHECK_EQ_I64(ak_tbucket_tokens(&tb), 0);
+	/* a waiter whose real deadline passes undoes its reservation */
+	CHECK_ST(ak_tbucket_acquire(&tb, 1, ak_deadline_after(5 * AK_NS_PER_MS), NULL), AK_ETIMEDOUT);
+	CHECK_EQ_I64(ak_tbucket_tokens(&tb), 0);
+	/* the refill thread on the real clock feeds a waiter */
+	ak_refiller rf;
+	memset(&rf, 0, sizeof rf);
+	CHECK_ST(ak_tbucket_init(&tb, 1, AK_NS_PER_MS, 1, NULL), AK_OK);
+	CHECK_ST(ak_refiller_start(&rf, NULL), AK_OK);
+	CHECK_ST(ak_refiller_add(&rf, &tb), AK_OK);
+	for (int i = 0; i < 5; i++)
+		CHECK_ST(ak_tbucket_acquire(&tb, 1, ak_deadline_after(60 * AK_NS_PER_SEC), NULL), AK_OK);
+	CHECK_ST(ak_refiller_stop(&rf), AK_OK);
+}
+
 int main(void)
 {
 	test_config();
@@ -491,5 +577,6 @@ int main(void)
 	test_liveness();
 	test_oracle_threads();
 	test_refiller();
+	test_acquire();
 	return check_report("tbucket");
 }
