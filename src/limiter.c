@@ -87,24 +87,20 @@ static void limiter_unlock(ak_limiter *l, uint64_t tat)
 }
 
 /*
- * The TAT after a reconfiguration at `now`.  The debt D = TAT - now (time
- * until full) is rescaled by new/old interval when the rate gets slower
- * (the token level is kept) and kept when it gets faster (tokens already
- * spent come back on their old schedule, so a promised reservation is never
- * overtaken).  The word always changes (+1 ns at least) so that an acquirer
- * holding config from before the change cannot complete its CAS.
+ * The state word after a reconfiguration at `now`: the debt D = TAT - now
+ * (time until full) is rescaled by new/old interval, rounded up, so the
+ * token level is kept (never raised); the generation bit flips, so an
+ * acquirer holding config from before the change fails its CAS.
  */
 static uint64_t rebase(uint64_t w, uint64_t now, uint64_t t_old, uint64_t t_new)
 {
-	uint64_t d = w > now ? w - now : 0;
-	if (t_new > t_old)
-		d = _ak_rl_muldiv_up(d, t_new, t_old);
-	uint64_t tat = _ak_rl_add_sat(now, d);
-	if (tat < w + 1)
-		tat = w + 1;
-	if (tat >= _AK_RL_TIME_LIMIT)
-		tat = _AK_RL_TIME_LIMIT - 1;
-	return tat;
+	uint64_t tat = w & _AK_LIMITER_TAT;
+	if (tat > now) {
+		tat = _ak_rl_add_sat(now, _ak_rl_muldiv_up(tat - now, t_new, t_old));
+		if (tat >= _AK_RL_TIME_LIMIT)
+			tat = _AK_RL_TIME_LIMIT - 1;
+	}
+	return tat | ((w & _AK_LIMITER_GEN) ^ _AK_LIMITER_GEN);
 }
 
 ak_status ak_limiter_set_rate_at(ak_limiter *l, uint64_t now, uint64_t k, uint64_t per_ns)

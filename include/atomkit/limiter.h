@@ -28,8 +28,8 @@
  *   - try_acquire(n) admits n tokens or returns AK_EAGAIN with the ns until
  *     it would succeed, and then writes nothing.  n > b is AK_E2BIG (it could
  *     never succeed), n == 0 is AK_EINVAL.  Bad configuration is AK_EINVAL.
- *   - Time.  Times are ns below 2^63; a time at or beyond 2^63, or a state
- *     that would pass it, is AK_EOVERFLOW, never a wrap.  A clock that steps
+ *   - Time.  Times are ns below 2^62 (146 years); a time at or beyond 2^62,
+ *     or a state that would pass it, is AK_EOVERFLOW, never a wrap.  A clock that steps
  *     backwards never creates tokens: a smaller `now` only makes the limiter
  *     stricter.  The limiter starts full.
  *   - Reservations.  reserve(n, max_wait) takes n tokens now, possibly in
@@ -41,10 +41,13 @@
  *     gives nothing while reservations are outstanding in the future (that
  *     would let newcomers overtake promised slots).
  *   - Reconfiguration.  set_rate / set_burst are safe against concurrent
- *     acquirers and linearizable with them.  A slower rate keeps the token
- *     level (the debt is rescaled); a faster rate keeps the existing debt's
- *     schedule (tokens already spent are not handed back early).
- *     Reservations granted before a change keep their good_at times.
+ *     acquirers: they take the state word's lock bit for a few stores, and
+ *     flip its generation bit so that an acquirer that read the old config
+ *     cannot complete its CAS.  The token level is kept across a change
+ *     (the debt is rescaled by new T / old T, rounded up), so the window
+ *     guarantee holds piecewise: b + the rate in force over each part.
+ *     Reservations granted before a change keep their good_at times, which
+ *     the new rate does not re-check (as in Go's x/time/rate).
  *
  * Progress
  *   try_acquire, reserve, cancel, refund: lock-free (one CAS loop on one
@@ -84,11 +87,15 @@ typedef struct ak_cancel ak_cancel;
 /* ak_limiter                                                              */
 /* ===================================================================== */
 
-/* Bit 63 of the state word: a set_rate/set_burst holds the config. */
+/* Bit 63 of the state word: a set_rate/set_burst holds the config.
+ * Bit 62: generation parity, flipped by every set_rate/set_burst.
+ * Bits 0..61: the TAT in ns. */
 #define _AK_LIMITER_LOCK (UINT64_C(1) << 63)
+#define _AK_LIMITER_GEN (UINT64_C(1) << 62)
+#define _AK_LIMITER_TAT (_AK_LIMITER_GEN - 1)
 
 typedef struct ak_limiter {
-	/* TAT in ns (bits 0..62) | _AK_LIMITER_LOCK.  The config below is
+	/* TAT | _AK_LIMITER_GEN | _AK_LIMITER_LOCK.  The config below is
 	 * read with relaxed loads under the word's acquire and only written
 	 * while the lock bit is set (a seqlock whose sequence is the word). */
 	AK_CACHE_ALIGNED _Atomic(uint64_t) word;
@@ -104,8 +111,8 @@ AK_ASSERT_PADDED(ak_limiter);
 /* A reservation.  n == 0 once cancelled. */
 typedef struct ak_limiter_ticket {
 	uint64_t n;       /* tokens taken */
-	uint64_t start;   /* TAT the reservation started from */
-	uint64_t end;     /* TAT it left behind */
+	uint64_t start;   /* state word the reservation started from */
+	uint64_t end;     /* state word it left behind */
 	uint64_t good_at; /* when the tokens may be used (<= now: at once) */
 } ak_limiter_ticket;
 
@@ -118,7 +125,7 @@ ak_status ak_limiter_init(ak_limiter *l, uint64_t k, uint64_t per_ns, uint64_t b
 			  const ak_clock *clock);
 
 /* Reconfigure (see Contract).  Same validation as init; AK_EOVERFLOW for
- * now >= 2^63.  Any thread; serialised against other setters. */
+ * now >= 2^62.  Any thread; serialised against other setters. */
 ak_status ak_limiter_set_rate_at(ak_limiter *l, uint64_t now, uint64_t k, uint64_t per_ns);
 ak_status ak_limiter_set_rate(ak_limiter *l, uint64_t k, uint64_t per_ns);
 ak_status ak_limiter_set_burst_at(ak_limiter *l, uint64_t now, uint64_t b);
@@ -176,7 +183,7 @@ AK_INLINE bool _ak_limiter_cfg_valid(ak_limiter *l, uint64_t w)
 
 /*
  * The one GCRA decision.  State tat, time now, cost = n * T, tolerance
- * tol = b * T.  All inputs < 2^63 (tat, now) or <= 2^62 (cost, tol), so
+ * tol = b * T.  All inputs < 2^62 (tat, now) or <= 2^62 (cost, tol), so
  * no sum below leaves 64 bits.  Returns the new TAT through *end and the
  * time the tokens are good through *good.
  */
@@ -221,7 +228,7 @@ AK_INLINE ak_status _ak_limiter_take(ak_limiter *l, uint64_t now, uint64_t n, ui
 			st = AK_E2BIG;
 			goto out;
 		}
-		_ak_gcra(w, now, n * c.interval, c.tolerance, &end, &good);
+		_ak_gcra(w & _AK_LIMITER_TAT, now, n * c.interval, c.tolerance, &end, &good);
 		if (good - now > max_wait || AK_UNLIKELY(end >= _AK_RL_TIME_LIMIT)) {
 			if (!_ak_limiter_cfg_valid(l, w)) {
 				w = _ak_limiter_load(l);
@@ -236,12 +243,13 @@ AK_INLINE ak_status _ak_limiter_take(ak_limiter *l, uint64_t now, uint64_t n, ui
 		 * whose clock read must not be older than this take; acquire on
 		 * failure is for the next round's config read (pairs with the
 		 * release store ending a set_rate). */
-		if (atomic_compare_exchange_weak_explicit(&l->word, &w, end, memory_order_acq_rel,
+		uint64_t gen = w & _AK_LIMITER_GEN;
+		if (atomic_compare_exchange_weak_explicit(&l->word, &w, end | gen, memory_order_acq_rel,
 							  memory_order_acquire)) {
 			if (tk) {
 				tk->n = n;
-				tk->start = end - n * c.interval;
-				tk->end = end;
+				tk->start = (end - n * c.interval) | gen;
+				tk->end = end | gen;
 				tk->good_at = good;
 			}
 			wait = good - now;
@@ -264,7 +272,7 @@ out:
  *   AK_EAGAIN    not now; *wait_ns = ns until it would succeed; no state written
  *   AK_E2BIG     n > burst: can never succeed (*wait_ns = UINT64_MAX)
  *   AK_EINVAL    n == 0
- *   AK_EOVERFLOW now >= 2^63, or the state would pass 2^63
+ *   AK_EOVERFLOW now >= 2^62, or the state would pass 2^62
  * wait_ns may be NULL.  Any thread.  Lock-free.
  */
 AK_INLINE ak_status ak_limiter_try_acquire_at(ak_limiter *l, uint64_t now, uint64_t n,
@@ -367,7 +375,7 @@ AK_INLINE ak_status ak_limiter_cancel(ak_limiter *l, ak_limiter_ticket *tk)
  * NULL) receives the tokens put back (whole tokens, exactly).
  *   AK_OK        done (possibly *given < n, or 0 when already full)
  *   AK_EBUSY     reservations are outstanding in the future: nothing given
- *   AK_EINVAL    n == 0 or NULL;  AK_EOVERFLOW  now >= 2^63
+ *   AK_EINVAL    n == 0 or NULL;  AK_EOVERFLOW  now >= 2^62
  * Any thread.  Lock-free.
  */
 AK_INLINE ak_status ak_limiter_refund_at(ak_limiter *l, uint64_t now, uint64_t n,
@@ -385,18 +393,19 @@ AK_INLINE ak_status ak_limiter_refund_at(ak_limiter *l, uint64_t now, uint64_t n
 			struct _ak_limiter_cfg c;
 			_ak_limiter_cfg_read(l, &c);
 			uint64_t m = n < c.burst ? n : c.burst;
+			uint64_t tat = w & _AK_LIMITER_TAT;
 
-			if (w <= now || w > now + c.tolerance) {
+			if (tat <= now || tat > now + c.tolerance) {
 				if (!_ak_limiter_cfg_valid(l, w)) {
 					w = _ak_limiter_load(l);
 					continue;
 				}
-				st = w <= now ? AK_OK : AK_EBUSY; /* full / in debt */
+				st = tat <= now ? AK_OK : AK_EBUSY; /* full / in debt */
 				break;
 			}
 			/* Whole tokens only, so *given is exact; the bucket
 			 * never rises above full (TAT >= now). */
-			uint64_t room = (w - now) / c.interval;
+			uint64_t room = (tat - now) / c.interval;
 			uint64_t put = m < room ? m : room;
 			if (put == 0) {
 				if (!_ak_limiter_cfg_valid(l, w)) {
@@ -433,7 +442,7 @@ AK_INLINE ak_status ak_limiter_refund(ak_limiter *l, uint64_t n, uint64_t *given
 /* Whole tokens available at now (a snapshot; 0 while in debt). */
 AK_INLINE uint64_t ak_limiter_available_at(ak_limiter *l, uint64_t now)
 {
-	uint64_t w = _ak_limiter_load(l);
+	uint64_t w = _ak_limiter_load(l) & _AK_LIMITER_TAT;
 	struct _ak_limiter_cfg c;
 	_ak_limiter_cfg_read(l, &c);
 	if (w <= now)

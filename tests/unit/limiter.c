@@ -94,21 +94,30 @@ static void test_basic(void)
 static void test_overflow_edge(void)
 {
 	ak_limiter l;
-	uint64_t w, top = (UINT64_C(1) << 63) - 1;
+	uint64_t w, top = (UINT64_C(1) << 62) - 1;
 	CHECK_ST(ak_limiter_init(&l, 1, 100, 2, NULL), AK_OK);
-	/* the TAT would pass 2^63: a named status, nothing written */
+	/* the TAT would pass 2^62: a named status, nothing written */
 	uint64_t before = word_of(&l);
 	CHECK_ST(ak_limiter_try_acquire_at(&l, top - 50, 1, &w), AK_EOVERFLOW);
 	CHECK_EQ_U64(word_of(&l), before);
 	CHECK_ST(ak_limiter_try_acquire_at(&l, top - 100, 1, &w), AK_OK);
 	CHECK_EQ_U64(word_of(&l), top);
-	/* huge tolerance: 2^62 ns of burst at a time near 2^63 */
-	CHECK_ST(ak_limiter_init(&l, 1, UINT64_C(1) << 31, UINT64_C(1) << 31, NULL), AK_OK);
-	CHECK_ST(ak_limiter_try_acquire_at(&l, top - (UINT64_C(1) << 62), UINT64_C(1) << 31, &w),
+	CHECK_ST(ak_limiter_try_acquire_at(&l, top + 1, 1, &w), AK_EOVERFLOW);
+	/* huge tolerance: 2^61 ns of burst at a time near 2^62 */
+	CHECK_ST(ak_limiter_init(&l, 1, UINT64_C(1) << 31, UINT64_C(1) << 30, NULL), AK_OK);
+	CHECK_ST(ak_limiter_try_acquire_at(&l, top - (UINT64_C(1) << 61), UINT64_C(1) << 30, &w),
 		 AK_OK);
-	CHECK_ST(ak_limiter_try_acquire_at(&l, top - (UINT64_C(1) << 62) + 10, 1, &w), AK_EAGAIN);
+	CHECK_ST(ak_limiter_try_acquire_at(&l, top - (UINT64_C(1) << 61) + 10, 1, &w), AK_EAGAIN);
 	CHECK_EQ_U64(w, (UINT64_C(1) << 31) - 10);
-	/* full again at `top`, but taking a token would push the TAT past 2^63 */
+	/* full again at `top`, but taking a token would push the TAT past 2^62 */
+	CHECK_ST(ak_limiter_try_acquire_at(&l, top, 1, &w), AK_EOVERFLOW);
+	/* the largest tolerance (2^62 ns) is accepted; from time 0 it cannot
+	 * all be taken, since the TAT would reach 2^62: AK_EOVERFLOW, no wrap */
+	CHECK_ST(ak_limiter_init(&l, 1, UINT64_C(1) << 32, UINT64_C(1) << 30, NULL), AK_OK);
+	CHECK_ST(ak_limiter_try_acquire_at(&l, 0, UINT64_C(1) << 30, &w), AK_EOVERFLOW);
+	CHECK_ST(ak_limiter_try_acquire_at(&l, 0, (UINT64_C(1) << 30) - 1, &w), AK_OK);
+	CHECK_ST(ak_limiter_try_acquire_at(&l, 0, 2, &w), AK_EAGAIN);
+	CHECK_EQ_U64(w, UINT64_C(1) << 32);
 	CHECK_ST(ak_limiter_try_acquire_at(&l, top, 1, &w), AK_EOVERFLOW);
 }
 
@@ -232,23 +241,38 @@ static void test_set_rate(void)
 	CHECK_EQ_U64(ak_limiter_interval(&l), 100);
 	CHECK_ST(ak_limiter_try_acquire_at(&l, now, 1, &w), AK_EAGAIN);
 	CHECK_EQ_U64(w, 100);
-	/* faster (T 100 -> 1): the debt keeps its schedule */
+	CHECK_EQ_U64(ak_limiter_available_at(&l, now + 250), 2);
+	/* faster (T 100 -> 1): still the same level, refilling faster */
 	CHECK_ST(ak_limiter_set_rate_at(&l, now, 1, 1), AK_OK);
 	CHECK_ST(ak_limiter_try_acquire_at(&l, now, 1, &w), AK_EAGAIN);
-	CHECK_EQ_U64(w, 400 + 1 + 1 - 4); /* debt 400 (+1 per change), tolerance 4 */
+	CHECK_EQ_U64(w, 1);
+	CHECK_EQ_U64(ak_limiter_available_at(&l, now + 2), 2);
+	/* flipping back and forth neither creates nor piles up debt */
+	for (int i = 0; i < 50; i++) {
+		CHECK_ST(ak_limiter_set_rate_at(&l, now, 1, 100), AK_OK);
+		CHECK_ST(ak_limiter_set_rate_at(&l, now, 1, 1), AK_OK);
+	}
+	CHECK_EQ_U64(ak_limiter_available_at(&l, now + 4), 4);
+	CHECK_EQ_U64(ak_limiter_available_at(&l, now + 3), 3);
 	CHECK_ST(ak_limiter_set_rate_at(&l, now, 0, 1), AK_EINVAL);
 	CHECK_ST(ak_limiter_set_rate_at(&l, now, 1, 0), AK_EINVAL);
 	CHECK_ST(ak_limiter_set_rate_at(&l, UINT64_MAX, 1, 1), AK_EOVERFLOW);
-	/* burst: level kept in "used" terms */
+	/* burst: the tokens used stay used */
 	CHECK_ST(ak_limiter_init(&l, 1, 10, 4, NULL), AK_OK);
 	CHECK_ST(ak_limiter_try_acquire_at(&l, now, 1, &w), AK_OK);
 	CHECK_ST(ak_limiter_set_burst_at(&l, now, 2), AK_OK);
 	CHECK_EQ_U64(ak_limiter_burst(&l), 2);
-	CHECK_EQ_U64(ak_limiter_available_at(&l, now), 0); /* 1 used + 1 ns of the change */
+	CHECK_EQ_U64(ak_limiter_available_at(&l, now), 1);
 	CHECK_ST(ak_limiter_try_acquire_at(&l, now, 3, &w), AK_E2BIG);
 	CHECK_ST(ak_limiter_set_burst_at(&l, now, 0), AK_EINVAL);
 	CHECK_ST(ak_limiter_set_burst_at(&l, now, UINT64_C(1) << 62), AK_EINVAL);
 	CHECK_EQ_U64(ak_limiter_burst(&l), 2);
+	/* a change flips the generation bit: the word differs even when the
+	 * TAT does not (an acquirer holding the old config fails its CAS) */
+	uint64_t w0 = word_of(&l);
+	CHECK_ST(ak_limiter_set_burst_at(&l, now, 2), AK_OK);
+	CHECK(word_of(&l) != w0);
+	CHECK((word_of(&l) ^ w0) == _AK_LIMITER_GEN);
 	/* tickets from before a change can no longer be undone */
 	ak_limiter_ticket t;
 	CHECK_ST(ak_limiter_try_acquire_at(&l, now + 1000, 2, &w), AK_OK);

@@ -13,12 +13,12 @@
 
 #include "compiler.h"
 
-/* Largest time value the limiters accept: 2^63 - 1 ns (292 years). */
-#define _AK_RL_TIME_MAX ((UINT64_C(1) << 63) - 1)
-#define _AK_RL_TIME_LIMIT (UINT64_C(1) << 63)
+/* Times the limiters accept: below 2^62 ns (146 years of CLOCK_MONOTONIC).
+ * The two top bits of a limiter's state word are flags (lock, generation). */
+#define _AK_RL_TIME_LIMIT (UINT64_C(1) << 62)
 
-/* Largest burst * interval product (the tolerance): 2^62 ns (146 years),
- * so that now + tolerance never leaves 64 bits for now < 2^63. */
+/* Largest burst * interval product (the tolerance), so that now + tolerance
+ * and TAT + cost stay below 2^63 for times below 2^62. */
 #define _AK_RL_SPAN_LIMIT (UINT64_C(1) << 62)
 
 AK_INLINE uint64_t _ak_rl_gcd(uint64_t a, uint64_t b)
