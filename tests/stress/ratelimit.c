@@ -198,7 +198,7 @@ int main(int argc, char **argv)
 	static struct shared s;
 	ak_refiller rf;
 
-	stress_init(&cfg, argc, argv, "ratelimit", 4, 40000);
+	stress_init(&cfg, argc, argv, "ratelimit", 4, 150000);
 	STRESS_CHECK(cfg.threads <= MAXT, "at most %d threads", MAXT);
 	memset(&rf, 0, sizeof rf);
 	s.t0 = ak_now_ns();
