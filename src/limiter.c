@@ -10,6 +10,11 @@
 
 #include <atomkit/limiter.h>
 
+void _ak_rl_yield(void)
+{
+	sched_yield();
+}
+
 /* ---- configuration -------------------------------------------------------- */
 
 /* ceil(per / k) after gcd reduction; 0 on bad input. */

@@ -146,6 +146,20 @@ struct _ak_limiter_cfg {
 	uint64_t interval, burst, tolerance;
 };
 
+/* Give the CPU away (sched_yield; out of line so this header needs no
+ * POSIX feature macros).  For waits on another thread's few stores when
+ * that thread may have been preempted in the middle of them. */
+void _ak_rl_yield(void);
+
+/* Spin politely: pause with backoff, then yield. */
+AK_INLINE void _ak_rl_pause(struct _ak_backoff *bo)
+{
+	if (_ak_backoff_exhausted(bo))
+		_ak_rl_yield();
+	else
+		_ak_backoff_spin(bo);
+}
+
 /* Load the state word, waiting out a reconfiguration in progress. */
 AK_INLINE uint64_t _ak_limiter_load(ak_limiter *l)
 {
@@ -153,10 +167,13 @@ AK_INLINE uint64_t _ak_limiter_load(ak_limiter *l)
 	 * (_ak_limiter_unlock in src/limiter.c): the config read next is at
 	 * least as new as this word. */
 	uint64_t w = atomic_load_explicit(&l->word, memory_order_acquire);
-	while (AK_UNLIKELY(w & _AK_LIMITER_LOCK)) {
-		_ak_cpu_relax();
-		/* Acquire: as above. */
-		w = atomic_load_explicit(&l->word, memory_order_acquire);
+	if (AK_UNLIKELY(w & _AK_LIMITER_LOCK)) {
+		struct _ak_backoff bo = _AK_BACKOFF_INIT(64);
+		do {
+			_ak_rl_pause(&bo);
+			/* Acquire: as above. */
+			w = atomic_load_explicit(&l->word, memory_order_acquire);
+		} while (w & _AK_LIMITER_LOCK);
 	}
 	return w;
 }
@@ -602,7 +619,7 @@ AK_INLINE ak_status ak_limiter_table_try_acquire_at(ak_limiter_table *t, uint64_
 				goto out;
 			}
 		}
-		_ak_backoff_spin(&bo);
+		_ak_rl_pause(&bo);
 	}
 out:
 	if (wait_ns)
