@@ -33,28 +33,41 @@ static int span_ok(uint64_t b, uint64_t interval)
 	return b != 0 && _ak_rl_mul_sat(b, interval) <= _AK_RL_SPAN_LIMIT;
 }
 
+/* The limiter's exact units: k' units per ns, P' units per token. */
+static int exact_rate(uint64_t k, uint64_t per, uint64_t *scale, uint64_t *interval)
+{
+	if (k == 0 || per == 0)
+		return 0;
+	uint64_t g = _ak_rl_gcd(k, per);
+	*scale = k / g;
+	*interval = per / g;
+	return *scale <= _AK_LIMITER_MAX_SCALE;
+}
+
+static int tolerance_ok(uint64_t b, uint64_t interval)
+{
+	return b != 0 && _ak_rl_mul_sat(b, interval) <= _AK_LIMITER_SPAN;
+}
+
 ak_status ak_limiter_init(ak_limiter *l, uint64_t k, uint64_t per_ns, uint64_t b,
 			  const ak_clock *clock)
 {
-	uint64_t rk = 0, rp = 0;
-	if (!l)
+	uint64_t scale = 0, iv = 0;
+	if (!l || !exact_rate(k, per_ns, &scale, &iv) || !tolerance_ok(b, iv))
 		return AK_EINVAL;
-	uint64_t t = interval_of(k, per_ns, &rk, &rp);
-	if (t == 0 || !span_ok(b, t))
-		return AK_EINVAL;
-	atomic_store_explicit(&l->interval, t, memory_order_relaxed);
+	atomic_store_explicit(&l->interval, iv, memory_order_relaxed);
+	atomic_store_explicit(&l->scale, scale, memory_order_relaxed);
 	atomic_store_explicit(&l->burst, b, memory_order_relaxed);
-	atomic_store_explicit(&l->tolerance, b * t, memory_order_relaxed);
-	atomic_store_explicit(&l->rate_k, rk, memory_order_relaxed);
-	atomic_store_explicit(&l->rate_per, rp, memory_order_relaxed);
+	atomic_store_explicit(&l->tolerance, b * iv, memory_order_relaxed);
+	atomic_store_explicit(&l->epoch, 0, memory_order_relaxed);
 	if (clock) {
 		l->clock = *clock;
 	} else {
 		l->clock.now = NULL;
 		l->clock.ctx = NULL;
 	}
-	/* TAT 0: full at every time >= 0.  Release so a thread handed the
-	 * limiter through a relaxed pointer still sees the config (pairs
+	/* TAT 0 at epoch 0: full at every time.  Release so a thread handed
+	 * the limiter through a relaxed pointer still sees the config (pairs
 	 * with the acquire load in _ak_limiter_load). */
 	atomic_store_explicit(&l->word, 0, memory_order_release);
 	return AK_OK;
@@ -92,44 +105,70 @@ static void limiter_unlock(ak_limiter *l, uint64_t tat)
 }
 
 /*
- * The state word after a reconfiguration at `now`: the debt D = TAT - now
- * (time until full) is rescaled by new/old interval, rounded up, so the
- * token level is kept (never raised); the generation bit flips, so an
- * acquirer holding config from before the change fails its CAS.
+ * The TAT (in the new units, from the new epoch r) after a change at r:
+ * the debt, TAT - r, is kept in tokens (rescaled by new P' / old P',
+ * rounded up), so the token level is kept and never raised.  Units of
+ * different scales only ever meet through tokens.
  */
-static uint64_t rebase(uint64_t w, uint64_t now, uint64_t t_old, uint64_t t_new)
+static uint64_t rescale(uint64_t tat, uint64_t r_u, uint64_t iv_old, uint64_t iv_new)
 {
-	uint64_t tat = w & _AK_LIMITER_TAT;
-	if (tat > now) {
-		tat = _ak_rl_add_sat(now, _ak_rl_muldiv_up(tat - now, t_new, t_old));
-		if (tat >= _AK_RL_TIME_LIMIT)
-			tat = _AK_RL_TIME_LIMIT - 1;
-	}
+	if (tat <= r_u)
+		return 0; /* full at r */
+	uint64_t d = _ak_rl_muldiv_up(tat - r_u, iv_new, iv_old);
+	return d < _AK_RL_TIME_LIMIT ? d : _AK_RL_TIME_LIMIT - 1;
+}
+
+/* r = max(now, epoch) in old units: 128-bit safe, saturating. */
+static uint64_t units_at(uint64_t r, uint64_t epoch, uint64_t scale)
+{
+	return _ak_rl_mul_sat(r - epoch, scale);
+}
+
+static uint64_t flip(uint64_t w, uint64_t tat)
+{
 	return tat | ((w & _AK_LIMITER_GEN) ^ _AK_LIMITER_GEN);
+}
+
+void _ak_limiter_rebase(ak_limiter *l, uint64_t now)
+{
+	uint64_t w = limiter_lock(l);
+	uint64_t epoch = atomic_load_explicit(&l->epoch, memory_order_relaxed);
+	uint64_t scale = atomic_load_explicit(&l->scale, memory_order_relaxed);
+	if (now <= epoch || now - epoch < _AK_LIMITER_SPAN / scale) {
+		limiter_unlock(l, w); /* someone else did it */
+		return;
+	}
+	uint64_t iv = atomic_load_explicit(&l->interval, memory_order_relaxed);
+	uint64_t tat = rescale(w & _AK_LIMITER_TAT, units_at(now, epoch, scale), iv, iv);
+	atomic_store_explicit(&l->epoch, now, memory_order_relaxed);
+	limiter_unlock(l, flip(w, tat));
 }
 
 ak_status ak_limiter_set_rate_at(ak_limiter *l, uint64_t now, uint64_t k, uint64_t per_ns)
 {
-	uint64_t rk = 0, rp = 0;
+	uint64_t scale = 0, iv = 0;
 	if (!l)
 		return AK_EINVAL;
 	if (now >= _AK_RL_TIME_LIMIT)
 		return AK_EOVERFLOW;
-	uint64_t t = interval_of(k, per_ns, &rk, &rp);
-	if (t == 0)
+	if (!exact_rate(k, per_ns, &scale, &iv))
 		return AK_EINVAL;
 	uint64_t w = limiter_lock(l);
 	uint64_t b = atomic_load_explicit(&l->burst, memory_order_relaxed);
-	uint64_t t_old = atomic_load_explicit(&l->interval, memory_order_relaxed);
-	if (!span_ok(b, t)) {
+	if (!tolerance_ok(b, iv)) {
 		limiter_unlock(l, w);
 		return AK_EINVAL;
 	}
-	atomic_store_explicit(&l->interval, t, memory_order_relaxed);
-	atomic_store_explicit(&l->tolerance, b * t, memory_order_relaxed);
-	atomic_store_explicit(&l->rate_k, rk, memory_order_relaxed);
-	atomic_store_explicit(&l->rate_per, rp, memory_order_relaxed);
-	limiter_unlock(l, rebase(w, now, t_old, t));
+	uint64_t epoch = atomic_load_explicit(&l->epoch, memory_order_relaxed);
+	uint64_t old_scale = atomic_load_explicit(&l->scale, memory_order_relaxed);
+	uint64_t old_iv = atomic_load_explicit(&l->interval, memory_order_relaxed);
+	uint64_t r = now > epoch ? now : epoch;
+	uint64_t tat = rescale(w & _AK_LIMITER_TAT, units_at(r, epoch, old_scale), old_iv, iv);
+	atomic_store_explicit(&l->interval, iv, memory_order_relaxed);
+	atomic_store_explicit(&l->scale, scale, memory_order_relaxed);
+	atomic_store_explicit(&l->tolerance, b * iv, memory_order_relaxed);
+	atomic_store_explicit(&l->epoch, r, memory_order_relaxed);
+	limiter_unlock(l, flip(w, tat));
 	return AK_OK;
 }
 
@@ -147,14 +186,15 @@ ak_status ak_limiter_set_burst_at(ak_limiter *l, uint64_t now, uint64_t b)
 	if (now >= _AK_RL_TIME_LIMIT)
 		return AK_EOVERFLOW;
 	uint64_t w = limiter_lock(l);
-	uint64_t t = atomic_load_explicit(&l->interval, memory_order_relaxed);
-	if (!span_ok(b, t)) {
+	uint64_t iv = atomic_load_explicit(&l->interval, memory_order_relaxed);
+	if (!tolerance_ok(b, iv)) {
 		limiter_unlock(l, w);
 		return AK_EINVAL;
 	}
+	/* The tokens used (TAT - now) stay used: the TAT does not move. */
 	atomic_store_explicit(&l->burst, b, memory_order_relaxed);
-	atomic_store_explicit(&l->tolerance, b * t, memory_order_relaxed);
-	limiter_unlock(l, rebase(w, now, t, t));
+	atomic_store_explicit(&l->tolerance, b * iv, memory_order_relaxed);
+	limiter_unlock(l, flip(w, w & _AK_LIMITER_TAT));
 	return AK_OK;
 }
 

@@ -13,15 +13,17 @@
  *                     idle keys evicted lazily, no allocation after init.
  *
  * Contract
- *   - Rate.  The rate k/per_ns is reduced by gcd and turned into an emission
- *     interval T = ceil(per_ns / k) ns per token.  When k divides per_ns the
- *     rate is exact; otherwise it is rounded DOWN (T up), so the limiter
- *     never admits more than k per per_ns and under-admits by less than
- *     one part in T.  The tolerance is b * T.
+ *   - Rate.  ak_limiter is exact: the rate k/per_ns is reduced by gcd to
+ *     k'/P', and the state counts time in units of 1/k' ns, so one token is
+ *     exactly P' units (no rounding at all; k' <= 2^30).  The units are
+ *     counted from an epoch that a lazy rebase moves forward when it gets
+ *     old (every 2^60 units: at least 2^30 ns).  The keyed table counts in
+ *     ns with T = ceil(per_ns / k): exact when k divides per_ns, otherwise
+ *     rounded DOWN (never more than k per per_ns, under by < 1 part in T).
  *   - The window guarantee.  For every pair of admissions at times t_i <= t_j
  *     (the time passed to, or read by, the call), the tokens admitted with
- *     times in [t_i, t_j] are at most  b + (t_j - t_i) / T  <=  b + k (t_j -
- *     t_i) / per_ns.  Reservations count at their good_at time, cancelled
+ *     times in [t_i, t_j] are at most  b + k (t_j - t_i) / per_ns  (the
+ *     table: b + (t_j - t_i) / T).  Reservations count at their good_at time, cancelled
  *     reservations not at all, and refunds count as negative admissions at
  *     the time of the refund.  tests/unit/limiter.c checks this over every
  *     window of random traces, in integer arithmetic.
@@ -29,9 +31,11 @@
  *     it would succeed, and then writes nothing.  n > b is AK_E2BIG (it could
  *     never succeed), n == 0 is AK_EINVAL.  Bad configuration is AK_EINVAL.
  *   - Time.  Times are ns below 2^62 (146 years); a time at or beyond 2^62,
- *     or a state that would pass it, is AK_EOVERFLOW, never a wrap.  A clock that steps
- *     backwards never creates tokens: a smaller `now` only makes the limiter
- *     stricter.  The limiter starts full.
+ *     or a reservation further ahead than the state can count, is
+ *     AK_EOVERFLOW, never a wrap.  A clock that steps backwards never
+ *     creates tokens: a smaller `now` only makes the limiter stricter, and a
+ *     time before the epoch (only possible across a rebase) is refused.
+ *     The limiter starts full.
  *   - Reservations.  reserve(n, max_wait) takes n tokens now, possibly in
  *     debt, and says when they are good (good_at).  cancel() gives back
  *     exactly what the ticket took if the ticket is not yet good and no
@@ -99,11 +103,11 @@ typedef struct ak_limiter {
 	 * read with relaxed loads under the word's acquire and only written
 	 * while the lock bit is set (a seqlock whose sequence is the word). */
 	AK_CACHE_ALIGNED _Atomic(uint64_t) word;
-	_Atomic(uint64_t) interval;  /* T, ns per token */
+	_Atomic(uint64_t) interval;  /* P': units per token */
+	_Atomic(uint64_t) scale;     /* k': units per ns */
 	_Atomic(uint64_t) burst;     /* b */
-	_Atomic(uint64_t) tolerance; /* b * T */
-	_Atomic(uint64_t) rate_k;    /* rate as configured, gcd-reduced */
-	_Atomic(uint64_t) rate_per;
+	_Atomic(uint64_t) tolerance; /* b * P' units */
+	_Atomic(uint64_t) epoch;     /* ns at unit 0 */
 	ak_clock clock;              /* now == NULL: CLOCK_MONOTONIC */
 } ak_limiter;
 AK_ASSERT_PADDED(ak_limiter);
@@ -119,7 +123,8 @@ typedef struct ak_limiter_ticket {
 /*
  * Initialise: k tokens every per_ns ns, burst b, starting full.  `clock`
  * is copied; NULL means CLOCK_MONOTONIC.  AK_EINVAL if l is NULL, k, per_ns
- * or b is zero, or b * ceil(per_ns / k) exceeds 2^62 ns.  Not thread-safe.
+ * or b is zero, the reduced k exceeds 2^30, or b * (reduced per_ns) exceeds
+ * 2^60.  Not thread-safe.
  */
 ak_status ak_limiter_init(ak_limiter *l, uint64_t k, uint64_t per_ns, uint64_t b,
 			  const ak_clock *clock);
@@ -131,10 +136,11 @@ ak_status ak_limiter_set_rate(ak_limiter *l, uint64_t k, uint64_t per_ns);
 ak_status ak_limiter_set_burst_at(ak_limiter *l, uint64_t now, uint64_t b);
 ak_status ak_limiter_set_burst(ak_limiter *l, uint64_t b);
 
-/* The emission interval T and burst currently in force. */
-AK_INLINE uint64_t ak_limiter_interval(ak_limiter *l)
+/* The rate in force, reduced: *k tokens per *per_ns ns. */
+AK_INLINE void ak_limiter_rate(ak_limiter *l, uint64_t *k, uint64_t *per_ns)
 {
-	return atomic_load_explicit(&l->interval, memory_order_relaxed);
+	*k = atomic_load_explicit(&l->scale, memory_order_relaxed);
+	*per_ns = atomic_load_explicit(&l->interval, memory_order_relaxed);
 }
 AK_INLINE uint64_t ak_limiter_burst(ak_limiter *l)
 {
@@ -143,8 +149,16 @@ AK_INLINE uint64_t ak_limiter_burst(ak_limiter *l)
 
 /* Config snapshot validated against the state word (see _ak_limiter_take). */
 struct _ak_limiter_cfg {
-	uint64_t interval, burst, tolerance;
+	uint64_t interval, scale, burst, tolerance, epoch;
 };
+
+/* Span of the unit clock before a rebase (and largest tolerance). */
+#define _AK_LIMITER_SPAN (UINT64_C(1) << 60)
+#define _AK_LIMITER_MAX_SCALE (UINT64_C(1) << 30)
+
+/* Move the epoch forward (src/limiter.c): called when now is more than
+ * _AK_LIMITER_SPAN units past it. */
+void _ak_limiter_rebase(ak_limiter *l, uint64_t now);
 
 /* Give the CPU away (sched_yield; out of line so this header needs no
  * POSIX feature macros).  For waits on another thread's few stores when
@@ -181,8 +195,24 @@ AK_INLINE uint64_t _ak_limiter_load(ak_limiter *l)
 AK_INLINE void _ak_limiter_cfg_read(ak_limiter *l, struct _ak_limiter_cfg *c)
 {
 	c->interval = atomic_load_explicit(&l->interval, memory_order_relaxed);
+	c->scale = atomic_load_explicit(&l->scale, memory_order_relaxed);
 	c->burst = atomic_load_explicit(&l->burst, memory_order_relaxed);
 	c->tolerance = atomic_load_explicit(&l->tolerance, memory_order_relaxed);
+	c->epoch = atomic_load_explicit(&l->epoch, memory_order_relaxed);
+}
+
+/* now in units since the epoch: 0, or 1 (before the epoch), or 2 (a
+ * rebase is due).  A torn config (scale 0) reads as "before": the caller
+ * re-validates before believing it. */
+AK_INLINE int _ak_limiter_units(const struct _ak_limiter_cfg *c, uint64_t now, uint64_t *now_u)
+{
+	if (now < c->epoch || c->scale == 0)
+		return 1;
+	uint64_t d = now - c->epoch;
+	if (d >= _AK_LIMITER_SPAN / c->scale)
+		return 2;
+	*now_u = d * c->scale;
+	return 0;
 }
 
 /*
@@ -234,25 +264,48 @@ AK_INLINE ak_status _ak_limiter_take(ak_limiter *l, uint64_t now, uint64_t n, ui
 	}
 	for (uint64_t w = _ak_limiter_load(l);;) {
 		struct _ak_limiter_cfg c;
-		uint64_t end, good;
+		uint64_t end, good, now_u = 0;
 
 		_ak_limiter_cfg_read(l, &c);
-		if (AK_UNLIKELY(n > c.burst)) {
+		int where = _ak_limiter_units(&c, now, &now_u);
+		if (AK_UNLIKELY(n > c.burst || where != 0)) {
 			if (!_ak_limiter_cfg_valid(l, w)) {
 				w = _ak_limiter_load(l);
 				continue;
 			}
-			st = AK_E2BIG;
+			if (n > c.burst) {
+				st = AK_E2BIG;
+				goto out;
+			}
+			if (where == 2) {
+				_ak_limiter_rebase(l, now);
+				w = _ak_limiter_load(l);
+				continue;
+			}
+			/* Before the epoch: never admit; say when it would be. */
+			_ak_gcra(w & _AK_LIMITER_TAT, 0, n * c.interval, c.tolerance, &end, &good);
+			wait = c.epoch - now + _ak_rl_div_up(good, c.scale);
+			st = AK_EAGAIN;
 			goto out;
 		}
-		_ak_gcra(w & _AK_LIMITER_TAT, now, n * c.interval, c.tolerance, &end, &good);
-		if (good - now > max_wait || AK_UNLIKELY(end >= _AK_RL_TIME_LIMIT)) {
+		_ak_gcra(w & _AK_LIMITER_TAT, now_u, n * c.interval, c.tolerance, &end, &good);
+		if (good > now_u && good % c.scale != 0) {
+			/* A reservation is good at a whole ns: push it to the
+			 * next one (costs < 1 ns), so the holder, who can only
+			 * act on whole ns, never starts early. */
+			uint64_t pad = c.scale - good % c.scale;
+			good += pad;
+			end += pad;
+		}
+		uint64_t wait_u = good - now_u;
+		if (wait_u > _ak_rl_mul_sat(max_wait, c.scale) ||
+		    AK_UNLIKELY(end >= _AK_RL_TIME_LIMIT)) {
 			if (!_ak_limiter_cfg_valid(l, w)) {
 				w = _ak_limiter_load(l);
 				continue;
 			}
-			wait = good - now;
-			st = good - now > max_wait ? AK_EAGAIN : AK_EOVERFLOW;
+			wait = _ak_rl_div_up(wait_u, c.scale);
+			st = wait_u > _ak_rl_mul_sat(max_wait, c.scale) ? AK_EAGAIN : AK_EOVERFLOW;
 			goto out;
 		}
 		/* The CAS itself proves the config read belongs to w.  Release
@@ -267,9 +320,9 @@ AK_INLINE ak_status _ak_limiter_take(ak_limiter *l, uint64_t now, uint64_t n, ui
 				tk->n = n;
 				tk->start = (end - n * c.interval) | gen;
 				tk->end = end | gen;
-				tk->good_at = good;
+				tk->good_at = c.epoch + _ak_rl_div_up(good, c.scale);
 			}
-			wait = good - now;
+			wait = _ak_rl_div_up(wait_u, c.scale);
 			st = AK_OK;
 			goto out;
 		}
@@ -408,21 +461,29 @@ AK_INLINE ak_status ak_limiter_refund_at(ak_limiter *l, uint64_t now, uint64_t n
 	else
 		for (uint64_t w = _ak_limiter_load(l);;) {
 			struct _ak_limiter_cfg c;
+			uint64_t now_u = 0;
 			_ak_limiter_cfg_read(l, &c);
+			int where = _ak_limiter_units(&c, now, &now_u);
 			uint64_t m = n < c.burst ? n : c.burst;
 			uint64_t tat = w & _AK_LIMITER_TAT;
 
-			if (tat <= now || tat > now + c.tolerance) {
+			if (where != 0 || tat <= now_u || tat > now_u + c.tolerance) {
 				if (!_ak_limiter_cfg_valid(l, w)) {
 					w = _ak_limiter_load(l);
 					continue;
 				}
-				st = tat <= now ? AK_OK : AK_EBUSY; /* full / in debt */
+				if (where == 2) {
+					_ak_limiter_rebase(l, now);
+					w = _ak_limiter_load(l);
+					continue;
+				}
+				/* before the epoch, or in debt: nothing; full: 0 */
+				st = where == 0 && tat <= now_u ? AK_OK : AK_EBUSY;
 				break;
 			}
 			/* Whole tokens only, so *given is exact; the bucket
 			 * never rises above full (TAT >= now). */
-			uint64_t room = (tat - now) / c.interval;
+			uint64_t room = (tat - now_u) / c.interval;
 			uint64_t put = m < room ? m : room;
 			if (put == 0) {
 				if (!_ak_limiter_cfg_valid(l, w)) {
@@ -459,14 +520,24 @@ AK_INLINE ak_status ak_limiter_refund(ak_limiter *l, uint64_t n, uint64_t *given
 /* Whole tokens available at now (a snapshot; 0 while in debt). */
 AK_INLINE uint64_t ak_limiter_available_at(ak_limiter *l, uint64_t now)
 {
-	uint64_t w = _ak_limiter_load(l) & _AK_LIMITER_TAT;
-	struct _ak_limiter_cfg c;
-	_ak_limiter_cfg_read(l, &c);
-	if (w <= now)
-		return c.burst;
-	if (now >= _AK_RL_TIME_LIMIT || w >= now + c.tolerance)
-		return 0;
-	return (now + c.tolerance - w) / c.interval;
+	for (;;) {
+		uint64_t w = _ak_limiter_load(l), now_u = 0;
+		struct _ak_limiter_cfg c;
+		_ak_limiter_cfg_read(l, &c);
+		int where = _ak_limiter_units(&c, now, &now_u);
+		if (!_ak_limiter_cfg_valid(l, w))
+			continue;
+		if (where == 2 && now < _AK_RL_TIME_LIMIT) {
+			_ak_limiter_rebase(l, now);
+			continue;
+		}
+		uint64_t tat = w & _AK_LIMITER_TAT;
+		if (where != 0 || tat >= now_u + c.tolerance)
+			return 0;
+		if (tat <= now_u)
+			return c.burst;
+		return (now_u + c.tolerance - tat) / c.interval;
+	}
 }
 
 /*

@@ -10,11 +10,15 @@
  *   tbucket  try_acquire, ticks (racing the refill thread), blocking
  *            acquire with deadlines and cancels
  *   table    try_acquire on 4096 keys over 256 slots (constant eviction)
+ *   fine     a second limiter with k' near 2^30 on a fake clock that the
+ *            threads push forward in big steps, so its epoch is rebased
+ *            every ~100 operations while others acquire
  *
  * Invariants, each counted:
  *   limiter  admitted <= b_max + elapsed / T_min            (rate flips)
  *   tbucket  admitted <= b + k * (schedule instants until the end)
  *   table    per key: admitted <= b + elapsed / T; no key in two slots
+ *   fine     admitted <= b + k * (fake time elapsed) / per, exactly (128-bit)
  *   blocking every acquire returned OK, ETIMEDOUT or ECANCELED, each
  *            outcome happened, and cancels were observed promptly enough
  *            for the run to end (no waiter left behind)
@@ -40,11 +44,17 @@
 #define TB_B 32
 #define KT_T (100 * AK_NS_PER_US)
 #define KT_B 4
+#define FN_K ((UINT64_C(1) << 30) - 1)
+#define FN_P (UINT64_C(1) << 50)
+#define FN_B 64
 
 struct shared {
 	ak_limiter lim;
 	ak_tbucket tb;
 	ak_limiter_table tab;
+	ak_limiter fine;
+	ak_fake_clock fc;
+	uint64_t fc0;
 	ak_limiter_slot slots[SLOTS];
 	_Atomic(uint64_t) key_admitted[KEYS];
 	/* cancel targets: a waiter publishes its token, thread 0 may take it
@@ -54,7 +64,7 @@ struct shared {
 	_Atomic(uint32_t) running;
 	uint64_t t0;
 	/* per thread, read after join */
-	uint64_t l_adm[MAXT], tb_adm[MAXT], kt_adm[MAXT], kt_full[MAXT];
+	uint64_t l_adm[MAXT], tb_adm[MAXT], kt_adm[MAXT], kt_full[MAXT], fn_adm[MAXT];
 	uint64_t outcome[MAXT][3]; /* OK, ETIMEDOUT, ECANCELED */
 	uint64_t bad[MAXT];
 };
@@ -168,6 +178,12 @@ static void worker(struct stress_thread *t)
 			}
 			break;
 		}
+		case 10:
+		case 11:
+			ak_fake_clock_advance(&s->fc, (r >> 24) % (UINT64_C(1) << 22));
+			if (ak_limiter_try_acquire(&s->fine, n, &w) == AK_OK)
+				s->fn_adm[id] += n;
+			break;
 		default:
 			if (ak_limiter_try_acquire(&s->lim, n, &w) == AK_OK)
 				s->l_adm[id] += n;
@@ -206,6 +222,10 @@ int main(int argc, char **argv)
 	STRESS_CHECK(ak_tbucket_init(&s.tb, TB_K, TB_P, TB_B, NULL) == AK_OK, "tbucket init");
 	STRESS_CHECK(ak_limiter_table_init(&s.tab, s.slots, SLOTS, 1, KT_T, KT_B, NULL) == AK_OK,
 		     "table init");
+	s.fc0 = UINT64_C(1) << 40;
+	ak_fake_clock_set(&s.fc, s.fc0);
+	ak_clock fclk = ak_fake_clock_as_clock(&s.fc);
+	STRESS_CHECK(ak_limiter_init(&s.fine, FN_K, FN_P, FN_B, &fclk) == AK_OK, "fine init");
 	STRESS_CHECK(ak_refiller_start(&rf, NULL) == AK_OK, "refiller start");
 	STRESS_CHECK(ak_refiller_add(&rf, &s.tb) == AK_OK, "refiller add");
 	atomic_store_explicit(&s.running, cfg.threads, memory_order_relaxed);
@@ -215,12 +235,13 @@ int main(int argc, char **argv)
 	uint64_t t1 = ak_now_ns();
 	STRESS_CHECK(ak_refiller_stop(&rf) == AK_OK, "refiller stop");
 	uint64_t elapsed = t1 - s.t0;
-	uint64_t l = 0, tb = 0, kt = 0, full = 0, bad = 0, oc[3] = { 0, 0, 0 };
+	uint64_t l = 0, tb = 0, kt = 0, full = 0, bad = 0, oc[3] = { 0, 0, 0 }, fn = 0;
 	for (unsigned i = 0; i < cfg.threads; i++) {
 		l += s.l_adm[i];
 		tb += s.tb_adm[i];
 		kt += s.kt_adm[i];
 		full += s.kt_full[i];
+		fn += s.fn_adm[i];
 		bad += s.bad[i];
 		for (int j = 0; j < 3; j++)
 			oc[j] += s.outcome[i][j];
@@ -237,6 +258,15 @@ int main(int argc, char **argv)
 	STRESS_CHECK(tb <= tb_allow, "tbucket admitted %llu > allowed %llu",
 		     (unsigned long long)tb, (unsigned long long)tb_allow);
 	STRESS_CHECK(tb >= TB_B, "tbucket admitted only %llu", (unsigned long long)tb);
+
+	uint64_t fdt = ak_clock_read(&fclk) - s.fc0;
+	__extension__ unsigned __int128 fdue = (unsigned __int128)fdt * FN_K / FN_P;
+	uint64_t fn_allow = FN_B + (uint64_t)fdue;
+	uint64_t rebases = atomic_load_explicit(&s.fine.epoch, memory_order_relaxed) != 0;
+	STRESS_CHECK(fn <= fn_allow, "fine limiter admitted %llu > allowed %llu",
+		     (unsigned long long)fn, (unsigned long long)fn_allow);
+	STRESS_CHECK(fn >= FN_B && rebases, "fine limiter: %llu admitted, rebased %llu",
+		     (unsigned long long)fn, (unsigned long long)rebases);
 
 	uint64_t kt_allow = KT_B + elapsed / KT_T, worst = 0, sum = 0;
 	for (unsigned k = 0; k < KEYS; k++) {
@@ -266,11 +296,14 @@ int main(int argc, char **argv)
 		STRESS_CHECK(oc[2] > 0, "blocking: no cancel observed");
 
 	stress_pass(&cfg,
-		    "limiter %llu <= %llu, tbucket %llu <= %llu, table %llu (max key %llu <= %llu, "
-		    "%llu EFULL, 0 dup slots), blocking ok/timeout/cancel %llu/%llu/%llu",
-		    (unsigned long long)l, (unsigned long long)l_allow, (unsigned long long)tb,
+		    "limiter %llu <= %llu, rebased limiter %llu <= %llu, tbucket %llu <= %llu, "
+		    "table %llu (max key %llu <= %llu, %llu EFULL, %llu dup slots), "
+		    "blocking ok/timeout/cancel %llu/%llu/%llu",
+		    (unsigned long long)l, (unsigned long long)l_allow, (unsigned long long)fn,
+		    (unsigned long long)fn_allow, (unsigned long long)tb,
 		    (unsigned long long)tb_allow, (unsigned long long)kt, (unsigned long long)worst,
-		    (unsigned long long)kt_allow, (unsigned long long)full, (unsigned long long)oc[0],
+		    (unsigned long long)kt_allow, (unsigned long long)full, (unsigned long long)dups,
+		    (unsigned long long)oc[0],
 		    (unsigned long long)oc[1], (unsigned long long)oc[2]);
 	return 0;
 }
