@@ -332,8 +332,8 @@ static void test_oracle_single(void)
 	CHECK_EQ_U64(viol, 0);
 	CHECK(windows > 100000);
 	CHECK(tight > 150);
-	printf("oracle single: %llu end points, 0 violations, bound reached in %llu/300 traces\n",
-	       (unsigned long long)windows, (unsigned long long)tight);
+	printf("oracle single: %llu end points, %llu violations, bound reached in %llu/300 traces\n",
+	       (unsigned long long)windows, (unsigned long long)viol, (unsigned long long)tight);
 }
 
 /* Saturating demand with a tick at every instant: exactly b + k per instant. */
@@ -433,8 +433,9 @@ static void test_oracle_threads(void)
 	CHECK_EQ_U64(v.violations, 0);
 	CHECK(v.admitted > 1000);
 	CHECK(v.tightest == 0);
-	printf("oracle %d threads: %lld tokens, %llu end points, 0 violations, tight %d\n", MT,
-	       (long long)v.admitted, (unsigned long long)v.windows, v.tightest == 0);
+	printf("oracle %d threads: %lld tokens, %llu end points, %llu violations, tight %d\n", MT,
+	       (long long)v.admitted, (unsigned long long)v.windows,
+	       (unsigned long long)v.violations, v.tightest == 0);
 	free(all.r);
 }
 
