@@ -60,6 +60,7 @@ ak_status ak_limiter_init(ak_limiter *l, uint64_t k, uint64_t per_ns, uint64_t b
 	atomic_store_explicit(&l->burst, b, memory_order_relaxed);
 	atomic_store_explicit(&l->tolerance, b * iv, memory_order_relaxed);
 	atomic_store_explicit(&l->epoch, 0, memory_order_relaxed);
+	atomic_store_explicit(&l->horizon, _AK_LIMITER_SPAN / scale, memory_order_relaxed);
 	if (clock) {
 		l->clock = *clock;
 	} else {
@@ -134,7 +135,7 @@ void _ak_limiter_rebase(ak_limiter *l, uint64_t now)
 	uint64_t w = limiter_lock(l);
 	uint64_t epoch = atomic_load_explicit(&l->epoch, memory_order_relaxed);
 	uint64_t scale = atomic_load_explicit(&l->scale, memory_order_relaxed);
-	if (now <= epoch || now - epoch < _AK_LIMITER_SPAN / scale) {
+	if (now <= epoch || now - epoch < atomic_load_explicit(&l->horizon, memory_order_relaxed)) {
 		limiter_unlock(l, w); /* someone else did it */
 		return;
 	}
@@ -168,6 +169,7 @@ ak_status ak_limiter_set_rate_at(ak_limiter *l, uint64_t now, uint64_t k, uint64
 	atomic_store_explicit(&l->scale, scale, memory_order_relaxed);
 	atomic_store_explicit(&l->tolerance, b * iv, memory_order_relaxed);
 	atomic_store_explicit(&l->epoch, r, memory_order_relaxed);
+	atomic_store_explicit(&l->horizon, _AK_LIMITER_SPAN / scale, memory_order_relaxed);
 	limiter_unlock(l, flip(w, tat));
 	return AK_OK;
 }

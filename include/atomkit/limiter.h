@@ -108,6 +108,7 @@ typedef struct ak_limiter {
 	_Atomic(uint64_t) burst;     /* b */
 	_Atomic(uint64_t) tolerance; /* b * P' units */
 	_Atomic(uint64_t) epoch;     /* ns at unit 0 */
+	_Atomic(uint64_t) horizon;   /* ns after the epoch that need a rebase */
 	ak_clock clock;              /* now == NULL: CLOCK_MONOTONIC */
 } ak_limiter;
 AK_ASSERT_PADDED(ak_limiter);
@@ -149,7 +150,7 @@ AK_INLINE uint64_t ak_limiter_burst(ak_limiter *l)
 
 /* Config snapshot validated against the state word (see _ak_limiter_take). */
 struct _ak_limiter_cfg {
-	uint64_t interval, scale, burst, tolerance, epoch;
+	uint64_t interval, scale, burst, tolerance, epoch, horizon;
 };
 
 /* Span of the unit clock before a rebase (and largest tolerance). */
@@ -199,6 +200,7 @@ AK_INLINE void _ak_limiter_cfg_read(ak_limiter *l, struct _ak_limiter_cfg *c)
 	c->burst = atomic_load_explicit(&l->burst, memory_order_relaxed);
 	c->tolerance = atomic_load_explicit(&l->tolerance, memory_order_relaxed);
 	c->epoch = atomic_load_explicit(&l->epoch, memory_order_relaxed);
+	c->horizon = atomic_load_explicit(&l->horizon, memory_order_relaxed);
 }
 
 /* now in units since the epoch: 0, or 1 (before the epoch), or 2 (a
@@ -209,7 +211,7 @@ AK_INLINE int _ak_limiter_units(const struct _ak_limiter_cfg *c, uint64_t now, u
 	if (now < c->epoch || c->scale == 0)
 		return 1;
 	uint64_t d = now - c->epoch;
-	if (d >= _AK_LIMITER_SPAN / c->scale)
+	if (d >= c->horizon) /* _AK_LIMITER_SPAN / scale */
 		return 2;
 	*now_u = d * c->scale;
 	return 0;
@@ -298,14 +300,14 @@ AK_INLINE ak_status _ak_limiter_take(ak_limiter *l, uint64_t now, uint64_t n, ui
 			end += pad;
 		}
 		uint64_t wait_u = good - now_u;
-		if (wait_u > _ak_rl_mul_sat(max_wait, c.scale) ||
-		    AK_UNLIKELY(end >= _AK_RL_TIME_LIMIT)) {
+		int late = wait_u != 0 && (max_wait == 0 || wait_u > _ak_rl_mul_sat(max_wait, c.scale));
+		if (late || AK_UNLIKELY(end >= _AK_RL_TIME_LIMIT)) {
 			if (!_ak_limiter_cfg_valid(l, w)) {
 				w = _ak_limiter_load(l);
 				continue;
 			}
 			wait = _ak_rl_div_up(wait_u, c.scale);
-			st = wait_u > _ak_rl_mul_sat(max_wait, c.scale) ? AK_EAGAIN : AK_EOVERFLOW;
+			st = late ? AK_EAGAIN : AK_EOVERFLOW;
 			goto out;
 		}
 		/* The CAS itself proves the config read belongs to w.  Release
@@ -322,7 +324,7 @@ AK_INLINE ak_status _ak_limiter_take(ak_limiter *l, uint64_t now, uint64_t n, ui
 				tk->end = end | gen;
 				tk->good_at = c.epoch + _ak_rl_div_up(good, c.scale);
 			}
-			wait = _ak_rl_div_up(wait_u, c.scale);
+			wait = wait_u ? wait_u / c.scale : 0; /* a multiple of scale */
 			st = AK_OK;
 			goto out;
 		}
