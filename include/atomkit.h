@@ -19,5 +19,8 @@
 #include "atomkit/limiter.h"
 #include "atomkit/tbucket.h"
 #include "atomkit/cancel.h"
+#include "atomkit/vcell.h"
+#include "atomkit/seqlock.h"
+#include "atomkit/cow.h"
 
 #endif /* ATOMKIT_H */
