@@ -16,6 +16,8 @@
 #include "atomkit/status.h"
 #include "atomkit/clock.h"
 #include "atomkit/counter.h"
+#include "atomkit/limiter.h"
+#include "atomkit/tbucket.h"
 #include "atomkit/cancel.h"
 #include "atomkit/group.h"
 #include "atomkit/progress.h"
