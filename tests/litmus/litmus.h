@@ -67,7 +67,7 @@ struct litmus_arg_ {
 };
 
 /* A sense-reversing spin barrier among the actor threads. */
-static void litmus_barrier_(struct litmus_run_ *r)
+static inline void litmus_barrier_(struct litmus_run_ *r)
 {
 	unsigned g = atomic_load_explicit(&r->gen, memory_order_acquire); /* pairs with the release below */
 	if (atomic_fetch_add_explicit(&r->arrive, 1, memory_order_acq_rel) + 1 == r->t->nactors) {
@@ -85,7 +85,7 @@ static void litmus_barrier_(struct litmus_run_ *r)
 			__builtin_ia32_pause();
 }
 
-static void *litmus_thread_(void *p)
+static inline void *litmus_thread_(void *p)
 {
 	struct litmus_arg_ *a = (struct litmus_arg_ *)p;
 	struct litmus_run_ *r = a->run;
@@ -103,7 +103,7 @@ static void *litmus_thread_(void *p)
 }
 
 /* Run; returns the process exit status. */
-static int litmus_main(const struct litmus *t, int argc, char **argv, uint64_t default_iters)
+static inline int litmus_main(const struct litmus *t, int argc, char **argv, uint64_t default_iters)
 {
 	uint64_t iters = default_iters, seen[LITMUS_MAX_OUTCOMES] = { 0 }, bad = 0;
 	const char *env = getenv("LITMUS_ITERS");
