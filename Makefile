@@ -206,6 +206,16 @@ FUZZ_FLAGS  := -std=c11 -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer,address
 SECONDS     ?= 60
 DURATION    ?= 600
 
+SPIN_MODELS := $(basename $(notdir $(wildcard tests/spin/*.pml)))
+SPIN_PANS   := $(foreach m,$(SPIN_MODELS),$(B)/spin/$(m)/pan $(B)/spin/$(m).broken/pan)
+# The verifiers are compiled at build time, so `make test` only runs them.
+$(B)/spin/%.broken/pan: tests/spin/%.pml scripts/spin-check.sh
+	@scripts/deps.sh verify
+	scripts/spin-check.sh --build-only --broken $<
+$(B)/spin/%/pan: tests/spin/%.pml scripts/spin-check.sh
+	@scripts/deps.sh verify
+	scripts/spin-check.sh --build-only $<
+
 $(B)/litmus/%: tests/litmus/%.c tests/litmus/litmus.h $(B)/gcc/libatomkit.a $(HEADERS)
 	@mkdir -p $(@D)
 	$(GCC) $(STD) $(WARN) -O2 -g $(INC) -Itests/litmus $< -o $@ $(B)/gcc/libatomkit.a $(TEST_LDLIBS)
@@ -215,7 +225,7 @@ $(B)/fuzz/%: tests/fuzz/%.c $(wildcard tests/fuzz/*.h) $(LIB_SRCS) $(HEADERS)
 	$(CLANG) $(FUZZ_FLAGS) $(WARN) -Wno-pedantic $(INC) -Itests/fuzz $< $(LIB_SRCS) -o $@ $(TEST_LDLIBS)
 
 .PHONY: verify verify-build fuzz fuzz-build soak lint bench-report
-verify-build: $(LITMUS_BINS) $(FUZZ_BINS) \
+verify-build: $(SPIN_PANS) $(LITMUS_BINS) $(FUZZ_BINS) \
 	$(call stress_bins,asan-gcc) $(call stress_bins,asan-clang)
 fuzz-build: $(FUZZ_BINS)
 # `make test` runs the slices, so it builds these too.

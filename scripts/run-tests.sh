@@ -139,8 +139,8 @@ for model in tests/spin/*.pml; do
 	fi
 done
 
-litmus_scale=0.25
-[ $quick = 1 ] && litmus_scale=0.05
+litmus_scale=0.1
+[ $quick = 1 ] && litmus_scale=0.03
 [ "${VERIFY_FULL:-0}" = 1 ] && litmus_scale=10
 for bin in $B/litmus/*; do
 	[ -x "$bin" ] || continue

@@ -17,29 +17,27 @@
  *   - all NP*NPER items are delivered and nobody blocks for ever.
  *   - no head CAS succeeds on a wrapped (ABA) value: a ghost absolute
  *     counter read with the head must still match at the CAS.
- * Bounds: NP = 2 producers x NPER = 3 items, NC = 2 consumers, CAP = 2
- * slots, index width 3 bits, all counters starting at START = 5 so the
- * 6 items carry them across the wrap (7 -> 0).  ABA on a head CAS would
+ * Bounds: NP = 2 producers x NPER = 2 items, NC = 2 consumers, CAP = 2
+ * slots, index width 3 bits, all counters starting at START = 6 so the
+ * 4 items carry them across the wrap (7 -> 0).  ABA on a head CAS would
  * need 8 claims by the others between one thread's read and its CAS; the
  * ghost assertion above shows it does not happen within these bounds, as
- * 2^64 claims cannot happen in the real ring.  -DBIG: NPER = 5, width 4
- * bits (start 13), CAP = 4 (about a minute).
+ * 2^64 claims cannot happen in the real ring.  -DBIG: NPER = 3 from
+ * START = 5 (3.7 M states).
  *
  * broken: assertion violated
  * The broken variant commits prod_tail without waiting for earlier
  * producers (tail = h+1 at once), so a consumer can read a slot whose
  * producer has claimed but not yet written it.
  */
-#ifdef BIG
-#define IMASK 15
-#define START 13
-#define CAP 4
-#define NPER 5
-#else
 #define IMASK 7
-#define START 5
 #define CAP 2
+#ifdef BIG
+#define START 5
 #define NPER 3
+#else
+#define START 6
+#define NPER 2
 #endif
 #define NP 2
 #define NC 2

@@ -20,26 +20,23 @@
  *     no slot overwritten before it was read, none read before written;
  *   - no CAS succeeds on a wrapped (ABA) position (ghost counters);
  *   - all items are delivered and nobody blocks for ever.
- * Bounds: 2 producers x NPER = 3 items, 2 consumers, CAP = 2, W = 3 bits,
- * counters and sequences starting at START = 5 so they wrap (7 -> 0) during
- * the run.  -DBIG: NPER = 5, W = 4 bits, CAP = 4, START = 13.
+ * Bounds: 2 producers x NPER = 2 items, 2 consumers, CAP = 2, W = 3 bits,
+ * counters and sequences starting at START = 6 so they wrap (7 -> 0) during
+ * the run.  -DBIG: NPER = 3 from START = 5 (2.9 M states).
  *
  * broken: assertion violated
  * The broken variant releases the slot (seq = pos + CAP) before the
  * consumer has read the data, so a producer can overwrite it first.
  */
-#ifdef BIG
-#define IMASK 15
-#define HALF 8
-#define START 13
-#define CAP 4
-#define NPER 5
-#else
 #define IMASK 7
 #define HALF 4
-#define START 5
 #define CAP 2
+#ifdef BIG
+#define START 5
 #define NPER 3
+#else
+#define START 6
+#define NPER 2
 #endif
 #define NP 2
 #define NC 2

@@ -16,21 +16,20 @@
  *   - a reader that does not overlap a sequence step accepts on the first
  *     try, including while the writer is between steps (wait-freedom in
  *     the absence of steps is by construction: no loop on odd values).
- * Bounds: one writer x 3 writes, 2 readers x 2 accepted reads, 2 words,
- * sequence width 4 bits starting at 12 (wraps).  -DBIG: 3 words, 4 writes.
+ * Bounds: one writer x 2 writes, 2 readers x 2 accepted reads, 2 words,
+ * sequence width 4 bits starting at 12 (wraps: 4 steps reach 0).
+ * -DBIG: 3 writes (1.8 M states).
  *
  * broken: assertion violated
  * The broken variant writes the copy the readers are currently steered
  * to (copy (s+1)&1 first): a reader can accept it half written.
  */
-#ifdef BIG
-#define NWR 4
-#define NWORDS 3
-#define NRD 2
-#else
-#define NWR 3
 #define NWORDS 2
 #define NRD 2
+#ifdef BIG
+#define NWR 3
+#else
+#define NWR 2
 #endif
 #define SMASK 15
 #define START 12

@@ -16,12 +16,11 @@
  *   - snapshots a reader accepts never go back in time (monotonic);
  *   - writers never overlap (a ghost count of writers inside stays <= 1);
  *   - every reader and writer finishes.
- * Bounds: 2 writers x 2 writes, 2 readers x 1 accepted read, 2 payload
+ * Bounds: 2 writers x 1 write, 2 readers x 1 accepted read, 2 payload
  * words, sequence width 4 bits starting at 12, so it wraps (15 -> 0)
  * during the run; the equality test could only be fooled by 8 writes
  * during one read, which 4 writes cannot do (2^31 writes for the real
- * 32-bit sequence).  -DBIG: 2 accepted reads per reader (33 M states,
- * about a minute and 2 GB).
+ * 32-bit sequence).  -DBIG: 2 writes per writer (4.6 M states).
  *
  * broken: assertion violated
  * The broken variant accepts a snapshot whose start sequence was odd
@@ -31,12 +30,11 @@
 #define SMASK 15
 #define START 12
 #define NWORDS 2
+#define NREAD 1
 #ifdef BIG
 #define NWR 2
-#define NREAD 2
 #else
-#define NWR 2
-#define NREAD 1
+#define NWR 1
 #endif
 
 byte seq = START;
