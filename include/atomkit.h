@@ -16,5 +16,9 @@
 #include "atomkit/status.h"
 #include "atomkit/clock.h"
 #include "atomkit/counter.h"
+#include "atomkit/cancel.h"
+#include "atomkit/vcell.h"
+#include "atomkit/seqlock.h"
+#include "atomkit/cow.h"
 
 #endif /* ATOMKIT_H */
