@@ -80,8 +80,8 @@ static uint64_t limiter_lock(ak_limiter *l)
 	struct _ak_backoff bo = _AK_BACKOFF_INIT(256);
 	for (;;) {
 		uint64_t w = atomic_load_explicit(&l->word, memory_order_relaxed);
-		/* Acquire: the previous setter's config stores (released by its
-		 * unlock) happen before ours. */
+		/* Acquire: pairs with the release store in limiter_unlock(), so
+		 * the previous setter's config stores happen before ours. */
 		if (!(w & _AK_LIMITER_LOCK) &&
 		    atomic_compare_exchange_weak_explicit(&l->word, &w, w | _AK_LIMITER_LOCK,
 							  memory_order_acquire, memory_order_relaxed)) {
@@ -296,7 +296,9 @@ ak_status _ak_limiter_table_insert(ak_limiter_table *t, uint64_t sk, uint64_t no
 		}
 		if (!free_slot && !busy)
 			return AK_EFULL;
-		/* Claim.  Acquire: orders our key store after the claim. */
+		/* Claim.  Acquire: pairs with the release store of the fresh TAT
+		 * that ended the slot's previous claim; also orders our key store
+		 * after the claim. */
 		if (free_slot && atomic_compare_exchange_strong_explicit(&free_slot->tat, &free_tat, _AK_LT_BUSY,
 							    memory_order_acquire,
 							    memory_order_relaxed)) {
