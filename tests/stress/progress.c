@@ -55,6 +55,7 @@ static struct {
 	/* results */
 	_Atomic(uint64_t) reads, sig_sent, sig_reads, sig_mid_write, sig_bad, bad, adds;
 	_Atomic(uint64_t) first_bad_count, first_bad_last;
+	_Atomic(uint32_t) readers_started; /* writers start adding once a reader runs */
 } S;
 
 /* The checks shared by readers and the handler; returns 0 when fine. */
@@ -119,6 +120,11 @@ static void writer(struct stress_thread *t, uint64_t nops, int is_target)
 		/* Release: pairs with the acquire in reader() before pthread_kill. */
 		atomic_store_explicit(&S.target_ready, 1, memory_order_release);
 	}
+	/* Make reads and writes overlap even on a loaded machine, where a
+	 * single writer could otherwise finish before any reader is scheduled.
+	 * Relaxed: a scheduling gate, it guards no data. */
+	while (atomic_load_explicit(&S.readers_started, memory_order_relaxed) == 0)
+		sched_yield();
 	for (uint64_t i = 0; done < nops; i++) {
 		uint64_t n = S.multi ? 1 : 1 + stress_below(t, MAXN);
 		if (n > nops - done)
@@ -159,10 +165,11 @@ static void writer(struct stress_thread *t, uint64_t nops, int is_target)
 static void reader(struct stress_thread *t)
 {
 	ak_progress_snap s, prev;
-	uint64_t n = 0;
+	uint64_t n = 1; /* the first, checked snapshot below counts */
 
 	ak_progress_snapshot(&S.meter, &prev);
 	STRESS_CHECK(check_snap(&prev, NULL) == 0, "first snapshot inconsistent");
+	atomic_fetch_add_explicit(&S.readers_started, 1, memory_order_relaxed);
 	/* Acquire: pairs with the release in writer(). */
 	while (atomic_load_explicit(&S.writers_done, memory_order_acquire) < S.writers) {
 		ak_progress_snapshot(&S.meter, &s);
@@ -237,6 +244,7 @@ static void run_phase(const struct stress_cfg *cfg, int multi, uint64_t *reads, 
 	atomic_store_explicit(&S.sig_reads, 0, memory_order_relaxed);
 	atomic_store_explicit(&S.sig_sent, 0, memory_order_relaxed);
 	atomic_store_explicit(&S.sig_pending, 0, memory_order_relaxed);
+	atomic_store_explicit(&S.readers_started, 0, memory_order_relaxed);
 
 	/* A display thread redraws the meter every millisecond into /dev/null
 	 * while the phase runs: one more concurrent reader, and TSan sees the
