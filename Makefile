@@ -191,3 +191,67 @@ clean:
 # Print a variable: make print-CLANG
 print-%:
 	@echo '$($*)'
+
+# ---- verification beyond TSan (docs/verification.md) ------------------------
+# Spin models (tests/spin), litmus tests (tests/litmus), libFuzzer call-sequence
+# fuzzers (tests/fuzz), ASan+UBSan stress runs, lint, soak, benchmark report.
+# `make test` runs a bounded slice of each (scripts/run-tests.sh); these
+# targets run the fuller versions.
+LITMUS_SRCS := $(shell scripts/present-sources.sh tests/litmus)
+FUZZ_SRCS   := $(shell scripts/present-sources.sh tests/fuzz)
+LITMUS_BINS := $(patsubst tests/litmus/%.c,$(B)/litmus/%,$(LITMUS_SRCS))
+FUZZ_BINS   := $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(FUZZ_SRCS))
+FUZZ_FLAGS  := -std=c11 -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined \
+               -fno-sanitize-recover=all
+SECONDS     ?= 60
+DURATION    ?= 600
+
+SPIN_MODELS := $(basename $(notdir $(wildcard tests/spin/*.pml)))
+SPIN_PANS   := $(foreach m,$(SPIN_MODELS),$(B)/spin/$(m)/pan $(B)/spin/$(m).broken/pan)
+# The verifiers are compiled at build time, so `make test` only runs them.
+$(B)/spin/%.broken/pan: tests/spin/%.pml scripts/spin-check.sh
+	@scripts/deps.sh verify
+	scripts/spin-check.sh --build-only --broken $<
+$(B)/spin/%/pan: tests/spin/%.pml scripts/spin-check.sh
+	@scripts/deps.sh verify
+	scripts/spin-check.sh --build-only $<
+
+$(B)/litmus/%: tests/litmus/%.c tests/litmus/litmus.h $(B)/gcc/libatomkit.a $(HEADERS)
+	@mkdir -p $(@D)
+	$(GCC) $(STD) $(WARN) -O2 -g $(INC) -Itests/litmus $< -o $@ $(B)/gcc/libatomkit.a $(TEST_LDLIBS)
+# A fuzzer is compiled together with the library sources, all instrumented.
+$(B)/fuzz/%: tests/fuzz/%.c $(wildcard tests/fuzz/*.h) $(LIB_SRCS) $(HEADERS)
+	@mkdir -p $(@D)
+	$(CLANG) $(FUZZ_FLAGS) $(WARN) -Wno-pedantic $(INC) -Itests/fuzz $< $(LIB_SRCS) -o $@ $(TEST_LDLIBS)
+
+.PHONY: verify verify-build fuzz fuzz-build soak lint bench-report
+verify-build: $(SPIN_PANS) $(LITMUS_BINS) $(FUZZ_BINS) \
+	$(call stress_bins,asan-gcc) $(call stress_bins,asan-clang)
+fuzz-build: $(FUZZ_BINS)
+# `make test` runs the slices, so it builds these too.
+test-build: verify-build
+
+# Every Spin model fully (also at -DBIG bounds) with its broken variant, and
+# the litmus tests at 10x their default iterations.
+verify:
+	@scripts/deps.sh verify
+	@$(MAKE) --no-print-directory -j2 verify-build
+	@VERIFY_FULL=1 scripts/run-tests.sh --only '^(spin|litmus)/'
+
+# Each fuzzer for SECONDS seconds, growing build/fuzz/corpus/<target>.
+fuzz:
+	@$(MAKE) --no-print-directory -j2 fuzz-build
+	@scripts/fuzz.sh --seconds $(SECONDS)
+
+# Random families, seeds and thread counts, optimized and TSan, for DURATION s.
+soak:
+	@$(MAKE) --no-print-directory -j2 $(call stress_bins,gcc) $(call stress_bins,tsan)
+	@scripts/soak.sh $(DURATION)
+
+lint:
+	@scripts/lint.sh
+
+# build/bench.json (from `make bench`) -> docs/benchmarks.md + docs/img/*.svg
+bench-report:
+	@scripts/deps.sh report
+	@python3 scripts/bench_report.py build/bench.json docs/benchmarks.md docs/img

@@ -16,7 +16,15 @@
 #include "atomkit/status.h"
 #include "atomkit/clock.h"
 #include "atomkit/counter.h"
+#include "atomkit/limiter.h"
+#include "atomkit/tbucket.h"
 #include "atomkit/cancel.h"
+#include "atomkit/group.h"
+#include "atomkit/progress.h"
+#include "atomkit/watchdog.h"
+#include "atomkit/vcell.h"
+#include "atomkit/seqlock.h"
+#include "atomkit/cow.h"
 #include "atomkit/ring_seq.h"
 
 #endif /* ATOMKIT_H */

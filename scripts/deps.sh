@@ -16,7 +16,7 @@ clang19="clang-19 libclang-rt-19-dev"
 clang14="clang-14 libclang-rt-14-dev"
 
 case "$target" in
-test)   want="$base" ;;
+test)   want="$base spin cppcheck clang-tidy" ;;
 bench)  want="$base libbenchmark-dev libboost-dev libconcurrentqueue-dev libreaderwriterqueue-dev liburcu-dev" ;;
 verify) want="$base spin" ;;
 report) want="$base gnuplot-nox" ;;

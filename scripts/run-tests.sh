@@ -10,6 +10,16 @@
 #   example/<name>       each example program runs and exits 0
 #   install              make install into a staging DESTDIR, then a consumer
 #                        compiles against it with pkg-config
+# Verification beyond TSan (docs/verification.md):
+#   asan-stress/<cfg>/<name>/t4  stress suites under ASan+UBSan (+LSan),
+#                        gcc and clang, 4 threads, 10% of the op count
+#   spin/<model>         Spin model check (tests/spin), must verify
+#   spin/<model>/broken  the deliberately broken variant, must be rejected
+#   litmus/<name>        ordering litmus tests, 0 forbidden outcomes
+#   fuzz/<target>        libFuzzer slice: seed corpus + FUZZ_SLICE s (3)
+#   lint                 cppcheck + clang-tidy + the atomics grep rules
+# VERIFY_FULL=1 (make verify): Spin models also at their -DBIG bounds, and
+# litmus tests at 10x their default iterations.
 # --quick scales stress op counts to 10% and runs 2 and 8 threads only.
 set -u
 cd "$(dirname "$0")/.."
@@ -110,6 +120,39 @@ for bin in $B/examples/*; do
 	[ -x "$bin" ] || continue
 	run "example/$(basename "$bin")" "$bin"
 done
+
+# ---- verification beyond TSan ----
+for cfg in asan-gcc asan-clang; do
+	for bin in $B/$cfg/stress/*; do
+		[ -x "$bin" ] || continue
+		run "asan-stress/$cfg/$(basename "$bin")/t4" STRESS_SCALE=$(awk -v s=$scale 'BEGIN{print s/10}') "$bin" -t 4
+	done
+done
+
+for model in tests/spin/*.pml; do
+	[ -f "$model" ] || continue
+	m=$(basename "$model" .pml)
+	run "spin/$m" scripts/spin-check.sh "$model"
+	run "spin/$m/broken" scripts/spin-check.sh --broken "$model"
+	if [ "${VERIFY_FULL:-0}" = 1 ]; then
+		run "spin/$m/big" scripts/spin-check.sh --big "$model"
+	fi
+done
+
+litmus_scale=0.1
+[ $quick = 1 ] && litmus_scale=0.03
+[ "${VERIFY_FULL:-0}" = 1 ] && litmus_scale=10
+for bin in $B/litmus/*; do
+	[ -x "$bin" ] || continue
+	run "litmus/$(basename "$bin")" LITMUS_SCALE=$litmus_scale "$bin"
+done
+
+for bin in $B/fuzz/*; do
+	[ -x "$bin" ] && [ -f "$bin" ] || continue
+	run "fuzz/$(basename "$bin")" scripts/fuzz.sh --seconds "${FUZZ_SLICE:-3}" "$(basename "$bin")"
+done
+
+run lint scripts/lint.sh
 
 run install scripts/check-install.sh
 

@@ -114,6 +114,44 @@ ak_status ak_cancel_init_deadline(ak_cancel *t, uint64_t deadline_ns, const ak_c
 	return AK_OK;
 }
 
+ak_status ak_cancel_set_deadline(ak_cancel *t, uint64_t deadline_ns, const ak_clock *clk)
+{
+	ak_clock c;
+	uint64_t cur;
+
+	if (!t)
+		return AK_EINVAL;
+	if (t->magic != CANCEL_MAGIC)
+		return AK_ESTATE;
+	c.now = clk ? clk->now : NULL;
+	c.ctx = clk && clk->now ? clk->ctx : NULL;
+	/* Acquire: pairs with the release fetch_or below (a previous call). */
+	if (atomic_load_explicit(&t->state, memory_order_acquire) & _AK_CANCEL_TIMED) {
+		if (c.now != t->clock.now || c.ctx != t->clock.ctx)
+			return AK_EINVAL;
+		cur = atomic_load_explicit(&t->deadline, memory_order_relaxed);
+		/* Relaxed: the deadline is one value on its own; checkers
+		 * compare it with the clock and need nothing else with it. */
+		while (deadline_ns < cur &&
+		       !atomic_compare_exchange_weak_explicit(&t->deadline, &cur, deadline_ns,
+							      memory_order_relaxed,
+							      memory_order_relaxed))
+			;
+		/* Sleeping waiters recompute their timeout. */
+		if (atomic_load_explicit(&t->state, memory_order_relaxed) & WAITER_MASK)
+			_ak_futex_wake(&t->state, INT32_MAX, _AK_FUTEX_PRIVATE);
+		return AK_OK;
+	}
+	t->clock = c;
+	atomic_store_explicit(&t->deadline, deadline_ns, memory_order_relaxed);
+	/* Release: pairs with the acquire load in ak_cancel_is_set(), which
+	 * reads `clock` and `deadline` only after seeing _AK_CANCEL_TIMED. */
+	if (atomic_fetch_or_explicit(&t->state, _AK_CANCEL_TIMED, memory_order_release) &
+	    WAITER_MASK)
+		_ak_futex_wake(&t->state, INT32_MAX, _AK_FUTEX_PRIVATE);
+	return AK_OK;
+}
+
 static void link_fire(void *arg)
 {
 	ak_cancel *child = (ak_cancel *)arg;
@@ -128,7 +166,9 @@ ak_status ak_cancel_init_child(ak_cancel *child, ak_cancel *parent)
 	if (parent->magic != CANCEL_MAGIC)
 		return AK_ESTATE;
 	init_common(child);
-	if (atomic_load_explicit(&parent->state, memory_order_relaxed) & _AK_CANCEL_TIMED) {
+	/* Acquire: pairs with the release fetch_or in ak_cancel_set_deadline(),
+	 * so the parent's clock and deadline are complete when copied. */
+	if (atomic_load_explicit(&parent->state, memory_order_acquire) & _AK_CANCEL_TIMED) {
 		child->clock = parent->clock;
 		atomic_store_explicit(&child->deadline,
 				      atomic_load_explicit(&parent->deadline, memory_order_relaxed),
@@ -351,10 +391,31 @@ ak_status ak_cancel_wait(ak_cancel *t, uint64_t deadline_ns)
 
 /* ---- callbacks -------------------------------------------------------- */
 
+/*
+ * Is cb (whose state field reads st) really registered on t?  The node is
+ * caller storage and need not be initialized before its first
+ * registration, so its fields are only a hint: confirm against the list
+ * (LISTED), the callback fire() is running, or the inline-run mark.
+ * Under t's lock.
+ */
+static bool still_registered(ak_cancel *t, ak_cancel_cb *cb, uint32_t st)
+{
+	if (st == CB_LISTED) {
+		for (ak_cancel_cb *p = t->head; p; p = p->next)
+			if (p == cb)
+				return true;
+		return false;
+	}
+	if (st == CB_RUNNING || st == CB_RUNNING_WAITED)
+		return t->running == cb || cb->next == cb;
+	return false;
+}
+
 static void run_inline(ak_cancel *t, ak_cancel_cb *cb)
 {
 	cb->fn(cb->arg);
 	lock_token(t);
+	cb->next = NULL;
 	t->inlines--;
 	/* Release: pairs with the acquire load in the deregister wait. */
 	if (atomic_exchange_explicit(&cb->state, CB_DONE, memory_order_release) ==
@@ -373,7 +434,7 @@ ak_status ak_cancel_cb_register(ak_cancel *t, ak_cancel_cb *cb, ak_cancel_fn fn,
 		return AK_ESTATE;
 	lock_token(t);
 	st = atomic_load_explicit(&cb->state, memory_order_relaxed);
-	if (cb->owner == t && (st == CB_LISTED || st == CB_RUNNING || st == CB_RUNNING_WAITED)) {
+	if (cb->owner == t && still_registered(t, cb, st)) {
 		unlock_token(t);
 		return AK_EBUSY;
 	}
@@ -382,7 +443,9 @@ ak_status ak_cancel_cb_register(ak_cancel *t, ak_cancel_cb *cb, ak_cancel_fn fn,
 	cb->owner = t;
 	cb->next = cb->prev = NULL;
 	if (t->fired) {
-		/* The list was taken already: run now, here. */
+		/* The list was taken already: run now, here.  next == cb marks
+		 * an inline run for still_registered(). */
+		cb->next = cb;
 		cb->runner = self_id();
 		atomic_store_explicit(&cb->state, CB_RUNNING, memory_order_relaxed);
 		t->inlines++;
@@ -472,6 +535,9 @@ AK_STATIC_ASSERT(sizeof(pthread_t) <= sizeof(uintptr_t), "pthread_t must fit uin
 
 /* Which installation owns each signal; the handler has no argument. */
 static _Atomic(ak_cancel_signals *) sig_owner[NSIG];
+/* Handlers of each signal currently running (on any thread), so restore
+ * can wait until no handler still uses the installation. */
+static _Atomic(uint32_t) sig_active[NSIG];
 
 static void on_signal(int signo)
 {
@@ -480,11 +546,19 @@ static void on_signal(int signo)
 
 	if (signo <= 0 || signo >= NSIG)
 		return;
-	/* Acquire: pairs with the release store in install(), so the
+	/* seq_cst (store->load with the owner load below): pairs with
+	 * quiesce(), which clears the owner and then reads this count.
+	 * Either quiesce sees us counted and waits, or we see no owner. */
+	atomic_fetch_add_explicit(&sig_active[signo], 1, memory_order_seq_cst);
+	/* seq_cst: the other half of that handshake; also acquire, pairing
+	 * with the release CAS in ak_cancel_on_signal_list(), so the
 	 * installation's fields are visible to the handler. */
-	s = atomic_load_explicit(&sig_owner[signo], memory_order_acquire);
-	if (!s)
+	s = atomic_load_explicit(&sig_owner[signo], memory_order_seq_cst);
+	if (!s) {
+		/* Release: pairs with the acquire in quiesce(). */
+		atomic_fetch_sub_explicit(&sig_active[signo], 1, memory_order_release);
 		return;
+	}
 	atomic_store_explicit(&s->last_signo, signo, memory_order_relaxed);
 	atomic_fetch_add_explicit(&s->count, 1, memory_order_relaxed);
 	if ((s->flags & AK_CANCEL_SIG_SECOND_DEFAULT) &&
@@ -496,17 +570,29 @@ static void on_signal(int signo)
 		dfl.sa_handler = SIG_DFL;
 		sigemptyset(&dfl.sa_mask);
 		sigaction(signo, &dfl, NULL);
-		raise(signo);
-		errno = saved_errno;
-		return;
+		(void)raise(signo);
+	} else {
+		busy_enter(s->token);
+		set_flag(s->token, AK_EINTR);
+		busy_leave(s->token);
+		/* Release: pairs with the acquire load in the dispatcher. */
+		atomic_fetch_add_explicit(&s->kick, 1, memory_order_release);
+		_ak_futex_wake(&s->kick, 1, _AK_FUTEX_PRIVATE);
 	}
-	busy_enter(s->token);
-	set_flag(s->token, AK_EINTR);
-	busy_leave(s->token);
-	/* Release: pairs with the acquire load in the dispatcher. */
-	atomic_fetch_add_explicit(&s->kick, 1, memory_order_release);
-	_ak_futex_wake(&s->kick, 1, _AK_FUTEX_PRIVATE);
+	/* Release: pairs with the acquire in quiesce(): our reads of *s
+	 * happen before restore returns. */
+	atomic_fetch_sub_explicit(&sig_active[signo], 1, memory_order_release);
 	errno = saved_errno;
+}
+
+/* After the owner of `signo` was cleared: wait for handlers still running
+ * with the old owner (they finish without blocking). */
+static void quiesce(int signo)
+{
+	/* seq_cst: pairs with the handler's seq_cst add and owner load (the
+	 * load half of the handshake begun in release_owner()). */
+	while (atomic_load_explicit(&sig_active[signo], memory_order_seq_cst) != 0)
+		sched_yield();
 }
 
 /* Runs the callbacks of a signal-cancelled token on an ordinary thread. */
@@ -530,19 +616,35 @@ static void *dispatcher(void *arg)
 	return NULL;
 }
 
-static void uninstall(ak_cancel_signals *s, int upto)
+/* Give up ownership of `signo`, then wait for handlers still using `s`. */
+static void release_owner(ak_cancel_signals *s, int signo)
+{
+	ak_cancel_signals *me = s;
+	/* seq_cst: the store half of the store-load handshake; pairs with the
+	 * seq_cst add and owner load in on_signal() (see quiesce()). */
+	atomic_compare_exchange_strong_explicit(&sig_owner[signo], &me, NULL,
+						memory_order_seq_cst, memory_order_relaxed);
+	quiesce(signo);
+}
+
+/* Put back the dispositions saved for signo[0..upto-1]. */
+static void restore_actions(ak_cancel_signals *s, int upto)
 {
 	for (int i = 0; i < upto; i++) {
 		struct sigaction old;
-		ak_cancel_signals *me = s;
 		memcpy(&old, s->old_action[i], sizeof(old));
 		sigaction(s->signo[i], &old, NULL);
-		/* Release pairs with nothing in particular: clearing ownership;
-		 * the handler tolerates NULL. */
-		atomic_compare_exchange_strong_explicit(&sig_owner[s->signo[i]], &me, NULL,
-							memory_order_acq_rel,
-							memory_order_relaxed);
 	}
+}
+
+static void stop_dispatcher(ak_cancel_signals *s)
+{
+	/* Release: pairs with the acquire load of `stop` in dispatcher(). */
+	atomic_store_explicit(&s->stop, 1, memory_order_release);
+	/* Release: pairs with the acquire load of `kick` in dispatcher(). */
+	atomic_fetch_add_explicit(&s->kick, 1, memory_order_release);
+	_ak_futex_wake(&s->kick, 1, _AK_FUTEX_PRIVATE);
+	pthread_join((pthread_t)s->thread, NULL);
 }
 
 ak_status ak_cancel_on_signal_list(ak_cancel_signals *s, ak_cancel *t, unsigned flags,
@@ -580,21 +682,19 @@ ak_status ak_cancel_on_signal_list(ak_cancel_signals *s, ak_cancel *t, unsigned 
 	for (i = 0; i < n; i++) {
 		ak_cancel_signals *none = NULL;
 		s->signo[i] = signals[i];
-		/* Release: pairs with the acquire load in on_signal(). */
+		/* Release: pairs with the (seq_cst, so also acquire) owner load
+		 * in on_signal(): the handler sees the fields set above. */
 		if (!atomic_compare_exchange_strong_explicit(&sig_owner[signals[i]], &none, s,
 							     memory_order_acq_rel,
 							     memory_order_relaxed)) {
-			uninstall(s, i);
+			while (i-- > 0)
+				release_owner(s, signals[i]);
 			return AK_EBUSY;
 		}
 	}
 	if (pthread_create(&tid, NULL, dispatcher, s) != 0) {
-		for (i = 0; i < n; i++) {
-			ak_cancel_signals *me = s;
-			atomic_compare_exchange_strong_explicit(&sig_owner[signals[i]], &me, NULL,
-								memory_order_acq_rel,
-								memory_order_relaxed);
-		}
+		for (i = 0; i < n; i++)
+			release_owner(s, signals[i]);
 		return AK_ESYS;
 	}
 	s->thread = (uintptr_t)tid;
@@ -605,18 +705,10 @@ ak_status ak_cancel_on_signal_list(ak_cancel_signals *s, ak_cancel *t, unsigned 
 		sigemptyset(&sa.sa_mask);
 		sa.sa_flags = SA_RESTART;
 		if (sigaction(signals[i], &sa, &old) != 0) {
-			uninstall(s, i);
-			for (int j = i; j < n; j++) {
-				ak_cancel_signals *me = s;
-				atomic_compare_exchange_strong_explicit(
-					&sig_owner[signals[j]], &me, NULL, memory_order_acq_rel,
-					memory_order_relaxed);
-			}
-			/* Release: pairs with the acquire in dispatcher(). */
-			atomic_store_explicit(&s->stop, 1, memory_order_release);
-			atomic_fetch_add_explicit(&s->kick, 1, memory_order_release);
-			_ak_futex_wake(&s->kick, 1, _AK_FUTEX_PRIVATE);
-			pthread_join(tid, NULL);
+			restore_actions(s, i);
+			for (int j = 0; j < n; j++)
+				release_owner(s, signals[j]);
+			stop_dispatcher(s);
 			return AK_ESYS;
 		}
 		memcpy(s->old_action[i], &old, sizeof(old));
@@ -649,13 +741,13 @@ ak_status ak_cancel_signals_restore(ak_cancel_signals *s)
 		return AK_EINVAL;
 	if (!s->installed)
 		return AK_ESTATE;
-	uninstall(s, s->nsig);
-	/* Release: pairs with the acquire load of `stop` in dispatcher(). */
-	atomic_store_explicit(&s->stop, 1, memory_order_release);
-	/* Release: pairs with the acquire load of `kick` in dispatcher(). */
-	atomic_fetch_add_explicit(&s->kick, 1, memory_order_release);
-	_ak_futex_wake(&s->kick, 1, _AK_FUTEX_PRIVATE);
-	pthread_join((pthread_t)s->thread, NULL);
+	/* From a callback the dispatcher runs: it cannot join itself. */
+	if (pthread_equal(pthread_self(), (pthread_t)s->thread))
+		return AK_EBUSY;
+	restore_actions(s, s->nsig);
+	for (int i = 0; i < s->nsig; i++)
+		release_owner(s, s->signo[i]);
+	stop_dispatcher(s);
 	s->installed = 0;
 	return AK_OK;
 }

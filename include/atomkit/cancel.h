@@ -28,8 +28,9 @@
  *     is visible to any thread after ak_cancel_is_set() returned true (or
  *     ak_cancel_wait() returned AK_OK) on that token or a descendant.
  *   - Once ak_cancel_request(t, ...) returns, every check of t returns true,
- *     whichever thread won.  Callbacks and child propagation run on the
- *     thread that won (or, for a signal, on the dispatcher thread).
+ *     whichever thread won.  Callbacks and child propagation run on a
+ *     requesting thread, normally the winner (for a signal: the dispatcher
+ *     thread, or a thread that requests or registers a callback first).
  *   - A NULL token is never cancelled: ak_cancel_is_set(NULL) is false and
  *     ak_cancel_cause(NULL) is 0, so "NULL = not cancellable" needs no
  *     special case in callers.  Functions returning ak_status reject NULL
@@ -81,9 +82,10 @@ typedef void (*ak_cancel_fn)(void *arg);
 #define _AK_CB_DONE 4u
 
 /*
- * A callback node.  Caller-owned storage: it must stay valid until the
- * callback has run, or until ak_cancel_cb_deregister() returned.  The
- * fields are private.
+ * A callback node.  Caller-owned storage, no initialization needed before
+ * the first ak_cancel_cb_register(); it must stay valid until the callback
+ * has run, or until ak_cancel_cb_deregister() returned.  The fields are
+ * private.
  */
 struct ak_cancel_cb {
 	struct ak_cancel_cb *next;
@@ -154,6 +156,16 @@ ak_status ak_cancel_init_child(ak_cancel *child, ak_cancel *parent);
  * AK_EINVAL on NULL t.
  */
 ak_status ak_cancel_init_deadline(ak_cancel *t, uint64_t deadline_ns, const ak_clock *clk);
+
+/*
+ * Give an initialized token a deadline, or move its deadline earlier (the
+ * earlier of the two wins).  Children linked before this call do not
+ * inherit it.  Any thread may run concurrently with this call except
+ * another ak_cancel_set_deadline on the same token.  clk as in
+ * ak_cancel_init_deadline; AK_EINVAL on NULL t or if the token already has
+ * a deadline on a different clock, AK_ESTATE on an uninitialized token.
+ */
+ak_status ak_cancel_set_deadline(ak_cancel *t, uint64_t deadline_ns, const ak_clock *clk);
 
 /*
  * Unlink a child from its parent.  Safe while the parent is being cancelled
@@ -335,7 +347,9 @@ ak_status ak_cancel_on_signal_list(ak_cancel_signals *s, ak_cancel *t, unsigned 
 
 /* Restore the previous handlers and stop the dispatcher (joins it: if the
  * token was cancelled by a signal, its callbacks have run when this
- * returns).  AK_ESTATE if not installed, AK_EINVAL on NULL. */
+ * returns).  AK_ESTATE if not installed, AK_EINVAL on NULL, AK_EBUSY (and
+ * nothing changes) when called from a callback running on the dispatcher
+ * thread itself. */
 ak_status ak_cancel_signals_restore(ak_cancel_signals *s);
 
 /* The last signal the installation received (0 if none). */

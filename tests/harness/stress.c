@@ -10,6 +10,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <atomkit/internal/futex.h>
+#include <atomkit/progress.h>
+
 static const struct stress_cfg *g_cfg;
 
 static uint64_t env_u64(const char *name, uint64_t def)
@@ -63,6 +66,101 @@ void stress_init(struct stress_cfg *cfg, int argc, char **argv, const char *name
 	fflush(stdout);
 }
 
+/* ---- live progress (STRESS_PROGRESS) ---------------------------------- */
+
+struct progress_cell {
+	AK_CACHE_ALIGNED _Atomic(uint64_t) done;
+};
+
+struct monitor {
+	struct progress_cell *cells;
+	unsigned n;
+	ak_progress meter; /* single writer: the monitor thread */
+	ak_progress_display disp;
+	_Atomic(uint32_t) stop;
+	pthread_t tid;
+};
+
+static int progress_wanted(void)
+{
+	const char *v = getenv("STRESS_PROGRESS");
+	if (v && *v)
+		return strtol(v, NULL, 10) != 0;
+	return isatty(2);
+}
+
+void stress_progress(struct stress_thread *t, uint64_t done)
+{
+	_Atomic(uint64_t) *cell = t->progress_;
+	if (cell)
+		atomic_store_explicit(cell, done, memory_order_relaxed);
+}
+
+static void monitor_sample(struct monitor *m)
+{
+	uint64_t sum = 0;
+	for (unsigned i = 0; i < m->n; i++)
+		sum += atomic_load_explicit(&m->cells[i].done, memory_order_relaxed);
+	(void)ak_progress_set(&m->meter, sum); /* AK_ERANGE if a test reported less */
+}
+
+static void *monitor_main(void *p)
+{
+	struct monitor *m = p;
+	/* Acquire: pairs with the release store in monitor_stop(). */
+	while (!atomic_load_explicit(&m->stop, memory_order_acquire)) {
+		monitor_sample(m);
+		(void)ak_progress_display_tick(&m->disp);
+		_ak_futex_wait(&m->stop, 0, ak_deadline_after(100 * AK_NS_PER_MS), _AK_FUTEX_PRIVATE);
+	}
+	return NULL;
+}
+
+static struct monitor *monitor_start(const struct stress_cfg *cfg, unsigned nthreads)
+{
+	struct monitor *m;
+
+	if (!progress_wanted())
+		return NULL;
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return NULL;
+	m->cells = aligned_alloc(AK_DESTRUCTIVE_SIZE, nthreads * sizeof(*m->cells));
+	if (!m->cells) {
+		free(m);
+		return NULL;
+	}
+	m->n = nthreads;
+	for (unsigned i = 0; i < nthreads; i++)
+		atomic_store_explicit(&m->cells[i].done, 0, memory_order_relaxed);
+	atomic_store_explicit(&m->stop, 0, memory_order_relaxed);
+	ak_progress_init(&m->meter, (uint64_t)nthreads * cfg->ops, AK_PROGRESS_SINGLE_WRITER, NULL);
+	ak_progress_display_init(&m->disp, &m->meter, 2, cfg->name, AK_DISPLAY_AUTO,
+				 isatty(2) ? 0 : AK_NS_PER_SEC, NULL);
+	if (pthread_create(&m->tid, NULL, monitor_main, m) != 0) {
+		free(m->cells);
+		free(m);
+		return NULL;
+	}
+	return m;
+}
+
+static void monitor_stop(struct monitor *m)
+{
+	if (!m)
+		return;
+	/* Release: pairs with the acquire load in monitor_main(). */
+	atomic_store_explicit(&m->stop, 1, memory_order_release);
+	_ak_futex_wake(&m->stop, INT32_MAX, _AK_FUTEX_PRIVATE);
+	pthread_join(m->tid, NULL);
+	monitor_sample(m);
+	(void)ak_progress_display_finish(&m->disp);
+	free(m->cells);
+	free(m);
+}
+
+/* ---- running threads ---------------------------------------------------- */
+
 struct shared_start {
 	pthread_barrier_t barrier;
 	stress_fn fn;
@@ -87,6 +185,7 @@ static void *thread_main(void *p)
 	}
 	pthread_barrier_wait(&s->start->barrier);
 	s->start->fn(&s->t);
+	stress_progress(&s->t, s->t.ops); /* a finished thread has done its share */
 	return NULL;
 }
 
@@ -96,6 +195,7 @@ void stress_run_n(const struct stress_cfg *cfg, unsigned nthreads, stress_fn fn,
 	struct slot *slots = calloc(nthreads, sizeof(*slots));
 
 	STRESS_CHECK(slots != NULL, "out of memory");
+	struct monitor *mon = monitor_start(cfg, nthreads);
 	start.fn = fn;
 	start.cfg = cfg;
 	pthread_barrier_init(&start.barrier, NULL, nthreads);
@@ -108,11 +208,13 @@ void stress_run_n(const struct stress_cfg *cfg, unsigned nthreads, stress_fn fn,
 		slots[i].t.arg = arg;
 		slots[i].t.cfg = cfg;
 		slots[i].t.start_ = &start;
+		slots[i].t.progress_ = mon ? (void *)&mon->cells[i].done : NULL;
 		int rc = pthread_create(&slots[i].tid, NULL, thread_main, &slots[i]);
 		STRESS_CHECK(rc == 0, "pthread_create failed: %s", strerror(rc));
 	}
 	for (unsigned i = 0; i < nthreads; i++)
 		pthread_join(slots[i].tid, NULL);
+	monitor_stop(mon);
 	pthread_barrier_destroy(&start.barrier);
 	free(slots);
 }

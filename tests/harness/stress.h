@@ -19,6 +19,12 @@
  *   -s S   seed, 0 = random   (STRESS_SEED)       the seed is always printed
  *   -p     pin threads round-robin to CPUs (STRESS_PIN=1)
  *   STRESS_SCALE=F multiplies the default op count (e.g. 0.1 for quick runs).
+ *   STRESS_PROGRESS=1 shows live progress on stderr (an atomkit progress
+ *   display: one redrawn line on a TTY, a plain line a second otherwise); it
+ *   is on by default when stderr is a TTY, off otherwise (so `make test`
+ *   logs stay quiet); STRESS_PROGRESS=0 turns it off.  Workers report with
+ *   stress_progress(t, ops_done_so_far); a thread that returns counts as
+ *   having done all t->ops.
  *
  * Every worker starts at a barrier, so all threads contend from the first
  * operation.  Each thread gets its own xorshift RNG seeded from (seed, id),
@@ -50,6 +56,7 @@ struct stress_thread {
 	void *arg;         /* the pointer given to stress_run */
 	const struct stress_cfg *cfg;
 	void *start_;      /* harness-private */
+	void *progress_;   /* harness-private: this thread's progress cell */
 };
 
 typedef void (*stress_fn)(struct stress_thread *t);
@@ -66,6 +73,11 @@ void stress_run_n(const struct stress_cfg *cfg, unsigned nthreads, stress_fn fn,
 
 /* Wait until every thread of this run reaches the barrier (phases). */
 void stress_barrier(struct stress_thread *t);
+
+/* Report how many of its t->ops this thread has done (for the live display;
+ * a relaxed store to a private cache line, nothing when the display is off).
+ * Call it every few hundred ops, not every op. */
+void stress_progress(struct stress_thread *t, uint64_t done);
 
 /* Print "<name> ok: <message>" and the configuration. */
 void stress_pass(const struct stress_cfg *cfg, const char *fmt, ...)

@@ -20,6 +20,7 @@
  *   teardown     every root destroys with AK_OK (nothing left linked)
  */
 #include <atomkit/cancel.h>
+#include <atomkit/internal/relax.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,9 @@
 
 #define MAXT 64
 #define MAXDEPTH 3
+/* A lost wake-up shows as a wait that reaches this bound (never in a
+ * correct run: the cancel always comes); counted, not a hang. */
+#define LOST_WAKEUP_NS (10 * AK_NS_PER_SEC)
 
 struct round {
 	ak_cancel root;
@@ -91,7 +95,7 @@ static void observer(struct stress_thread *t, struct shared *s, uint64_t r)
 		s->bad[id] += verify(rd, r, &rd->root);
 		break;
 	case 1: /* block */
-		if (ak_cancel_wait(&rd->root, AK_DEADLINE_NONE) != AK_OK)
+		if (ak_cancel_wait(&rd->root, ak_deadline_after(LOST_WAKEUP_NS)) != AK_OK)
 			s->bad[id]++;
 		s->waited[id]++;
 		s->bad[id] += verify(rd, r, &rd->root);
@@ -130,7 +134,8 @@ static void observer(struct stress_thread *t, struct shared *s, uint64_t r)
 				s->child_cbs[id] += n;
 			}
 		} else {
-			if (ak_cancel_wait(&chain[depth - 1], AK_DEADLINE_NONE) != AK_OK)
+			if (ak_cancel_wait(&chain[depth - 1], ak_deadline_after(LOST_WAKEUP_NS)) !=
+			    AK_OK)
 				s->bad[id]++;
 			s->waited[id]++;
 			for (unsigned d = 0; d < depth; d++) {
@@ -180,6 +185,10 @@ static void worker(struct stress_thread *t)
 
 		if (t->id == c1 || (n >= 3 && t->id == c2)) {
 			unsigned slot = t->id == c1 ? 0 : 1;
+			/* vary the canceller's lateness so requests land before,
+			 * during and after the observers' registration */
+			for (uint64_t k = stress_below(t, 256); k > 0; k--)
+				_ak_cpu_relax();
 			rd->data[slot] = expect_data(r, slot);
 			if (ak_cancel_request(&rd->root, 1000 + (int)slot))
 				atomic_fetch_add_explicit(&rd->wins, 1, memory_order_relaxed);

@@ -252,6 +252,31 @@ static void test_callbacks(void)
 	/* registering after the cancel runs at once, in the call */
 	CHECK_ST(ak_cancel_cb_register(&t, &late, bump, &counter_b), AK_OK);
 	CHECK_EQ_I64(counter_b, 1);
+	/* an uninitialized node whose bytes happen to look registered is not
+	 * refused (only a node really on the list or running is) */
+	{
+		ak_cancel_cb junk;
+		memset(&junk, 0xa5, sizeof(junk));
+		junk.owner = &t;
+		atomic_store_explicit(&junk.state, _AK_CB_LISTED, memory_order_relaxed);
+		counter_b = 0;
+		CHECK_ST(ak_cancel_cb_register(&t, &junk, bump, &counter_b), AK_OK);
+		CHECK_EQ_I64(counter_b, 1); /* t is cancelled: ran at once */
+		atomic_store_explicit(&junk.state, _AK_CB_RUNNING, memory_order_relaxed);
+		junk.next = NULL;
+		CHECK_ST(ak_cancel_cb_register(&t, &junk, bump, &counter_b), AK_OK);
+		CHECK_EQ_I64(counter_b, 2);
+		counter_b = 1;
+		/* the same on a live token: registered, then removed unrun */
+		memset(&junk, 0xa5, sizeof(junk));
+		junk.owner = &other;
+		atomic_store_explicit(&junk.state, _AK_CB_LISTED, memory_order_relaxed);
+		CHECK_ST(ak_cancel_cb_register(&other, &junk, bump, &counter_b), AK_OK);
+		CHECK_ST(ak_cancel_cb_register(&other, &junk, bump, &counter_b), AK_EBUSY);
+		CHECK_ST(ak_cancel_cb_deregister(&other, &junk), AK_OK);
+		CHECK(!ak_cancel_cb_ran(&junk));
+		CHECK_EQ_I64(counter_b, 1);
+	}
 	/* a node may be reused once it ran */
 	CHECK_ST(ak_cancel_cb_register(&other, &a, bump, &counter_a), AK_OK);
 	CHECK_ST(ak_cancel_destroy(&t), AK_OK);
@@ -393,6 +418,60 @@ static void test_tree(void)
 	ak_cancel_destroy(&root);
 }
 
+static void *wait_forever(void *p)
+{
+	struct waiter_arg *w = (struct waiter_arg *)p;
+	w->rc = ak_cancel_wait(w->t, AK_DEADLINE_NONE);
+	w->cause = ak_cancel_cause(w->t);
+	return NULL;
+}
+
+static void test_set_deadline(void)
+{
+	ak_cancel t;
+	ak_fake_clock fc, other;
+	ak_clock clk, oclk;
+	struct waiter_arg w;
+	pthread_t th;
+
+	ak_fake_clock_set(&fc, 0);
+	ak_fake_clock_set(&other, 0);
+	clk = ak_fake_clock_as_clock(&fc);
+	oclk = ak_fake_clock_as_clock(&other);
+	ak_cancel_init(&t);
+	CHECK_ST(ak_cancel_set_deadline(NULL, 5, &clk), AK_EINVAL);
+	CHECK_ST(ak_cancel_set_deadline(&t, 100, &clk), AK_OK);
+	CHECK_EQ_U64(ak_cancel_deadline(&t), 100);
+	CHECK_ST(ak_cancel_set_deadline(&t, 200, &clk), AK_OK); /* later: ignored */
+	CHECK_EQ_U64(ak_cancel_deadline(&t), 100);
+	CHECK_ST(ak_cancel_set_deadline(&t, 50, &clk), AK_OK);  /* earlier wins */
+	CHECK_EQ_U64(ak_cancel_deadline(&t), 50);
+	CHECK_ST(ak_cancel_set_deadline(&t, 10, &oclk), AK_EINVAL); /* other clock */
+	CHECK_ST(ak_cancel_set_deadline(&t, 10, NULL), AK_EINVAL);
+	CHECK_EQ_U64(ak_cancel_deadline(&t), 50);
+	ak_fake_clock_set(&fc, 49);
+	CHECK(!ak_cancel_is_set(&t));
+	ak_fake_clock_set(&fc, 50);
+	CHECK(ak_cancel_is_set(&t));
+	CHECK_EQ_I64(ak_cancel_cause(&t), AK_ETIMEDOUT);
+	ak_cancel_destroy(&t);
+	CHECK_ST(ak_cancel_set_deadline(&t, 10, NULL), AK_ESTATE);
+
+	/* a thread already blocked notices a deadline set later */
+	ak_cancel_init(&t);
+	w.t = &t;
+	w.rc = AK_EINVAL;
+	w.cause = 0;
+	pthread_create(&th, NULL, wait_forever, &w);
+	while (waiters_of(&t) < 1)
+		sleep_ms(1);
+	CHECK_ST(ak_cancel_set_deadline(&t, ak_deadline_after(AK_NS_PER_MS), NULL), AK_OK);
+	pthread_join(th, NULL);
+	CHECK_ST(w.rc, AK_OK);
+	CHECK_EQ_I64(w.cause, AK_ETIMEDOUT);
+	CHECK_ST(ak_cancel_destroy(&t), AK_OK);
+}
+
 /* ---- signals -------------------------------------------------------- */
 
 static pthread_t cb_thread;
@@ -402,6 +481,13 @@ static void sig_cb(void *arg)
 	(void)arg;
 	cb_thread = pthread_self();
 	atomic_fetch_add_explicit(&sig_cb_runs, 1, memory_order_relaxed);
+}
+static ak_cancel_signals *restore_from_cb_target;
+static int restore_from_cb_rc = -1;
+static void restore_from_cb(void *arg)
+{
+	(void)arg;
+	restore_from_cb_rc = ak_cancel_signals_restore(restore_from_cb_target);
 }
 static void prior_handler(int s)
 {
@@ -432,7 +518,11 @@ static void test_signals(void)
 
 	ak_cancel_cb_register(&t, &cb, sig_cb, NULL);
 	CHECK_ST(ak_cancel_on_signals(&s, &t, 0, SIGUSR1, 0), AK_OK);
+	/* a refused installation leaves every disposition alone */
+	sigaction(SIGUSR2, &prior, NULL);
 	CHECK_ST(ak_cancel_on_signals(&s2, &t, 0, SIGUSR2, SIGUSR1, 0), AK_EBUSY);
+	sigaction(SIGUSR2, NULL, &now);
+	CHECK(now.sa_handler == prior_handler);
 	CHECK(!ak_cancel_is_set(&t));
 	raise(SIGUSR1); /* the handler runs before raise returns */
 	CHECK(ak_cancel_is_set(&t));
@@ -449,6 +539,17 @@ static void test_signals(void)
 	/* the signal is free again for a new installation */
 	CHECK_ST(ak_cancel_on_signals(&s2, &t, 0, SIGUSR1, 0), AK_OK);
 	CHECK_ST(ak_cancel_signals_restore(&s2), AK_OK);
+	CHECK_ST(ak_cancel_cb_deregister(&t, &cb), AK_OK);
+	CHECK_ST(ak_cancel_destroy(&t), AK_OK);
+
+	/* restore from a callback on the dispatcher thread is refused */
+	ak_cancel_init(&t);
+	ak_cancel_cb_register(&t, &cb, restore_from_cb, NULL);
+	restore_from_cb_target = &s;
+	CHECK_ST(ak_cancel_on_signals(&s, &t, 0, SIGUSR1, 0), AK_OK);
+	raise(SIGUSR1);
+	CHECK_ST(ak_cancel_signals_restore(&s), AK_OK); /* joins: the callback ran */
+	CHECK_ST(restore_from_cb_rc, AK_EBUSY);
 	CHECK_ST(ak_cancel_cb_deregister(&t, &cb), AK_OK);
 	CHECK_ST(ak_cancel_destroy(&t), AK_OK);
 }
@@ -500,6 +601,7 @@ int main(void)
 	test_callbacks();
 	test_deregister_waits();
 	test_tree();
+	test_set_deadline();
 	test_signals();
 	test_second_signal();
 	return check_report("cancel");

@@ -1,0 +1,182 @@
+/*
+ * Rate limiter benchmarks: atomkit's GCRA limiter, interval bucket and keyed
+ * table beside the usual mutex-protected lazy-refill bucket, plus the cost
+ * of each clock source.
+ *
+ *   ratelimit/<impl>/try_acquire     reads the clock, then one decision
+ *   ratelimit/<impl>/try_acquire_at  the decision alone (time passed in)
+ *   clock/<source>/read              one clock read
+ *
+ * ratelimit/atomkit_limiter_coarse/try_acquire is the GCRA limiter on
+ * CLOCK_MONOTONIC_COARSE (ak_clock_monotonic_coarse()).
+ *
+ * Every limiter is configured so that requests are admitted (1e9 tokens/s,
+ * a burst far larger than a run takes), so the rows measure the admitting
+ * path: the CAS (or the lock) on the one shared limiter that all threads
+ * hit.  ratelimit/atomkit_tbucket/try_acquire never needs the clock on
+ * that path (only a refusal reads it, to estimate the wait), which is the
+ * point of an interval bucket.
+ *
+ * Time per op is wall time / total ops over all threads (UseRealTime):
+ * lower is better, rows with the same workload and thread count compare.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <atomkit/limiter.h>
+#include <atomkit/tbucket.h>
+#include <pthread.h>
+#include <time.h>
+#include <x86intrin.h>
+
+#include "shim/cbench.h"
+
+#define BATCH 256
+#define BIG_BURST (UINT64_C(1) << 30)
+
+static ak_limiter g_lim;
+static ak_limiter g_lim_coarse;
+static ak_tbucket g_tb;
+static ak_limiter_table g_tab;
+static ak_limiter_slot g_slots[4096];
+
+/* The usual lazy-refill bucket (Go's x/time/rate shape): float tokens,
+ * last update time, all under one mutex. */
+static AK_CACHE_ALIGNED struct {
+	pthread_mutex_t mu;
+	double tokens, rate_per_ns, burst;
+	uint64_t last;
+} g_mx = { PTHREAD_MUTEX_INITIALIZER, 0, 0, 0, 0 };
+
+static int mutex_try_acquire_at(uint64_t now, uint64_t n)
+{
+	int ok = 0;
+	pthread_mutex_lock(&g_mx.mu);
+	if (now > g_mx.last) {
+		g_mx.tokens += (double)(now - g_mx.last) * g_mx.rate_per_ns;
+		if (g_mx.tokens > g_mx.burst)
+			g_mx.tokens = g_mx.burst;
+		g_mx.last = now;
+	}
+	if (g_mx.tokens >= (double)n) {
+		g_mx.tokens -= (double)n;
+		ok = 1;
+	}
+	pthread_mutex_unlock(&g_mx.mu);
+	return ok;
+}
+
+/* Thread 0 resets the shared limiter before the first batch (the shim
+ * starts the others only after that). */
+static void setup(cbench_state *st)
+{
+	if (cbench_thread_index(st) != 0)
+		return;
+	ak_limiter_init(&g_lim, 1, 1, BIG_BURST, NULL);
+	ak_clock coarse = ak_clock_monotonic_coarse(NULL);
+	ak_limiter_init(&g_lim_coarse, 1, 1, BIG_BURST, &coarse);
+	ak_tbucket_init(&g_tb, 1, 1, BIG_BURST, NULL);
+	ak_limiter_table_init(&g_tab, g_slots, 4096, 1, 1, BIG_BURST, NULL);
+	pthread_mutex_lock(&g_mx.mu);
+	g_mx.rate_per_ns = 1.0;
+	g_mx.burst = (double)BIG_BURST;
+	g_mx.tokens = g_mx.burst;
+	g_mx.last = ak_now_ns();
+	pthread_mutex_unlock(&g_mx.mu);
+}
+
+static void fail_if(cbench_state *st, uint64_t refused, uint64_t total)
+{
+	/* a run that mostly measured refusals would compare the wrong paths */
+	if (refused * 100 > total)
+		cbench_skip_with_error(st, "too many refusals: the admitting path was not measured");
+}
+
+#define BM(name, expr)                                                         \
+	static void name(cbench_state *st, void *ctx)                          \
+	{                                                                      \
+		uint64_t n, refused = 0, total = 0, w;                         \
+		(void)ctx;                                                     \
+		(void)w;                                                       \
+		setup(st);                                                     \
+		while ((n = cbench_next_batch(st, BATCH))) {                   \
+			uint64_t now = ak_now_ns();                            \
+			(void)now;                                             \
+			for (uint64_t i = 0; i < n; i++)                       \
+				refused += !(expr);                            \
+			total += n;                                            \
+		}                                                              \
+		fail_if(st, refused, total);                                   \
+	}
+
+BM(bm_limiter, ak_limiter_try_acquire(&g_lim, 1, &w) == AK_OK)
+BM(bm_limiter_coarse, ak_limiter_try_acquire(&g_lim_coarse, 1, &w) == AK_OK)
+BM(bm_limiter_at, ak_limiter_try_acquire_at(&g_lim, now + i, 1, &w) == AK_OK)
+BM(bm_tbucket, ak_tbucket_try_acquire(&g_tb, 1, &w) == AK_OK)
+BM(bm_tbucket_at, ak_tbucket_try_acquire_at(&g_tb, now + i, 1, &w) == AK_OK)
+BM(bm_table, ak_limiter_table_try_acquire(&g_tab, i & 1023, 1, &w) == AK_OK)
+BM(bm_table_at, ak_limiter_table_try_acquire_at(&g_tab, i & 1023, now + i, 1, &w) == AK_OK)
+BM(bm_mutex, mutex_try_acquire_at(ak_now_ns(), 1))
+BM(bm_mutex_at, mutex_try_acquire_at(now + i, 1))
+
+#undef BM
+
+/* ---- clock sources ------------------------------------------------------------ */
+
+static volatile uint64_t g_sink;
+
+static void bm_clock_monotonic(cbench_state *st, void *ctx)
+{
+	uint64_t n, acc = 0;
+	(void)ctx;
+	while ((n = cbench_next_batch(st, BATCH)))
+		for (uint64_t i = 0; i < n; i++)
+			acc += ak_now_ns();
+	g_sink = acc;
+}
+
+static void bm_clock_coarse(cbench_state *st, void *ctx)
+{
+	uint64_t n, acc = 0;
+	ak_clock c = ak_clock_monotonic_coarse(NULL);
+	(void)ctx;
+	while ((n = cbench_next_batch(st, BATCH)))
+		for (uint64_t i = 0; i < n; i++)
+			acc += ak_clock_read(&c);
+	g_sink = acc;
+}
+
+/* Raw TSC, for scale only: not offered as a source (it would need a
+ * calibrated ns conversion, and is not monotonic across sockets/VM
+ * migrations without an invariant, synchronised TSC). */
+static void bm_clock_rdtsc(cbench_state *st, void *ctx)
+{
+	uint64_t n, acc = 0;
+	(void)ctx;
+	while ((n = cbench_next_batch(st, BATCH)))
+		for (uint64_t i = 0; i < n; i++)
+			acc += __rdtsc();
+	g_sink = acc;
+}
+
+CBENCH_INIT(ratelimit)
+{
+	static const int threads[] = { 1, 2 };
+	cbench_register_threads("ratelimit/atomkit_limiter/try_acquire", bm_limiter, NULL, threads, 2);
+	cbench_register_threads("ratelimit/atomkit_limiter_coarse/try_acquire", bm_limiter_coarse,
+				NULL, threads, 2);
+	cbench_register_threads("ratelimit/atomkit_tbucket/try_acquire", bm_tbucket, NULL, threads, 2);
+	cbench_register_threads("ratelimit/atomkit_table/try_acquire", bm_table, NULL, threads, 2);
+	cbench_register_threads("ratelimit/mutex_lazy/try_acquire", bm_mutex, NULL, threads, 2);
+	cbench_register_threads("ratelimit/atomkit_limiter/try_acquire_at", bm_limiter_at, NULL,
+				threads, 2);
+	cbench_register_threads("ratelimit/atomkit_tbucket/try_acquire_at", bm_tbucket_at, NULL,
+				threads, 2);
+	cbench_register_threads("ratelimit/atomkit_table/try_acquire_at", bm_table_at, NULL,
+				threads, 2);
+	cbench_register_threads("ratelimit/mutex_lazy/try_acquire_at", bm_mutex_at, NULL, threads,
+				2);
+	cbench_register("clock/monotonic/read", bm_clock_monotonic, NULL, 0, 0);
+	cbench_register("clock/monotonic_coarse/read", bm_clock_coarse, NULL, 0, 0);
+	cbench_register("clock/rdtsc/read", bm_clock_rdtsc, NULL, 0, 0);
+}

@@ -1,0 +1,730 @@
+/*
+ * atomkit/limiter.h - lock-free lazy-refill rate limiter (GCRA) and a keyed
+ * table of them for per-client limits.
+ *
+ * Overview
+ *   ak_limiter        one limiter: `k` tokens per `per_ns` nanoseconds, burst
+ *                     `b`.  No background thread: what is available is
+ *                     computed from the time of the request.  The whole state
+ *                     is one 64-bit word, the theoretical arrival time (TAT):
+ *                     the instant at which the bucket would be full again.
+ *   ak_limiter_table  fixed-capacity open-addressing table of per-key TATs
+ *                     sharing one rate and burst; lock-free lookup and insert,
+ *                     idle keys evicted lazily, no allocation after init.
+ *
+ * Contract
+ *   - Rate.  ak_limiter is exact: the rate k/per_ns is reduced by gcd to
+ *     k'/P', and the state counts time in units of 1/k' ns, so one token is
+ *     exactly P' units (no rounding at all; k' <= 2^30).  The units are
+ *     counted from an epoch that a lazy rebase moves forward when it gets
+ *     old (every 2^60 units: at least 2^30 ns).  The keyed table counts in
+ *     ns with T = ceil(per_ns / k): exact when k divides per_ns, otherwise
+ *     rounded DOWN (never more than k per per_ns, under by < 1 part in T).
+ *   - The window guarantee.  For every pair of admissions at times t_i <= t_j
+ *     (the time passed to, or read by, the call), the tokens admitted with
+ *     times in [t_i, t_j] are at most  b + k (t_j - t_i) / per_ns  (the
+ *     table: b + (t_j - t_i) / T).  Reservations count at their good_at time, cancelled
+ *     reservations not at all, and refunds count as negative admissions at
+ *     the time of the refund.  tests/unit/limiter.c checks this over every
+ *     window of random traces, in integer arithmetic.
+ *   - try_acquire(n) admits n tokens or returns AK_EAGAIN with the ns until
+ *     it would succeed, and then writes nothing.  n > b is AK_E2BIG (it could
+ *     never succeed), n == 0 is AK_EINVAL.  Bad configuration is AK_EINVAL.
+ *   - Time.  Times are ns below 2^62 (146 years); a time at or beyond 2^62,
+ *     or a reservation further ahead than the state can count, is
+ *     AK_EOVERFLOW, never a wrap.  A clock that steps backwards never
+ *     creates tokens: a smaller `now` only makes the limiter stricter, and a
+ *     time before the epoch (only possible across a rebase) is refused.
+ *     The limiter starts full.
+ *   - Reservations.  reserve(n, max_wait) takes n tokens now, possibly in
+ *     debt, and says when they are good (good_at).  cancel() gives back
+ *     exactly what the ticket took if the ticket is not yet good and no
+ *     later take or reconfiguration has touched the state since; otherwise
+ *     it gives back nothing (AK_EBUSY), never more.  refund(n) gives back
+ *     up to n tokens, clamped so the bucket never holds more than b; it
+ *     gives nothing while reservations are outstanding in the future (that
+ *     would let newcomers overtake promised slots).
+ *   - Reconfiguration.  set_rate / set_burst are safe against concurrent
+ *     acquirers: they take the state word's lock bit for a few stores, and
+ *     flip its generation bit so that an acquirer that read the old config
+ *     cannot complete its CAS.  The token level is kept across a change
+ *     (the debt is rescaled by new T / old T, rounded up), so the window
+ *     guarantee holds piecewise: b + the rate in force over each part.
+ *     Reservations granted before a change keep their good_at times, which
+ *     the new rate does not re-check (as in Go's x/time/rate).
+ *
+ * Progress
+ *   try_acquire, reserve, cancel, refund: lock-free (one CAS loop on one
+ *   word; a rejection is one load).  They wait only while a set_rate /
+ *   set_burst / rebase on the same limiter is between its lock and unlock
+ *   (a few stores; the waiter spins, then yields).  The call that finds the
+ *   epoch 2^60 units old does the rebase itself (rare: at most about once
+ *   a second, and never for k' = 1 in 36 years).  set_rate / set_burst: blocking against each other.
+ *   ak_limiter_acquire(): blocking (sleeps until its reservation is good).
+ *   Table: lookup lock-free; inserting a new key is lock-free against other
+ *   inserts (one commit CAS per insert); an operation on a key being
+ *   inserted by another thread waits for that insert's last store.
+ *
+ * Example
+ *     ak_limiter l;
+ *     ak_limiter_init(&l, 100, AK_NS_PER_SEC, 10, NULL);   // 100/s, burst 10
+ *     uint64_t wait;
+ *     if (ak_limiter_try_acquire(&l, 1, &wait) == AK_EAGAIN)
+ *         reply_429(wait);
+ */
+#ifndef ATOMKIT_LIMITER_H
+#define ATOMKIT_LIMITER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "clock.h"
+#include "internal/compiler.h"
+#include "internal/fence.h"
+#include "internal/ratelimit.h"
+#include "internal/relax.h"
+#include "status.h"
+
+AK_BEGIN_DECLS
+
+typedef struct ak_cancel ak_cancel;
+
+/* ===================================================================== */
+/* ak_limiter                                                              */
+/* ===================================================================== */
+
+/* Bit 63 of the state word: a set_rate/set_burst holds the config.
+ * Bit 62: generation parity, flipped by every set_rate/set_burst.
+ * Bits 0..61: the TAT in ns. */
+#define _AK_LIMITER_LOCK (UINT64_C(1) << 63)
+#define _AK_LIMITER_GEN (UINT64_C(1) << 62)
+#define _AK_LIMITER_TAT (_AK_LIMITER_GEN - 1)
+
+typedef struct ak_limiter {
+	/* TAT | _AK_LIMITER_GEN | _AK_LIMITER_LOCK.  The config below is
+	 * read with relaxed loads under the word's acquire and only written
+	 * while the lock bit is set (a seqlock whose sequence is the word). */
+	AK_CACHE_ALIGNED _Atomic(uint64_t) word;
+	_Atomic(uint64_t) interval;  /* P': units per token */
+	_Atomic(uint64_t) scale;     /* k': units per ns */
+	_Atomic(uint64_t) burst;     /* b */
+	_Atomic(uint64_t) tolerance; /* b * P' units */
+	_Atomic(uint64_t) epoch;     /* ns at unit 0 */
+	_Atomic(uint64_t) horizon;   /* ns after the epoch that need a rebase */
+	ak_clock clock;              /* now == NULL: CLOCK_MONOTONIC */
+} ak_limiter;
+AK_ASSERT_PADDED(ak_limiter);
+
+/* A reservation.  n == 0 once cancelled. */
+typedef struct ak_limiter_ticket {
+	uint64_t n;       /* tokens taken */
+	uint64_t start;   /* state word the reservation started from */
+	uint64_t end;     /* state word it left behind */
+	uint64_t good_at; /* when the tokens may be used (<= now: at once) */
+} ak_limiter_ticket;
+
+/*
+ * Initialise: k tokens every per_ns ns, burst b, starting full.  `clock`
+ * is copied; NULL means CLOCK_MONOTONIC.  AK_EINVAL if l is NULL, k, per_ns
+ * or b is zero, the reduced k exceeds 2^30, or b * (reduced per_ns) exceeds
+ * 2^60.  Not thread-safe.
+ */
+ak_status ak_limiter_init(ak_limiter *l, uint64_t k, uint64_t per_ns, uint64_t b,
+			  const ak_clock *clock);
+
+/* Reconfigure (see Contract).  Same validation as init; AK_EOVERFLOW for
+ * now >= 2^62.  Any thread; serialised against other setters. */
+ak_status ak_limiter_set_rate_at(ak_limiter *l, uint64_t now, uint64_t k, uint64_t per_ns);
+ak_status ak_limiter_set_rate(ak_limiter *l, uint64_t k, uint64_t per_ns);
+ak_status ak_limiter_set_burst_at(ak_limiter *l, uint64_t now, uint64_t b);
+ak_status ak_limiter_set_burst(ak_limiter *l, uint64_t b);
+
+/* The rate in force, reduced: *k tokens per *per_ns ns. */
+AK_INLINE void ak_limiter_rate(ak_limiter *l, uint64_t *k, uint64_t *per_ns)
+{
+	*k = atomic_load_explicit(&l->scale, memory_order_relaxed);
+	*per_ns = atomic_load_explicit(&l->interval, memory_order_relaxed);
+}
+AK_INLINE uint64_t ak_limiter_burst(ak_limiter *l)
+{
+	return atomic_load_explicit(&l->burst, memory_order_relaxed);
+}
+
+/* Config snapshot validated against the state word (see _ak_limiter_take). */
+struct _ak_limiter_cfg {
+	uint64_t interval, scale, burst, tolerance, epoch, horizon;
+};
+
+/* Span of the unit clock before a rebase (and largest tolerance). */
+#define _AK_LIMITER_SPAN (UINT64_C(1) << 60)
+#define _AK_LIMITER_MAX_SCALE (UINT64_C(1) << 30)
+
+/* Move the epoch forward (src/limiter.c): called when now is more than
+ * _AK_LIMITER_SPAN units past it. */
+void _ak_limiter_rebase(ak_limiter *l, uint64_t now);
+
+/* Give the CPU away (sched_yield; out of line so this header needs no
+ * POSIX feature macros).  For waits on another thread's few stores when
+ * that thread may have been preempted in the middle of them. */
+void _ak_rl_yield(void);
+
+/* Spin politely: pause with backoff, then yield. */
+AK_INLINE void _ak_rl_pause(struct _ak_backoff *bo)
+{
+	if (_ak_backoff_exhausted(bo))
+		_ak_rl_yield();
+	else
+		_ak_backoff_spin(bo);
+}
+
+/* Load the state word, waiting out a reconfiguration in progress. */
+AK_INLINE uint64_t _ak_limiter_load(ak_limiter *l)
+{
+	/* Acquire pairs with the release store that ends a set_rate/set_burst
+	 * (_ak_limiter_unlock in src/limiter.c): the config read next is at
+	 * least as new as this word. */
+	uint64_t w = atomic_load_explicit(&l->word, memory_order_acquire);
+	if (AK_UNLIKELY(w & _AK_LIMITER_LOCK)) {
+		struct _ak_backoff bo = _AK_BACKOFF_INIT(64);
+		do {
+			_ak_rl_pause(&bo);
+			/* Acquire: as above. */
+			w = atomic_load_explicit(&l->word, memory_order_acquire);
+		} while (w & _AK_LIMITER_LOCK);
+	}
+	return w;
+}
+
+AK_INLINE void _ak_limiter_cfg_read(ak_limiter *l, struct _ak_limiter_cfg *c)
+{
+	c->interval = atomic_load_explicit(&l->interval, memory_order_relaxed);
+	c->scale = atomic_load_explicit(&l->scale, memory_order_relaxed);
+	c->burst = atomic_load_explicit(&l->burst, memory_order_relaxed);
+	c->tolerance = atomic_load_explicit(&l->tolerance, memory_order_relaxed);
+	c->epoch = atomic_load_explicit(&l->epoch, memory_order_relaxed);
+	c->horizon = atomic_load_explicit(&l->horizon, memory_order_relaxed);
+}
+
+/* now in units since the epoch: 0, or 1 (before the epoch), or 2 (a
+ * rebase is due).  A torn config (scale 0) reads as "before": the caller
+ * re-validates before believing it. */
+AK_INLINE int _ak_limiter_units(const struct _ak_limiter_cfg *c, uint64_t now, uint64_t *now_u)
+{
+	if (now < c->epoch || c->scale == 0)
+		return 1;
+	uint64_t d = now - c->epoch;
+	if (d >= c->horizon) /* _AK_LIMITER_SPAN / scale */
+		return 2;
+	*now_u = d * c->scale;
+	return 0;
+}
+
+/*
+ * True if the config just read still belongs to state word w.  Only the
+ * paths that return without a CAS need this (a successful CAS proves it).
+ * The acquire fence pairs with the release fence a setter issues after
+ * taking the lock bit and before storing config: if we read any of its
+ * config stores, the reload sees the lock bit or later.
+ */
+AK_INLINE bool _ak_limiter_cfg_valid(ak_limiter *l, uint64_t w)
+{
+	_ak_fence_acquire(&l->word);
+	return atomic_load_explicit(&l->word, memory_order_relaxed) == w;
+}
+
+/*
+ * The one GCRA decision.  State tat, time now, cost = n * T, tolerance
+ * tol = b * T.  All inputs < 2^62 (tat, now) or <= 2^62 (cost, tol), so
+ * no sum below leaves 64 bits.  Returns the new TAT through *end and the
+ * time the tokens are good through *good.
+ */
+AK_INLINE void _ak_gcra(uint64_t tat, uint64_t now, uint64_t cost, uint64_t tol,
+			uint64_t *end, uint64_t *good)
+{
+	uint64_t base = tat > now ? tat : now;
+	uint64_t e = base + cost;
+	*end = e;
+	*good = e > now + tol ? e - tol : now;
+}
+
+/*
+ * Take n tokens if they are good within max_wait of now (0: immediately).
+ * On AK_OK fills *tk (if given); on AK_EAGAIN *wait_ns is the ns until the
+ * request would be good and nothing was written.
+ */
+AK_INLINE ak_status _ak_limiter_take(ak_limiter *l, uint64_t now, uint64_t n, uint64_t max_wait,
+				     uint64_t *wait_ns, ak_limiter_ticket *tk)
+{
+	uint64_t wait = UINT64_MAX;
+	ak_status st;
+
+	if (AK_UNLIKELY(n == 0)) {
+		st = AK_EINVAL;
+		goto out;
+	}
+	if (AK_UNLIKELY(now >= _AK_RL_TIME_LIMIT)) {
+		st = AK_EOVERFLOW;
+		goto out;
+	}
+	for (uint64_t w = _ak_limiter_load(l);;) {
+		struct _ak_limiter_cfg c;
+		uint64_t end, good, now_u = 0;
+
+		_ak_limiter_cfg_read(l, &c);
+		int where = _ak_limiter_units(&c, now, &now_u);
+		if (AK_UNLIKELY(n > c.burst || where != 0)) {
+			if (!_ak_limiter_cfg_valid(l, w)) {
+				w = _ak_limiter_load(l);
+				continue;
+			}
+			if (n > c.burst) {
+				st = AK_E2BIG;
+				goto out;
+			}
+			if (where == 2) {
+				_ak_limiter_rebase(l, now);
+				w = _ak_limiter_load(l);
+				continue;
+			}
+			/* Before the epoch: never admit; say when it would be. */
+			_ak_gcra(w & _AK_LIMITER_TAT, 0, n * c.interval, c.tolerance, &end, &good);
+			wait = c.epoch - now + _ak_rl_div_up(good, c.scale);
+			st = AK_EAGAIN;
+			goto out;
+		}
+		_ak_gcra(w & _AK_LIMITER_TAT, now_u, n * c.interval, c.tolerance, &end, &good);
+		if (good > now_u && good % c.scale != 0) {
+			/* A reservation is good at a whole ns: push it to the
+			 * next one (costs < 1 ns), so the holder, who can only
+			 * act on whole ns, never starts early. */
+			uint64_t pad = c.scale - good % c.scale;
+			good += pad;
+			end += pad;
+		}
+		uint64_t wait_u = good - now_u;
+		int late = wait_u != 0 && (max_wait == 0 || wait_u > _ak_rl_mul_sat(max_wait, c.scale));
+		if (late || AK_UNLIKELY(end >= _AK_RL_TIME_LIMIT)) {
+			if (!_ak_limiter_cfg_valid(l, w)) {
+				w = _ak_limiter_load(l);
+				continue;
+			}
+			wait = _ak_rl_div_up(wait_u, c.scale);
+			st = late ? AK_EAGAIN : AK_EOVERFLOW;
+			goto out;
+		}
+		/* The CAS itself proves the config read belongs to w.  Release
+		 * on success pairs with the acquire load in ak_limiter_cancel(),
+		 * whose clock read must not be older than this take; acquire on
+		 * failure is for the next round's config read (pairs with the
+		 * release store ending a set_rate). */
+		uint64_t gen = w & _AK_LIMITER_GEN;
+		if (atomic_compare_exchange_weak_explicit(&l->word, &w, end | gen, memory_order_acq_rel,
+							  memory_order_acquire)) {
+			if (tk) {
+				tk->n = n;
+				tk->start = (end - n * c.interval) | gen;
+				tk->end = end | gen;
+				tk->good_at = c.epoch + _ak_rl_div_up(good, c.scale);
+			}
+			wait = wait_u ? wait_u / c.scale : 0; /* a multiple of scale */
+			st = AK_OK;
+			goto out;
+		}
+		while (AK_UNLIKELY(w & _AK_LIMITER_LOCK))
+			w = _ak_limiter_load(l);
+	}
+out:
+	if (wait_ns)
+		*wait_ns = wait;
+	return st;
+}
+
+/*
+ * Admit n tokens at time `now` (ns, your clock's timeline) or say how long
+ * until that would succeed.
+ *   AK_OK        admitted (*wait_ns = 0)
+ *   AK_EAGAIN    not now; *wait_ns = ns until it would succeed; no state written
+ *   AK_E2BIG     n > burst: can never succeed (*wait_ns = UINT64_MAX)
+ *   AK_EINVAL    n == 0
+ *   AK_EOVERFLOW now >= 2^62, or the state would pass 2^62
+ * wait_ns may be NULL.  Any thread.  Lock-free.
+ */
+AK_INLINE ak_status ak_limiter_try_acquire_at(ak_limiter *l, uint64_t now, uint64_t n,
+					      uint64_t *wait_ns)
+{
+	return _ak_limiter_take(l, now, n, 0, wait_ns, NULL);
+}
+
+/* As ak_limiter_try_acquire_at() with now read from the limiter's clock. */
+AK_INLINE ak_status ak_limiter_try_acquire(ak_limiter *l, uint64_t n, uint64_t *wait_ns)
+{
+	return _ak_limiter_take(l, ak_clock_read(&l->clock), n, 0, wait_ns, NULL);
+}
+
+/*
+ * Reserve n tokens that are good at most max_wait_ns after now.  On AK_OK
+ * *tk says when (tk->good_at; at once when <= now) and *wait_ns = good_at -
+ * now.  AK_EAGAIN: they would not be good in time; *wait_ns = how long they
+ * would take; nothing written.  Other statuses as try_acquire.  The caller
+ * either uses the tokens from good_at on or calls ak_limiter_cancel().
+ */
+AK_INLINE ak_status ak_limiter_reserve_at(ak_limiter *l, uint64_t now, uint64_t n,
+					  uint64_t max_wait_ns, ak_limiter_ticket *tk,
+					  uint64_t *wait_ns)
+{
+	if (!tk)
+		return AK_EINVAL;
+	tk->n = 0;
+	return _ak_limiter_take(l, now, n, max_wait_ns, wait_ns, tk);
+}
+
+AK_INLINE ak_status ak_limiter_reserve(ak_limiter *l, uint64_t n, uint64_t max_wait_ns,
+				       ak_limiter_ticket *tk, uint64_t *wait_ns)
+{
+	return ak_limiter_reserve_at(l, ak_clock_read(&l->clock), n, max_wait_ns, tk, wait_ns);
+}
+
+/*
+ * Give back what ticket tk took, at time now, while it is not yet good.
+ *   AK_OK      all tk->n tokens given back: nothing has touched the state
+ *              since the reservation and now < tk->good_at, so it is
+ *              exactly as if the reservation never was
+ *   AK_EBUSY   nothing given back: a later take, a reconfiguration, or the
+ *              ticket is already good (its tokens are the holder's)
+ *   AK_ESTATE  the ticket is empty or was cancelled already
+ *   AK_EINVAL  NULL
+ * The ticket is spent afterwards (tk->n = 0).  Any thread.  Lock-free.
+ *
+ * Why "not yet good": takes only raise the TAT, so TAT == tk->end means
+ * nobody took after us, except that a refund lowers it and a take can
+ * raise it back to the same value.  Refunds are refused while any
+ * reservation is still in the future, so a ticket that is not yet good at
+ * the time of the cancel cannot have seen a refund since it was made.
+ * ak_limiter_cancel() reads the clock after loading the state for that
+ * reason; with _at, `now` must not be older than the state it cancels
+ * against (see docs/ratelimit.md, "Pitfalls").
+ */
+AK_INLINE ak_status _ak_limiter_cancel(ak_limiter *l, uint64_t now, uint64_t w,
+				       ak_limiter_ticket *tk)
+{
+	uint64_t expect = tk->end;
+	tk->n = 0;
+	if (w != expect || now >= tk->good_at)
+		return AK_EBUSY;
+	/* Relaxed: success restores a TAT this ticket wrote; no data is
+	 * published.  A set_rate holding the lock makes the word differ,
+	 * which is the "something changed" answer. */
+	if (atomic_compare_exchange_strong_explicit(&l->word, &expect, tk->start,
+						    memory_order_relaxed, memory_order_relaxed))
+		return AK_OK;
+	return AK_EBUSY;
+}
+
+AK_INLINE ak_status ak_limiter_cancel_at(ak_limiter *l, uint64_t now, ak_limiter_ticket *tk)
+{
+	if (!l || !tk)
+		return AK_EINVAL;
+	if (tk->n == 0)
+		return AK_ESTATE;
+	/* Acquire pairs with the acq_rel CAS of whichever take or refund
+	 * wrote this value. */
+	return _ak_limiter_cancel(l, now, atomic_load_explicit(&l->word, memory_order_acquire), tk);
+}
+
+AK_INLINE ak_status ak_limiter_cancel(ak_limiter *l, ak_limiter_ticket *tk)
+{
+	if (!l || !tk)
+		return AK_EINVAL;
+	if (tk->n == 0)
+		return AK_ESTATE;
+	/* Acquire pairs with the acq_rel CAS of the take or refund that wrote
+	 * this value, so the clock read below is not older than it. */
+	uint64_t w = atomic_load_explicit(&l->word, memory_order_acquire);
+	return _ak_limiter_cancel(l, ak_clock_read(&l->clock), w, tk);
+}
+
+/*
+ * Put back up to n tokens taken earlier and not used, at time now.  The
+ * bucket is clamped to its burst, so fewer may go back; *given (may be
+ * NULL) receives the tokens put back (whole tokens, exactly).
+ *   AK_OK        done (possibly *given < n, or 0 when already full)
+ *   AK_EBUSY     reservations are outstanding in the future: nothing given
+ *   AK_EINVAL    n == 0 or NULL;  AK_EOVERFLOW  now >= 2^62
+ * Any thread.  Lock-free.
+ */
+AK_INLINE ak_status ak_limiter_refund_at(ak_limiter *l, uint64_t now, uint64_t n,
+					 uint64_t *given)
+{
+	uint64_t g = 0;
+	ak_status st = AK_OK;
+
+	if (!l || n == 0)
+		st = AK_EINVAL;
+	else if (now >= _AK_RL_TIME_LIMIT)
+		st = AK_EOVERFLOW;
+	else
+		for (uint64_t w = _ak_limiter_load(l);;) {
+			struct _ak_limiter_cfg c;
+			uint64_t now_u = 0;
+			_ak_limiter_cfg_read(l, &c);
+			int where = _ak_limiter_units(&c, now, &now_u);
+			uint64_t m = n < c.burst ? n : c.burst;
+			uint64_t tat = w & _AK_LIMITER_TAT;
+
+			if (where != 0 || tat <= now_u || tat > now_u + c.tolerance) {
+				if (!_ak_limiter_cfg_valid(l, w)) {
+					w = _ak_limiter_load(l);
+					continue;
+				}
+				if (where == 2) {
+					_ak_limiter_rebase(l, now);
+					w = _ak_limiter_load(l);
+					continue;
+				}
+				/* before the epoch, or in debt: nothing; full: 0 */
+				st = where == 0 && tat <= now_u ? AK_OK : AK_EBUSY;
+				break;
+			}
+			/* Whole tokens only, so *given is exact; the bucket
+			 * never rises above full (TAT >= now). */
+			uint64_t room = (tat - now_u) / c.interval;
+			uint64_t put = m < room ? m : room;
+			if (put == 0) {
+				if (!_ak_limiter_cfg_valid(l, w)) {
+					w = _ak_limiter_load(l);
+					continue;
+				}
+				break;
+			}
+			/* Release on success pairs with the acquire load in
+			 * ak_limiter_cancel(); acquire (both) for the next
+			 * round's config read (pairs with the release store
+			 * ending a set_rate). */
+			if (atomic_compare_exchange_weak_explicit(&l->word, &w, w - put * c.interval,
+								  memory_order_acq_rel,
+								  memory_order_acquire)) {
+				g = put;
+				break;
+			}
+			while (w & _AK_LIMITER_LOCK)
+				w = _ak_limiter_load(l);
+		}
+	if (given)
+		*given = g;
+	return st;
+}
+
+AK_INLINE ak_status ak_limiter_refund(ak_limiter *l, uint64_t n, uint64_t *given)
+{
+	if (!l)
+		return AK_EINVAL;
+	return ak_limiter_refund_at(l, ak_clock_read(&l->clock), n, given);
+}
+
+/* Whole tokens available at now (a snapshot; 0 while in debt). */
+AK_INLINE uint64_t ak_limiter_available_at(ak_limiter *l, uint64_t now)
+{
+	for (;;) {
+		uint64_t w = _ak_limiter_load(l), now_u = 0;
+		struct _ak_limiter_cfg c;
+		_ak_limiter_cfg_read(l, &c);
+		int where = _ak_limiter_units(&c, now, &now_u);
+		if (!_ak_limiter_cfg_valid(l, w))
+			continue;
+		if (where == 2 && now < _AK_RL_TIME_LIMIT) {
+			_ak_limiter_rebase(l, now);
+			continue;
+		}
+		uint64_t tat = w & _AK_LIMITER_TAT;
+		if (where != 0 || tat >= now_u + c.tolerance)
+			return 0;
+		if (tat <= now_u)
+			return c.burst;
+		return (now_u + c.tolerance - tat) / c.interval;
+	}
+}
+
+/*
+ * Blocking: reserve n tokens and sleep until they are good.
+ *   AK_OK         the tokens are yours
+ *   AK_ETIMEDOUT  they would not be good before deadline_ns (absolute
+ *                 CLOCK_MONOTONIC ns; AK_DEADLINE_NONE = never): returned
+ *                 at once without taking anything, or, if the limiter was
+ *                 reconfigured meanwhile, after undoing the reservation
+ *   AK_ECANCELED  `cancel` (may be NULL) fired; the reservation was undone
+ *                 (see ak_limiter_cancel for what that gives back)
+ *   AK_EINTR      never: signals are absorbed and the wait resumed
+ *   AK_E2BIG, AK_EINVAL, AK_EOVERFLOW as try_acquire
+ * Waiters are served in reservation order (FIFO): each sleeps on its own
+ * until its own good_at, so a token never wakes a crowd.  With a custom
+ * clock the limiter's clock is polled every 1 ms of real time.
+ */
+ak_status ak_limiter_acquire(ak_limiter *l, uint64_t n, uint64_t deadline_ns, ak_cancel *cancel);
+
+/* ===================================================================== */
+/* ak_limiter_table: per-key limits                                        */
+/* ===================================================================== */
+
+/* Key encodings in a slot: 0 = never used, UINT64_MAX = free again.  A user
+ * key k is stored as k + 1, so keys UINT64_MAX - 1 and UINT64_MAX are
+ * reserved (AK_EINVAL). */
+#define _AK_LT_EMPTY UINT64_C(0)
+#define _AK_LT_TOMB UINT64_MAX
+/* Bit 63 of a slot's TAT: the slot is being (re)claimed for a new key. */
+#define _AK_LT_BUSY (UINT64_C(1) << 63)
+/* Longest probe sequence. */
+#define AK_LIMITER_TABLE_MAX_PROBE 64u
+
+typedef struct ak_limiter_slot {
+	_Atomic(uint64_t) key;
+	_Atomic(uint64_t) tat;
+} ak_limiter_slot;
+
+typedef struct ak_limiter_table {
+	ak_limiter_slot *slots;
+	uint64_t mask;
+	uint32_t probe;
+	uint64_t interval, burst, tolerance;
+	ak_clock clock;
+	/* Insert commit counter: each committed insert bumps it once. */
+	AK_CACHE_ALIGNED _Atomic(uint64_t) inserts;
+} ak_limiter_table;
+
+/*
+ * Initialise over caller-owned storage: nslots (a power of two, >= 1)
+ * slots, all keys sharing rate k per per_ns and burst b.  The slots are
+ * cleared here; nothing is allocated, now or later.  AK_EINVAL on NULLs,
+ * nslots not a power of two, or a bad rate/burst (as ak_limiter_init).
+ */
+ak_status ak_limiter_table_init(ak_limiter_table *t, ak_limiter_slot *slots, size_t nslots,
+				uint64_t k, uint64_t per_ns, uint64_t b, const ak_clock *clock);
+
+/* Slow path: find or claim a slot for stored key sk (see src/limiter.c). */
+ak_status _ak_limiter_table_insert(ak_limiter_table *t, uint64_t sk, uint64_t now,
+				   ak_limiter_slot **out);
+
+AK_INLINE uint64_t _ak_limiter_hash(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= UINT64_C(0xff51afd7ed558ccd);
+	x ^= x >> 33;
+	x *= UINT64_C(0xc4ceb9fe1a85ec53);
+	x ^= x >> 33;
+	return x;
+}
+
+/* Lock-free lookup: the slot holding stored key sk, or NULL. */
+AK_INLINE ak_limiter_slot *_ak_limiter_table_find(ak_limiter_table *t, uint64_t sk)
+{
+	uint64_t h = _ak_limiter_hash(sk);
+	for (uint32_t i = 0; i < t->probe; i++) {
+		ak_limiter_slot *s = &t->slots[(h + i) & t->mask];
+		/* Acquire pairs with the release store of the key when a slot
+		 * is claimed (_ak_limiter_table_insert). */
+		uint64_t k = atomic_load_explicit(&s->key, memory_order_acquire);
+		if (k == sk)
+			return s;
+		if (k == _AK_LT_EMPTY)
+			return NULL;
+	}
+	return NULL;
+}
+
+/*
+ * Admit n tokens for `key` at time now.  Statuses as ak_limiter_try_acquire_at
+ * plus AK_EFULL: the key is new and every slot in its probe window belongs
+ * to a non-idle key (nothing written), and AK_EINVAL for the two reserved
+ * keys.  A key whose bucket is full again is idle: its slot may be given to
+ * another key, which is indistinguishable from keeping it.
+ */
+AK_INLINE ak_status ak_limiter_table_try_acquire_at(ak_limiter_table *t, uint64_t key, uint64_t now,
+						    uint64_t n, uint64_t *wait_ns)
+{
+	uint64_t wait = UINT64_MAX;
+	ak_status st;
+	struct _ak_backoff bo = _AK_BACKOFF_INIT(64);
+
+	if (AK_UNLIKELY(key >= UINT64_MAX - 1 || n == 0)) {
+		st = AK_EINVAL;
+		goto out;
+	}
+	if (AK_UNLIKELY(n > t->burst)) {
+		st = AK_E2BIG;
+		goto out;
+	}
+	if (AK_UNLIKELY(now >= _AK_RL_TIME_LIMIT)) {
+		st = AK_EOVERFLOW;
+		goto out;
+	}
+	for (;;) {
+		uint64_t sk = key + 1;
+		ak_limiter_slot *s = _ak_limiter_table_find(t, sk);
+		if (!s) {
+			st = _ak_limiter_table_insert(t, sk, now, &s);
+			if (st != AK_OK)
+				goto out;
+		}
+		/* Acquire pairs with the release store that ends a claim (the
+		 * fresh TAT), so the key check below sees the claimed key. */
+		uint64_t tat = atomic_load_explicit(&s->tat, memory_order_acquire);
+		for (;;) {
+			uint64_t end, good;
+			if (tat & _AK_LT_BUSY)
+				break; /* being claimed: look again */
+			if (atomic_load_explicit(&s->key, memory_order_relaxed) != sk)
+				break; /* evicted and reused since we found it */
+			_ak_gcra(tat, now, n * t->interval, t->tolerance, &end, &good);
+			if (good > now) {
+				wait = good - now;
+				st = AK_EAGAIN;
+				goto out;
+			}
+			if (AK_UNLIKELY(end >= _AK_RL_TIME_LIMIT)) {
+				st = AK_EOVERFLOW;
+				goto out;
+			}
+			/* Acquire (success and failure) so a following key
+			 * check is ordered after this read of the TAT; pairs
+			 * with the release store ending a claim. */
+			if (atomic_compare_exchange_weak_explicit(&s->tat, &tat, end,
+								  memory_order_acquire,
+								  memory_order_acquire)) {
+				wait = 0;
+				st = AK_OK;
+				goto out;
+			}
+		}
+		_ak_rl_pause(&bo);
+	}
+out:
+	if (wait_ns)
+		*wait_ns = wait;
+	return st;
+}
+
+AK_INLINE ak_status ak_limiter_table_try_acquire(ak_limiter_table *t, uint64_t key, uint64_t n,
+						 uint64_t *wait_ns)
+{
+	return ak_limiter_table_try_acquire_at(t, key, ak_clock_read(&t->clock), n, wait_ns);
+}
+
+/* Keys whose bucket is not full at now (O(capacity) snapshot, for tests
+ * and monitoring). */
+size_t ak_limiter_table_active(ak_limiter_table *t, uint64_t now);
+
+/* ===================================================================== */
+/* A cheaper clock                                                         */
+/* ===================================================================== */
+
+/*
+ * CLOCK_MONOTONIC_COARSE as an ak_clock: monotonic, read in a few ns, but
+ * it advances only once per kernel tick (1-4 ms; resolution in *res_ns if
+ * non-NULL).  A limiter on it never admits more than configured in its own
+ * timeline; in real time a window can see up to one tick's worth of extra
+ * tokens (rate x resolution).  See docs/ratelimit.md, "Clocks".
+ */
+ak_clock ak_clock_monotonic_coarse(uint64_t *res_ns);
+
+AK_END_DECLS
+
+#endif /* ATOMKIT_LIMITER_H */

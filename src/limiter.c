@@ -1,0 +1,364 @@
+/*
+ * Out-of-line parts of the GCRA limiter: configuration (cold), the keyed
+ * table's insert path, the coarse clock, and the blocking acquire.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <sched.h>
+#include <time.h>
+
+#include <atomkit/limiter.h>
+
+void _ak_rl_yield(void)
+{
+	sched_yield();
+}
+
+/* ---- configuration -------------------------------------------------------- */
+
+/* ceil(per / k) after gcd reduction; 0 on bad input. */
+static uint64_t interval_of(uint64_t k, uint64_t per, uint64_t *rk, uint64_t *rp)
+{
+	if (k == 0 || per == 0)
+		return 0;
+	uint64_t g = _ak_rl_gcd(k, per);
+	*rk = k / g;
+	*rp = per / g;
+	return _ak_rl_div_up(*rp, *rk);
+}
+
+static int span_ok(uint64_t b, uint64_t interval)
+{
+	return b != 0 && _ak_rl_mul_sat(b, interval) <= _AK_RL_SPAN_LIMIT;
+}
+
+/* The limiter's exact units: k' units per ns, P' units per token. */
+static int exact_rate(uint64_t k, uint64_t per, uint64_t *scale, uint64_t *interval)
+{
+	if (k == 0 || per == 0)
+		return 0;
+	uint64_t g = _ak_rl_gcd(k, per);
+	*scale = k / g;
+	*interval = per / g;
+	return *scale <= _AK_LIMITER_MAX_SCALE;
+}
+
+static int tolerance_ok(uint64_t b, uint64_t interval)
+{
+	return b != 0 && _ak_rl_mul_sat(b, interval) <= _AK_LIMITER_SPAN;
+}
+
+ak_status ak_limiter_init(ak_limiter *l, uint64_t k, uint64_t per_ns, uint64_t b,
+			  const ak_clock *clock)
+{
+	uint64_t scale = 0, iv = 0;
+	if (!l || !exact_rate(k, per_ns, &scale, &iv) || !tolerance_ok(b, iv))
+		return AK_EINVAL;
+	atomic_store_explicit(&l->interval, iv, memory_order_relaxed);
+	atomic_store_explicit(&l->scale, scale, memory_order_relaxed);
+	atomic_store_explicit(&l->burst, b, memory_order_relaxed);
+	atomic_store_explicit(&l->tolerance, b * iv, memory_order_relaxed);
+	atomic_store_explicit(&l->epoch, 0, memory_order_relaxed);
+	atomic_store_explicit(&l->horizon, _AK_LIMITER_SPAN / scale, memory_order_relaxed);
+	if (clock) {
+		l->clock = *clock;
+	} else {
+		l->clock.now = NULL;
+		l->clock.ctx = NULL;
+	}
+	/* TAT 0 at epoch 0: full at every time.  Release so a thread handed
+	 * the limiter through a relaxed pointer still sees the config (pairs
+	 * with the acquire load in _ak_limiter_load). */
+	atomic_store_explicit(&l->word, 0, memory_order_release);
+	return AK_OK;
+}
+
+/* Take the lock bit.  Returns the TAT it held. */
+static uint64_t limiter_lock(ak_limiter *l)
+{
+	struct _ak_backoff bo = _AK_BACKOFF_INIT(256);
+	for (;;) {
+		uint64_t w = atomic_load_explicit(&l->word, memory_order_relaxed);
+		/* Acquire: pairs with the release store in limiter_unlock(), so
+		 * the previous setter's config stores happen before ours. */
+		if (!(w & _AK_LIMITER_LOCK) &&
+		    atomic_compare_exchange_weak_explicit(&l->word, &w, w | _AK_LIMITER_LOCK,
+							  memory_order_acquire, memory_order_relaxed)) {
+			/* Seqlock writer: config stores after this fence are
+			 * ordered after the lock bit; pairs with the acquire
+			 * fence in _ak_limiter_cfg_valid(). */
+			_ak_fence_release(&l->word);
+			return w;
+		}
+		if (_ak_backoff_exhausted(&bo))
+			sched_yield();
+		else
+			_ak_backoff_spin(&bo);
+	}
+}
+
+static void limiter_unlock(ak_limiter *l, uint64_t tat)
+{
+	/* Release pairs with the acquire loads in _ak_limiter_load(): the
+	 * config written under the lock is visible with the new word. */
+	atomic_store_explicit(&l->word, tat, memory_order_release);
+}
+
+/*
+ * The TAT (in the new units, from the new epoch r) after a change at r:
+ * the debt, TAT - r, is kept in tokens (rescaled by new P' / old P',
+ * rounded up), so the token level is kept and never raised.  Units of
+ * different scales only ever meet through tokens.
+ */
+static uint64_t rescale(uint64_t tat, uint64_t r_u, uint64_t iv_old, uint64_t iv_new)
+{
+	if (tat <= r_u)
+		return 0; /* full at r */
+	uint64_t d = _ak_rl_muldiv_up(tat - r_u, iv_new, iv_old);
+	return d < _AK_RL_TIME_LIMIT ? d : _AK_RL_TIME_LIMIT - 1;
+}
+
+/* r = max(now, epoch) in old units: 128-bit safe, saturating. */
+static uint64_t units_at(uint64_t r, uint64_t epoch, uint64_t scale)
+{
+	return _ak_rl_mul_sat(r - epoch, scale);
+}
+
+static uint64_t flip(uint64_t w, uint64_t tat)
+{
+	return tat | ((w & _AK_LIMITER_GEN) ^ _AK_LIMITER_GEN);
+}
+
+void _ak_limiter_rebase(ak_limiter *l, uint64_t now)
+{
+	uint64_t w = limiter_lock(l);
+	uint64_t epoch = atomic_load_explicit(&l->epoch, memory_order_relaxed);
+	uint64_t scale = atomic_load_explicit(&l->scale, memory_order_relaxed);
+	if (now <= epoch || now - epoch < atomic_load_explicit(&l->horizon, memory_order_relaxed)) {
+		limiter_unlock(l, w); /* someone else did it */
+		return;
+	}
+	uint64_t iv = atomic_load_explicit(&l->interval, memory_order_relaxed);
+	uint64_t tat = rescale(w & _AK_LIMITER_TAT, units_at(now, epoch, scale), iv, iv);
+	atomic_store_explicit(&l->epoch, now, memory_order_relaxed);
+	limiter_unlock(l, flip(w, tat));
+}
+
+ak_status ak_limiter_set_rate_at(ak_limiter *l, uint64_t now, uint64_t k, uint64_t per_ns)
+{
+	uint64_t scale = 0, iv = 0;
+	if (!l)
+		return AK_EINVAL;
+	if (now >= _AK_RL_TIME_LIMIT)
+		return AK_EOVERFLOW;
+	if (!exact_rate(k, per_ns, &scale, &iv))
+		return AK_EINVAL;
+	uint64_t w = limiter_lock(l);
+	uint64_t b = atomic_load_explicit(&l->burst, memory_order_relaxed);
+	if (!tolerance_ok(b, iv)) {
+		limiter_unlock(l, w);
+		return AK_EINVAL;
+	}
+	uint64_t epoch = atomic_load_explicit(&l->epoch, memory_order_relaxed);
+	uint64_t old_scale = atomic_load_explicit(&l->scale, memory_order_relaxed);
+	uint64_t old_iv = atomic_load_explicit(&l->interval, memory_order_relaxed);
+	uint64_t r = now > epoch ? now : epoch;
+	uint64_t tat = rescale(w & _AK_LIMITER_TAT, units_at(r, epoch, old_scale), old_iv, iv);
+	atomic_store_explicit(&l->interval, iv, memory_order_relaxed);
+	atomic_store_explicit(&l->scale, scale, memory_order_relaxed);
+	atomic_store_explicit(&l->tolerance, b * iv, memory_order_relaxed);
+	atomic_store_explicit(&l->epoch, r, memory_order_relaxed);
+	atomic_store_explicit(&l->horizon, _AK_LIMITER_SPAN / scale, memory_order_relaxed);
+	limiter_unlock(l, flip(w, tat));
+	return AK_OK;
+}
+
+ak_status ak_limiter_set_rate(ak_limiter *l, uint64_t k, uint64_t per_ns)
+{
+	if (!l)
+		return AK_EINVAL;
+	return ak_limiter_set_rate_at(l, ak_clock_read(&l->clock), k, per_ns);
+}
+
+ak_status ak_limiter_set_burst_at(ak_limiter *l, uint64_t now, uint64_t b)
+{
+	if (!l || b == 0)
+		return AK_EINVAL;
+	if (now >= _AK_RL_TIME_LIMIT)
+		return AK_EOVERFLOW;
+	uint64_t w = limiter_lock(l);
+	uint64_t iv = atomic_load_explicit(&l->interval, memory_order_relaxed);
+	if (!tolerance_ok(b, iv)) {
+		limiter_unlock(l, w);
+		return AK_EINVAL;
+	}
+	/* The tokens used (TAT - now) stay used: the TAT does not move. */
+	atomic_store_explicit(&l->burst, b, memory_order_relaxed);
+	atomic_store_explicit(&l->tolerance, b * iv, memory_order_relaxed);
+	limiter_unlock(l, flip(w, w & _AK_LIMITER_TAT));
+	return AK_OK;
+}
+
+ak_status ak_limiter_set_burst(ak_limiter *l, uint64_t b)
+{
+	if (!l)
+		return AK_EINVAL;
+	return ak_limiter_set_burst_at(l, ak_clock_read(&l->clock), b);
+}
+
+/* ---- keyed table ------------------------------------------------------------ */
+
+ak_status ak_limiter_table_init(ak_limiter_table *t, ak_limiter_slot *slots, size_t nslots,
+				uint64_t k, uint64_t per_ns, uint64_t b, const ak_clock *clock)
+{
+	uint64_t rk = 0, rp = 0;
+	if (!t || !slots || nslots == 0 || (nslots & (nslots - 1)) != 0)
+		return AK_EINVAL;
+	uint64_t iv = interval_of(k, per_ns, &rk, &rp);
+	if (iv == 0 || !span_ok(b, iv))
+		return AK_EINVAL;
+	t->slots = slots;
+	t->mask = (uint64_t)nslots - 1;
+	t->probe = nslots < AK_LIMITER_TABLE_MAX_PROBE ? (uint32_t)nslots
+						       : AK_LIMITER_TABLE_MAX_PROBE;
+	t->interval = iv;
+	t->burst = b;
+	t->tolerance = b * iv;
+	if (clock) {
+		t->clock = *clock;
+	} else {
+		t->clock.now = NULL;
+		t->clock.ctx = NULL;
+	}
+	for (size_t i = 0; i < nslots; i++) {
+		atomic_store_explicit(&slots[i].key, _AK_LT_EMPTY, memory_order_relaxed);
+		atomic_store_explicit(&slots[i].tat, 0, memory_order_relaxed);
+	}
+	/* Release: publishes the cleared slots with the table (pairs with
+	 * the acquire load of `inserts` in the insert path). */
+	atomic_store_explicit(&t->inserts, 0, memory_order_release);
+	return AK_OK;
+}
+
+/*
+ * Find or claim a slot for stored key sk.
+ *
+ * Claiming: walk the whole probe window (the key may already be there);
+ * remember the first free slot: never used, a tombstone, or an idle key
+ * (TAT < now: its bucket is full, so dropping it loses nothing).  Take it
+ * by CAS'ing its TAT to BUSY (a concurrent user of the idle key fails its
+ * own CAS on that TAT), write our key, then commit by bumping `inserts`
+ * from the value read before the walk.  The commit fails if any insert
+ * committed since, so two threads inserting the same key cannot both
+ * commit: the later one's walk would have seen the earlier one's key.  A
+ * failed commit turns the slot into a tombstone and starts over.  At least
+ * one commit succeeds per round, so inserts are lock-free.
+ *
+ * The fresh TAT stored at the end is max(now, old + 1): full now, and
+ * different from the TAT any user of the evicted key could have read, so
+ * that user's CAS fails.
+ */
+ak_status _ak_limiter_table_insert(ak_limiter_table *t, uint64_t sk, uint64_t now,
+				   ak_limiter_slot **out)
+{
+	struct _ak_backoff bo = _AK_BACKOFF_INIT(256);
+	uint64_t h = _ak_limiter_hash(sk);
+
+	for (;;) {
+		/* Acquire pairs with the acq_rel commit CAS below: every key
+		 * committed before this value is visible to the walk. */
+		uint64_t seq = atomic_load_explicit(&t->inserts, memory_order_acquire);
+		ak_limiter_slot *free_slot = NULL;
+		uint64_t free_tat = 0;
+		int busy = 0; /* a slot is mid-claim: it may free up, do not say full */
+
+		for (uint32_t i = 0; i < t->probe; i++) {
+			ak_limiter_slot *s = &t->slots[(h + i) & t->mask];
+			/* Acquire pairs with the release store of a claimed key. */
+			uint64_t k = atomic_load_explicit(&s->key, memory_order_acquire);
+			if (k == sk) {
+				*out = s;
+				return AK_OK;
+			}
+			if (!free_slot) {
+				uint64_t tt = atomic_load_explicit(&s->tat, memory_order_relaxed);
+				if (tt & _AK_LT_BUSY) {
+					busy = 1;
+				} else if (k == _AK_LT_EMPTY || k == _AK_LT_TOMB || tt < now) {
+					free_slot = s;
+					free_tat = tt;
+				}
+			}
+			/* Nothing is ever claimed beyond the first never-used slot. */
+			if (k == _AK_LT_EMPTY)
+				break;
+		}
+		if (!free_slot && !busy)
+			return AK_EFULL;
+		/* Claim.  Acquire: pairs with the release store of the fresh TAT
+		 * that ended the slot's previous claim; also orders our key store
+		 * after the claim. */
+		if (free_slot && atomic_compare_exchange_strong_explicit(&free_slot->tat, &free_tat, _AK_LT_BUSY,
+							    memory_order_acquire,
+							    memory_order_relaxed)) {
+			uint64_t fresh = free_tat + 1 > now ? free_tat + 1 : now;
+			/* Release pairs with the acquire key loads of walkers. */
+			atomic_store_explicit(&free_slot->key, sk, memory_order_release);
+			/* acq_rel: release publishes our key to inserters that
+			 * read the new count; acquire pairs with earlier commits. */
+			if (atomic_compare_exchange_strong_explicit(&t->inserts, &seq, seq + 1,
+								    memory_order_acq_rel,
+								    memory_order_relaxed)) {
+				/* Release pairs with the acquire TAT load in
+				 * ak_limiter_table_try_acquire_at(). */
+				atomic_store_explicit(&free_slot->tat, fresh, memory_order_release);
+				*out = free_slot;
+				return AK_OK;
+			}
+			/* Lost the commit race: free the slot again. */
+			atomic_store_explicit(&free_slot->key, _AK_LT_TOMB, memory_order_release);
+			/* Release: as above. */
+			atomic_store_explicit(&free_slot->tat, fresh, memory_order_release);
+		}
+		if (_ak_backoff_exhausted(&bo))
+			sched_yield();
+		else
+			_ak_backoff_spin(&bo);
+	}
+}
+
+size_t ak_limiter_table_active(ak_limiter_table *t, uint64_t now)
+{
+	size_t n = 0;
+	for (uint64_t i = 0; i <= t->mask; i++) {
+		uint64_t k = atomic_load_explicit(&t->slots[i].key, memory_order_relaxed);
+		uint64_t tt = atomic_load_explicit(&t->slots[i].tat, memory_order_relaxed);
+		if (k != _AK_LT_EMPTY && k != _AK_LT_TOMB && !(tt & _AK_LT_BUSY) && tt > now)
+			n++;
+	}
+	return n;
+}
+
+/* ---- coarse clock ------------------------------------------------------------ */
+
+static uint64_t coarse_now(void *ctx)
+{
+	struct timespec ts;
+	(void)ctx;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (uint64_t)ts.tv_sec * AK_NS_PER_SEC + (uint64_t)ts.tv_nsec;
+}
+
+ak_clock ak_clock_monotonic_coarse(uint64_t *res_ns)
+{
+	ak_clock c;
+	if (res_ns) {
+		struct timespec ts;
+		clock_getres(CLOCK_MONOTONIC_COARSE, &ts);
+		*res_ns = (uint64_t)ts.tv_sec * AK_NS_PER_SEC + (uint64_t)ts.tv_nsec;
+	}
+	c.now = coarse_now;
+	c.ctx = NULL;
+	return c;
+}
