@@ -113,9 +113,9 @@ ak_status _ak_ring_seq_init_at(ak_ring_seq *r, void *slots, size_t slots_bytes, 
 		memset(_ak_ring_seq_data(cell), 0, stride - sizeof(uint64_t));
 	}
 	atomic_store_explicit(&r->head, 2 * start, memory_order_relaxed);
-	/* Release: publishes the initialised ring to threads that learn of it
-	 * through an acquire load of the tail (ak_ring_seq_validate() in
-	 * another process, or any claim). */
+	/* Release: pairs with the acquire load of the tail in
+	 * ak_ring_seq_validate() (another process) or in any claim: the
+	 * initialised ring is published with it. */
 	atomic_store_explicit(&r->tail, 2 * start, memory_order_release);
 	return AK_OK;
 }

@@ -257,7 +257,7 @@ int main(int argc, char **argv)
 		/* the lopsided shapes move fewer items (one side is one thread) */
 		rn.per_prod = (runs[k].shape == MPMC ? cfg.ops * T / 2 : cfg.ops * T / 8) / rn.prod + 1;
 		atomic_store_explicit(&rn.prod_left, rn.prod, memory_order_relaxed);
-		rn.bits = (_Atomic(uint64_t) *)calloc((rn.prod * rn.per_prod + 63) / 64, 8);
+		rn.bits = calloc((rn.prod * rn.per_prod + 63) / 64, 8);
 		rn.r = rn.im->create();
 		STRESS_CHECK(rn.bits && rn.r, "%s: setup failed", rn.im->name);
 		g_run = &rn;

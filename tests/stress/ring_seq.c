@@ -322,7 +322,7 @@ static void run_phase(const struct stress_cfg *cfg, struct phase *ph, size_t cap
 	uint64_t words = (ph->prod * ph->per_prod + 63) / 64;
 	ph->bits = NULL;
 	if (ph->per_prod) {
-		ph->bits = (_Atomic(uint64_t) *)calloc(words, sizeof(uint64_t));
+		ph->bits = calloc(words, sizeof(uint64_t)); /* void * converts: no cast */
 		STRESS_CHECK(ph->bits, "out of memory");
 	}
 	STRESS_CHECK(ak_ring_seq_new(&ph->r, cap, ph->esz, AK_RING_SEQ_BLOCKING) == AK_OK,
