@@ -16,5 +16,6 @@
 #include "atomkit/status.h"
 #include "atomkit/clock.h"
 #include "atomkit/counter.h"
+#include "atomkit/ring.h"
 
 #endif /* ATOMKIT_H */
