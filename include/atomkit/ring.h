@@ -550,7 +550,7 @@ AK_INLINE ak_status _ak_ring_reserve(ak_ring *r, uint64_t n, int mp, ak_ring_zc 
 
 	if (AK_UNLIKELY(!r || !zc))
 		return AK_EINVAL;
-	zc->n = zc->len[0] = zc->len[1] = 0;
+	zc->n = zc->len[0] = zc->len[1] = zc->pos = 0;
 	zc->seg[0] = zc->seg[1] = NULL;
 	if (AK_UNLIKELY(n == 0))
 		return AK_EINVAL;
@@ -581,7 +581,7 @@ AK_INLINE ak_status _ak_ring_peek(ak_ring *r, uint64_t n, int mc, ak_ring_zc *zc
 
 	if (AK_UNLIKELY(!r || !zc))
 		return AK_EINVAL;
-	zc->n = zc->len[0] = zc->len[1] = 0;
+	zc->n = zc->len[0] = zc->len[1] = zc->pos = 0;
 	zc->seg[0] = zc->seg[1] = NULL;
 	if (AK_UNLIKELY(n == 0))
 		return AK_EINVAL;
