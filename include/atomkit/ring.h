@@ -78,6 +78,7 @@
 #include "internal/compiler.h"
 #include "internal/fence.h"
 #include "internal/relax.h"
+#include "clock.h"
 #include "status.h"
 
 AK_BEGIN_DECLS
