@@ -17,5 +17,6 @@
 #include "atomkit/clock.h"
 #include "atomkit/counter.h"
 #include "atomkit/ring.h"
+#include "atomkit/ring_var.h"
 
 #endif /* ATOMKIT_H */
