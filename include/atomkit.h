@@ -16,6 +16,7 @@
 #include "atomkit/status.h"
 #include "atomkit/clock.h"
 #include "atomkit/counter.h"
+#include "atomkit/cancel.h"
 #include "atomkit/ring.h"
 #include "atomkit/ring_var.h"
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every header compiles on its own, in C11, C17 and C2x, with gcc and clang,
 # warning-free under -Wall -Wextra -Wpedantic -Werror.  The umbrella header
-# also compiles as C++23 against libstdc++'s <stdatomic.h> (g++ and clang++).
+# also compiles as C++23 (-std=c++23) against libstdc++'s <stdatomic.h> (g++ and clang++).
 set -u
 cd "$(dirname "$0")/.."
 clang=$(make -s --no-print-directory print-CLANG)
@@ -25,7 +25,7 @@ int ak_header_check_dummy;"
 	done
 done
 for cxx in g++ "$clangxx"; do
-	try $cxx -std=c++2b -Wall -Wextra -Werror -Iinclude -fsyntax-only -x c++ - <<<"#include <atomkit.h>
+	try $cxx -std=c++23 -Wall -Wextra -Werror -Iinclude -fsyntax-only -x c++ - <<<"#include <atomkit.h>
 int main() { return 0; }"
 done
 echo "headers: $n checks, $bad failed"

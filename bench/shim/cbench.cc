@@ -3,6 +3,7 @@
 
 #include <benchmark/benchmark.h>
 
+#include <cstdlib>
 #include <string>
 
 struct cbench_state {
@@ -50,12 +51,16 @@ static void register_one(const char *name, cbench_fn fn, void *ctx, int threads,
 			 unsigned flags, bool has_arg, int64_t arg)
 {
 	benchmark::internal::Benchmark *b = benchmark::RegisterBenchmark(
-		name, [fn, ctx](benchmark::State &st) {
-			cbench_state cs{&st, st.range_size() > 0 ? st.range(0) : 0};
+		name, [fn, ctx, has_arg](benchmark::State &st) {
+			cbench_state cs{&st, has_arg ? st.range(0) : 0};
 			fn(&cs, ctx);
 		});
 	if (has_arg)
 		b->Arg(arg);
+	/* A fixed iteration count, for instruction counting under callgrind
+	 * (scripts/icount.sh): Ir / iterations = instructions per op. */
+	if (const char *it = std::getenv("CBENCH_ITERATIONS"))
+		b->Iterations(std::strtoll(it, nullptr, 0));
 	if (threads > 0)
 		b->Threads(threads);
 	if (threads > 0 || (flags & CBENCH_REAL_TIME))

@@ -107,6 +107,7 @@ void stress_run_n(const struct stress_cfg *cfg, unsigned nthreads, stress_fn fn,
 		slots[i].t.ops = cfg->ops;
 		slots[i].t.arg = arg;
 		slots[i].t.cfg = cfg;
+		slots[i].t.start_ = &start;
 		int rc = pthread_create(&slots[i].tid, NULL, thread_main, &slots[i]);
 		STRESS_CHECK(rc == 0, "pthread_create failed: %s", strerror(rc));
 	}
@@ -114,6 +115,11 @@ void stress_run_n(const struct stress_cfg *cfg, unsigned nthreads, stress_fn fn,
 		pthread_join(slots[i].tid, NULL);
 	pthread_barrier_destroy(&start.barrier);
 	free(slots);
+}
+
+void stress_barrier(struct stress_thread *t)
+{
+	pthread_barrier_wait(&((struct shared_start *)t->start_)->barrier);
 }
 
 void stress_run(const struct stress_cfg *cfg, stress_fn fn, void *arg)

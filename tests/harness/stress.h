@@ -49,6 +49,7 @@ struct stress_thread {
 	uint64_t ops;      /* ops this thread should do */
 	void *arg;         /* the pointer given to stress_run */
 	const struct stress_cfg *cfg;
+	void *start_;      /* harness-private */
 };
 
 typedef void (*stress_fn)(struct stress_thread *t);
@@ -62,6 +63,9 @@ void stress_run(const struct stress_cfg *cfg, stress_fn fn, void *arg);
 
 /* Same, with an explicit thread count (for tests that mix roles). */
 void stress_run_n(const struct stress_cfg *cfg, unsigned nthreads, stress_fn fn, void *arg);
+
+/* Wait until every thread of this run reaches the barrier (phases). */
+void stress_barrier(struct stress_thread *t);
 
 /* Print "<name> ok: <message>" and the configuration. */
 void stress_pass(const struct stress_cfg *cfg, const char *fmt, ...)

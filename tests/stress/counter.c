@@ -94,7 +94,9 @@ static void worker(struct stress_thread *t)
 	s->bounded_refusals[id] = refused;
 	s->over_limit_seen[id] = over;
 
-	/* publish through the reference count, then drop our own reference */
+	/* Final phase, after a barrier so that nothing but the reference
+	 * count orders it: publish, then drop our own reference. */
+	stress_barrier(t);
 	s->ref_data[id] = net ^ 0x5a5a5a5a5a5a5a5aull;
 	if (ak_ref_dec_and_test(&s->ref)) {
 		atomic_fetch_add_explicit(&s->zero_seen, 1, memory_order_relaxed);
