@@ -11,6 +11,7 @@
 #include <linux/membarrier.h>
 #include <sched.h>
 #include <sys/syscall.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <atomkit/clock.h>
@@ -319,7 +320,12 @@ ak_status _ak_ring_wait_for(ak_ring *r, int for_data, uint64_t n, int multi,
 #if AK_RING_HAVE_CANCEL
 	ak_cancel_cb cb;
 	int have_cb = 0;
+	memset(&cb, 0, sizeof cb);
 	if (cancel) {
+		/* A deadline token expires without a request: sleep no longer. */
+		uint64_t cdl = ak_cancel_deadline(cancel);
+		if (cdl < deadline_ns)
+			deadline_ns = cdl;
 		if (ak_cancel_cb_register(cancel, &cb, ring_kick, r) != AK_OK)
 			return AK_EINVAL;
 		have_cb = 1;
@@ -365,7 +371,7 @@ ak_status _ak_ring_wait_for(ak_ring *r, int for_data, uint64_t n, int multi,
 	if (have_cb)
 		ak_cancel_cb_deregister(cancel, &cb);
 #endif
-	if (st == AK_OK && cancelled(cancel))
+	if ((st == AK_OK || st == AK_ETIMEDOUT) && cancelled(cancel))
 		st = AK_ECANCELED;
 	return st;
 }
