@@ -287,9 +287,11 @@ AK_INLINE ak_status _ak_ring_prod_begin(ak_ring *r, uint64_t n, int mp, int burs
 	const uint64_t cap = r->cfg.capacity;
 	uint64_t h, c, used, room, k;
 
-	/* Early rejection: a close already seen needs no reservation.
-	 * Relaxed: the authoritative check is after the reservation. */
-	if (AK_UNLIKELY(atomic_load_explicit(&r->wait.closed, memory_order_relaxed)))
+	/* MP: a close already seen needs no reservation (a late CAS would
+	 * only move head past close_pos for nothing).  Relaxed: the
+	 * authoritative check is after the reservation.  SP can undo its
+	 * reservation, so it skips this load. */
+	if (mp && AK_UNLIKELY(atomic_load_explicit(&r->wait.closed, memory_order_relaxed)))
 		return AK_ECLOSED;
 	h = atomic_load_explicit(&r->prod.head, memory_order_relaxed);
 	for (;;) {

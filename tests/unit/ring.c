@@ -8,6 +8,7 @@
  * counts, zero-copy segments at the wrap, commit/release misuse, close and
  * drain, size/empty/full, the typed front end, deadlines and wake-ups.
  */
+#include <atomkit/cancel.h>
 #include <atomkit/clock.h>
 #include <atomkit/ring.h>
 #include <pthread.h>
@@ -390,7 +391,8 @@ static void test_deadlines(void)
 
 struct waker {
 	ak_ring *r;
-	int what; /* 0 push one, 1 pop one, 2 close */
+	int what; /* 0 push one, 1 pop one, 2 close, 3 cancel */
+	ak_cancel *cancel;
 	uint64_t delay_ns;
 };
 
@@ -405,8 +407,10 @@ static void *waker_main(void *p)
 		(void)ak_ring_push_spsc(w->r, &v);
 	else if (w->what == 1)
 		(void)ak_ring_pop_spsc(w->r, &v);
-	else
+	else if (w->what == 2)
 		(void)ak_ring_close(w->r);
+	else
+		(void)ak_cancel_request(w->cancel, 1);
 	return NULL;
 }
 
@@ -457,6 +461,48 @@ static void test_wakeups(void)
 	pthread_join(t, NULL);
 	CHECK_ST(ak_ring_pop_spsc(&r, &v), AK_OK); /* the first one survives */
 	CHECK_ST(ak_ring_pop_spsc(&r, &v), AK_ECLOSED);
+}
+
+static void test_cancel(void)
+{
+	static uint64_t buf[1];
+	ak_ring r;
+	ak_cancel c;
+	pthread_t t;
+	uint64_t v = 5, dl = ak_deadline_after(10 * AK_NS_PER_SEC); /* bounds a hang */
+	struct waker w;
+
+	/* a token cancelled while the consumer sleeps wakes it */
+	CHECK_ST(ak_ring_init(&r, buf, sizeof buf, 1, 8, 0), AK_OK);
+	CHECK_ST(ak_cancel_init(&c), AK_OK);
+	w.r = &r;
+	w.what = 3;
+	w.cancel = &c;
+	w.delay_ns = 20 * AK_NS_PER_MS;
+	pthread_create(&t, NULL, waker_main, &w);
+	CHECK_ST(ak_ring_pop_wait_spsc(&r, &v, dl, &c), AK_ECANCELED);
+	pthread_join(t, NULL);
+	/* already cancelled: a wait that would block returns at once, but a
+	 * call that can complete still completes */
+	CHECK_ST(ak_ring_push_wait_spsc(&r, &v, dl, &c), AK_OK);
+	CHECK_ST(ak_ring_push_wait_mpmc(&r, &v, dl, &c), AK_ECANCELED);
+	CHECK_ST(ak_ring_pop_wait_spmc(&r, &v, dl, &c), AK_OK);
+	CHECK_ST(ak_ring_pop_wait_spsc(&r, &v, dl, &c), AK_ECANCELED);
+	CHECK_ST(ak_cancel_destroy(&c), AK_OK);
+
+	/* a producer sleeping on a full ring, cancelled */
+	CHECK_ST(ak_cancel_init(&c), AK_OK);
+	CHECK_ST(ak_ring_push_spsc(&r, &v), AK_OK);
+	pthread_create(&t, NULL, waker_main, &w);
+	CHECK_ST(ak_ring_push_bulk_wait_mpsc(&r, &v, 1, dl, &c), AK_ECANCELED);
+	pthread_join(t, NULL);
+	CHECK_EQ_U64(ak_ring_size(&r), 1); /* nothing lost, nothing added */
+	CHECK_ST(ak_cancel_destroy(&c), AK_OK);
+
+	/* a deadline token ends the wait with AK_ECANCELED */
+	CHECK_ST(ak_cancel_init_deadline(&c, ak_deadline_after(5 * AK_NS_PER_MS), NULL), AK_OK);
+	CHECK_ST(ak_ring_push_wait_spsc(&r, &v, dl, &c), AK_ECANCELED);
+	CHECK_ST(ak_cancel_destroy(&c), AK_OK);
 }
 
 /* ---- typed front end ---- */
@@ -515,6 +561,7 @@ int main(void)
 	test_close();
 	test_deadlines();
 	test_wakeups();
+	test_cancel();
 	test_typed();
 	return check_report("ring");
 }
