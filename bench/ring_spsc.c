@@ -11,6 +11,8 @@
  *   ring_rtt/<impl>/rtt            round trip through two rings (rtt_ns)
  *   ring_rtt/pingpong/rtt          the same over two bare cache lines: the
  *                                  floor for this machine, same run
+ *   ring_spsc/<impl>/uncontended   one thread: push 16, pop 16 (code path
+ *                                  cost; use with scripts/icount.sh)
  *   ring_spsc/atomkit/blocking     consumer uses pop_wait; the producer
  *                                  (burst) never lets the ring go empty;
  *                                  futex_calls counts system calls (want 0)
@@ -213,6 +215,21 @@ static void bm_ck_rtt(cbench_state *st, void *ctx)
 		 ck_pop8(&ck_b, ck_buf_b, &it));
 }
 
+static void bm_ak_uncontended(cbench_state *st, void *ctx)
+{
+	(void)ctx;
+	ak_setup(st);
+	SPSC_UNCONTENDED(st, item8, ak8_push_spsc(&q8, it) == AK_OK, ak8_pop_spsc(&q8, &it) == AK_OK);
+}
+
+static void bm_ck_uncontended(cbench_state *st, void *ctx)
+{
+	(void)ctx;
+	ck_setup(st);
+	SPSC_UNCONTENDED(st, item8, ck_ring_enqueue_spsc(&ck_a, ck_buf_a, (void *)(uintptr_t)it.seq),
+			 ck_pop8(&ck_a, ck_buf_a, &it));
+}
+
 /* ---- raw cache-line ping-pong: the floor ---- */
 
 static AK_CACHE_ALIGNED _Atomic(uint64_t) pp_a;
@@ -252,21 +269,25 @@ CBENCH_INIT(ring_spsc)
 	static const int two[] = { 2 };
 	cbench_register_threads("ring_spsc/atomkit/single", bm_ak_single, NULL, two, 1);
 	cbench_register_threads("ring_spsc/ck/single", bm_ck_single, NULL, two, 1);
-	cbench_register_threads("ring_spsc/boost/single", spsc_boost_single, NULL, two, 1);
-	cbench_register_threads("ring_spsc/moodycamel/single", spsc_moodycamel_single, NULL, two, 1);
+	cbench_register_threads("ring_spsc/boost/single", bm_boost_single, NULL, two, 1);
+	cbench_register_threads("ring_spsc/moodycamel/single", bm_moodycamel_single, NULL, two, 1);
 	cbench_register_threads("ring_spsc/atomkit/single_64b", bm_ak_single_64b, NULL, two, 1);
 	cbench_register_threads("ring_spsc/ck/single_64b", bm_ck_single_64b, NULL, two, 1);
-	cbench_register_threads("ring_spsc/boost/single_64b", spsc_boost_single_64b, NULL, two, 1);
-	cbench_register_threads("ring_spsc/moodycamel/single_64b", spsc_moodycamel_single_64b, NULL,
+	cbench_register_threads("ring_spsc/boost/single_64b", bm_boost_single_64b, NULL, two, 1);
+	cbench_register_threads("ring_spsc/moodycamel/single_64b", bm_moodycamel_single_64b, NULL,
 				two, 1);
 	cbench_register_threads("ring_spsc/atomkit/burst32", bm_ak_burst32, NULL, two, 1);
-	cbench_register_threads("ring_spsc/boost/burst32", spsc_boost_burst32, NULL, two, 1);
+	cbench_register_threads("ring_spsc/boost/burst32", bm_boost_burst32, NULL, two, 1);
 	cbench_register_threads("ring_spsc/atomkit/burst32_64b", bm_ak_burst32_64b, NULL, two, 1);
-	cbench_register_threads("ring_spsc/boost/burst32_64b", spsc_boost_burst32_64b, NULL, two, 1);
+	cbench_register_threads("ring_spsc/boost/burst32_64b", bm_boost_burst32_64b, NULL, two, 1);
 	cbench_register_threads("ring_spsc/atomkit/blocking", bm_ak_blocking, NULL, two, 1);
 	cbench_register_threads("ring_rtt/pingpong/rtt", bm_pingpong, NULL, two, 1);
 	cbench_register_threads("ring_rtt/atomkit/rtt", bm_ak_rtt, NULL, two, 1);
 	cbench_register_threads("ring_rtt/ck/rtt", bm_ck_rtt, NULL, two, 1);
-	cbench_register_threads("ring_rtt/boost/rtt", spsc_boost_rtt, NULL, two, 1);
-	cbench_register_threads("ring_rtt/moodycamel/rtt", spsc_moodycamel_rtt, NULL, two, 1);
+	cbench_register_threads("ring_rtt/boost/rtt", bm_boost_rtt, NULL, two, 1);
+	cbench_register_threads("ring_rtt/moodycamel/rtt", bm_moodycamel_rtt, NULL, two, 1);
+	cbench_register("ring_spsc/atomkit/uncontended", bm_ak_uncontended, NULL, 0, 0);
+	cbench_register("ring_spsc/ck/uncontended", bm_ck_uncontended, NULL, 0, 0);
+	cbench_register("ring_spsc/boost/uncontended", bm_boost_uncontended, NULL, 0, 0);
+	cbench_register("ring_spsc/moodycamel/uncontended", bm_moodycamel_uncontended, NULL, 0, 0);
 }

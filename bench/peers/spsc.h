@@ -182,18 +182,41 @@ static inline void spsc_abort(cbench_state *st, int *flag, const char *why)
 				       CBENCH_COUNTER_PLAIN);                                  \
 	} while (0)
 
+/* One thread, no contention: push 16 then pop 16, per 16 iterations.  The
+ * cost of the code path alone (use with scripts/icount.sh). */
+#define SPSC_UNCONTENDED(st, T, PUSH, POP)                                                     \
+	do {                                                                                   \
+		uint64_t n_, seq_ = 0, out_ = 0;                                               \
+		T it;                                                                          \
+		memset(&it, 0, sizeof it);                                                     \
+		while ((n_ = cbench_next_batch(st, 16))) {                                     \
+			for (uint64_t i_ = 0; i_ < n_; i_++) {                                 \
+				it.seq = seq_++;                                               \
+				if (!(PUSH))                                                   \
+					cbench_skip_with_error(st, "push failed");             \
+			}                                                                      \
+			for (uint64_t i_ = 0; i_ < n_; i_++) {                                 \
+				if (!(POP) || it.seq != out_++)                                \
+					cbench_skip_with_error(st, "pop failed");              \
+			}                                                                      \
+		}                                                                              \
+		cbench_set_items_processed(st, (int64_t)seq_);                                 \
+	} while (0)
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 /* C++ adapters (bench/peers/spsc_*.cc), registered by bench/ring_spsc.c. */
-void spsc_boost_single(cbench_state *st, void *ctx);
-void spsc_boost_single_64b(cbench_state *st, void *ctx);
-void spsc_boost_burst32(cbench_state *st, void *ctx);
-void spsc_boost_burst32_64b(cbench_state *st, void *ctx);
-void spsc_boost_rtt(cbench_state *st, void *ctx);
-void spsc_moodycamel_single(cbench_state *st, void *ctx);
-void spsc_moodycamel_single_64b(cbench_state *st, void *ctx);
-void spsc_moodycamel_rtt(cbench_state *st, void *ctx);
+void bm_boost_single(cbench_state *st, void *ctx);
+void bm_boost_uncontended(cbench_state *st, void *ctx);
+void bm_boost_single_64b(cbench_state *st, void *ctx);
+void bm_boost_burst32(cbench_state *st, void *ctx);
+void bm_boost_burst32_64b(cbench_state *st, void *ctx);
+void bm_boost_rtt(cbench_state *st, void *ctx);
+void bm_moodycamel_single(cbench_state *st, void *ctx);
+void bm_moodycamel_uncontended(cbench_state *st, void *ctx);
+void bm_moodycamel_single_64b(cbench_state *st, void *ctx);
+void bm_moodycamel_rtt(cbench_state *st, void *ctx);
 #ifdef __cplusplus
 }
 #endif

@@ -32,7 +32,7 @@ void setup(cbench_state *st)
 
 extern "C" {
 
-void spsc_boost_single(cbench_state *st, void *)
+void bm_boost_single(cbench_state *st, void *)
 {
 	setup(st);
 	if (cbench_thread_index(st) == 0)
@@ -40,7 +40,7 @@ void spsc_boost_single(cbench_state *st, void *)
 	SPSC_SINGLE(st, &g_abort, item8, g_q8->push(it), g_q8->pop(it));
 }
 
-void spsc_boost_single_64b(cbench_state *st, void *)
+void bm_boost_single_64b(cbench_state *st, void *)
 {
 	setup(st);
 	if (cbench_thread_index(st) == 0)
@@ -48,7 +48,7 @@ void spsc_boost_single_64b(cbench_state *st, void *)
 	SPSC_SINGLE(st, &g_abort, item64, g_q64->push(it), g_q64->pop(it));
 }
 
-void spsc_boost_burst32(cbench_state *st, void *)
+void bm_boost_burst32(cbench_state *st, void *)
 {
 	setup(st);
 	if (cbench_thread_index(st) == 0)
@@ -56,7 +56,7 @@ void spsc_boost_burst32(cbench_state *st, void *)
 	SPSC_BURSTY(st, &g_abort, item8, g_q8->push(buf, cnt), g_q8->pop(buf, cnt));
 }
 
-void spsc_boost_burst32_64b(cbench_state *st, void *)
+void bm_boost_burst32_64b(cbench_state *st, void *)
 {
 	setup(st);
 	if (cbench_thread_index(st) == 0)
@@ -64,7 +64,7 @@ void spsc_boost_burst32_64b(cbench_state *st, void *)
 	SPSC_BURSTY(st, &g_abort, item64, g_q64->push(buf, cnt), g_q64->pop(buf, cnt));
 }
 
-void spsc_boost_rtt(cbench_state *st, void *)
+void bm_boost_rtt(cbench_state *st, void *)
 {
 	setup(st);
 	if (cbench_thread_index(st) == 0) {
@@ -73,6 +73,12 @@ void spsc_boost_rtt(cbench_state *st, void *)
 	}
 	SPSC_RTT(st, &g_abort, item8, g_q8->push(it), g_q8->pop(it), g_rtt_b->push(it),
 		 g_rtt_b->pop(it));
+}
+
+void bm_boost_uncontended(cbench_state *st, void *)
+{
+	fresh(g_q8);
+	SPSC_UNCONTENDED(st, item8, g_q8->push(it), g_q8->pop(it));
 }
 
 } // extern "C"

@@ -26,7 +26,7 @@ void fresh(queue<T> *&q)
 
 extern "C" {
 
-void spsc_moodycamel_single(cbench_state *st, void *)
+void bm_moodycamel_single(cbench_state *st, void *)
 {
 	if (cbench_thread_index(st) == 0) {
 		g_abort = 0;
@@ -35,7 +35,7 @@ void spsc_moodycamel_single(cbench_state *st, void *)
 	SPSC_SINGLE(st, &g_abort, item8, g_q8->try_enqueue(it), g_q8->try_dequeue(it));
 }
 
-void spsc_moodycamel_single_64b(cbench_state *st, void *)
+void bm_moodycamel_single_64b(cbench_state *st, void *)
 {
 	if (cbench_thread_index(st) == 0) {
 		g_abort = 0;
@@ -44,7 +44,7 @@ void spsc_moodycamel_single_64b(cbench_state *st, void *)
 	SPSC_SINGLE(st, &g_abort, item64, g_q64->try_enqueue(it), g_q64->try_dequeue(it));
 }
 
-void spsc_moodycamel_rtt(cbench_state *st, void *)
+void bm_moodycamel_rtt(cbench_state *st, void *)
 {
 	if (cbench_thread_index(st) == 0) {
 		g_abort = 0;
@@ -53,6 +53,12 @@ void spsc_moodycamel_rtt(cbench_state *st, void *)
 	}
 	SPSC_RTT(st, &g_abort, item8, g_q8->try_enqueue(it), g_q8->try_dequeue(it),
 		 g_rtt_b->try_enqueue(it), g_rtt_b->try_dequeue(it));
+}
+
+void bm_moodycamel_uncontended(cbench_state *st, void *)
+{
+	fresh(g_q8);
+	SPSC_UNCONTENDED(st, item8, g_q8->try_enqueue(it), g_q8->try_dequeue(it));
 }
 
 } // extern "C"

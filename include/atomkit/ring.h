@@ -266,16 +266,20 @@ AK_INLINE void *_ak_ring_slot(ak_ring *r, uint64_t pos, size_t esz)
  * Store->load ordering between a producer's (consumer's) index store and its
  * next load of a flag another thread sets before sleeping or closing.  In a
  * private ring, the sleeper/closer runs membarrier(), which orders every
- * running thread of the process, so the fast path needs only a compiler
- * barrier.  A shared ring (or a kernel without membarrier) pays a real fence.
+ * running thread of the process, so the fast path only has to keep the
+ * compiler from swapping the two: an empty asm that "reads" the stored word
+ * and "writes" the flag word (narrower than a full memory clobber, so the
+ * ring's read-only fields stay in registers).  A shared ring (or a kernel
+ * without membarrier) pays a real fence.
  */
-AK_INLINE void _ak_ring_storeload(ak_ring *r, const volatile void *addr)
-{
-	if (AK_UNLIKELY(r->cfg.fenced))
-		_ak_fence_seq_cst(addr);
-	else
-		__asm__ __volatile__("" ::: "memory");
-}
+#define _AK_RING_STORELOAD(r, stored, flag)                                                    \
+	do {                                                                                   \
+		if (AK_UNLIKELY((r)->cfg.fenced))                                              \
+			_ak_fence_seq_cst(flag);                                               \
+		__asm__ __volatile__(""                                                        \
+				     : "+m"(*(uint32_t *)(uintptr_t)(flag))                    \
+				     : "m"(*(const uint64_t *)(uintptr_t)(stored)));           \
+	} while (0)
 
 /*
  * Producer: reserve up to n slots (exactly n unless `burst`).  On AK_OK,
@@ -300,7 +304,8 @@ AK_INLINE ak_status _ak_ring_prod_begin(ak_ring *r, uint64_t n, int mp, int burs
 		 * release of cons.tail on to us: slots below it are free. */
 		c = atomic_load_explicit(&r->prod.cache, memory_order_acquire);
 		used = h - c;
-		if (used > cap || cap - used < n) {
+		/* SP: h is ours and c never passes it, so used <= cap holds. */
+		if ((mp && used > cap) || cap - used < n) {
 			/* Acquire pairs with the release of cons.tail in
 			 * _ak_ring_cons_end(): the consumer is done with the
 			 * slots we are about to overwrite. */
@@ -345,7 +350,7 @@ AK_INLINE ak_status _ak_ring_prod_begin(ak_ring *r, uint64_t n, int mp, int burs
 	/* The close handshake: reservation store, then this load.  Either
 	 * the closer sees our reservation, or we see its flag. */
 	if (!mp)
-		_ak_ring_storeload(r, &r->wait.closed);
+		_AK_RING_STORELOAD(r, &r->prod.head, &r->wait.closed);
 	if (AK_UNLIKELY(atomic_load_explicit(&r->wait.closed, memory_order_seq_cst))) {
 		ak_status st = _ak_ring_prod_closed(r, h, k, mp);
 		if (st != AK_OK)
@@ -367,7 +372,7 @@ AK_INLINE void _ak_ring_prod_end(ak_ring *r, uint64_t pos, uint64_t n, int mp)
 	 * _ak_ring_cons_begin(): the elements are written before they are
 	 * visible. */
 	atomic_store_explicit(&r->prod.tail, pos + n, memory_order_release);
-	_ak_ring_storeload(r, &r->wait.data_waiters);
+	_AK_RING_STORELOAD(r, &r->prod.tail, &r->wait.data_waiters);
 	/* Relaxed: ordered after the tail store by the line above; pairs with
 	 * the seq_cst increment in _ak_ring_wait_for() (Dekker). */
 	if (AK_UNLIKELY(atomic_load_explicit(&r->wait.data_waiters, memory_order_relaxed)))
@@ -447,7 +452,7 @@ AK_INLINE void _ak_ring_cons_end(ak_ring *r, uint64_t pos, uint64_t n, int mc)
 	/* Release pairs with the acquire of cons.tail in _ak_ring_prod_begin():
 	 * our reads of the slots finish before producers overwrite them. */
 	atomic_store_explicit(&r->cons.tail, pos + n, memory_order_release);
-	_ak_ring_storeload(r, &r->wait.space_waiters);
+	_AK_RING_STORELOAD(r, &r->cons.tail, &r->wait.space_waiters);
 	/* Relaxed, ordered by the line above; pairs with the seq_cst increment
 	 * in _ak_ring_wait_for() (Dekker). */
 	if (AK_UNLIKELY(atomic_load_explicit(&r->wait.space_waiters, memory_order_relaxed)))
@@ -508,7 +513,7 @@ AK_INLINE ak_status _ak_ring_push_n(ak_ring *r, const void *src, uint64_t n, int
 		st = AK_EINVAL;
 	} else if (AK_UNLIKELY(n == 0)) {
 		st = AK_OK;
-	} else if (AK_UNLIKELY(!burst && n > r->cfg.capacity)) {
+	} else if (AK_UNLIKELY(!burst && n > 1 && n > r->cfg.capacity)) {
 		st = AK_E2BIG;
 	} else {
 		st = _ak_ring_prod_begin(r, n, mp, burst, &pos, &got);
@@ -532,7 +537,7 @@ AK_INLINE ak_status _ak_ring_pop_n(ak_ring *r, void *dst, uint64_t n, int mc, in
 		st = AK_EINVAL;
 	} else if (AK_UNLIKELY(n == 0)) {
 		st = AK_OK;
-	} else if (AK_UNLIKELY(!burst && n > r->cfg.capacity)) {
+	} else if (AK_UNLIKELY(!burst && n > 1 && n > r->cfg.capacity)) {
 		st = AK_E2BIG;
 	} else {
 		st = _ak_ring_cons_begin(r, n, mc, burst, &pos, &got);
@@ -771,29 +776,29 @@ _AK_RING_MODE(mpmc, 1, 1)
  * Use at file scope.
  */
 #define _AK_RING_DEFINE_MODE(name, T, m, MP, MC)                                              \
-	AK_UNUSED static inline ak_status name##_push_##m(name *q, T v)                        \
+	AK_UNUSED AK_INLINE ak_status name##_push_##m(name *q, T v)                        \
 	{                                                                                     \
 		return _ak_ring_push_n(q ? &q->ring : NULL, &v, 1, MP, 0, NULL, sizeof(T));   \
 	}                                                                                     \
-	AK_UNUSED static inline ak_status name##_pop_##m(name *q, T *out)                      \
+	AK_UNUSED AK_INLINE ak_status name##_pop_##m(name *q, T *out)                      \
 	{                                                                                     \
 		return _ak_ring_pop_n(q ? &q->ring : NULL, out, 1, MC, 0, NULL, sizeof(T));   \
 	}                                                                                     \
-	AK_UNUSED static inline ak_status name##_push_bulk_##m(name *q, const T *src,          \
+	AK_UNUSED AK_INLINE ak_status name##_push_bulk_##m(name *q, const T *src,          \
 							       uint64_t n)                    \
 	{                                                                                     \
 		return _ak_ring_push_n(q ? &q->ring : NULL, src, n, MP, 0, NULL, sizeof(T));  \
 	}                                                                                     \
-	AK_UNUSED static inline ak_status name##_pop_bulk_##m(name *q, T *dst, uint64_t n)     \
+	AK_UNUSED AK_INLINE ak_status name##_pop_bulk_##m(name *q, T *dst, uint64_t n)     \
 	{                                                                                     \
 		return _ak_ring_pop_n(q ? &q->ring : NULL, dst, n, MC, 0, NULL, sizeof(T));   \
 	}                                                                                     \
-	AK_UNUSED static inline ak_status name##_push_burst_##m(name *q, const T *src,         \
+	AK_UNUSED AK_INLINE ak_status name##_push_burst_##m(name *q, const T *src,         \
 								uint64_t n, uint64_t *k)      \
 	{                                                                                     \
 		return _ak_ring_push_n(q ? &q->ring : NULL, src, n, MP, 1, k, sizeof(T));     \
 	}                                                                                     \
-	AK_UNUSED static inline ak_status name##_pop_burst_##m(name *q, T *dst, uint64_t n,    \
+	AK_UNUSED AK_INLINE ak_status name##_pop_burst_##m(name *q, T *dst, uint64_t n,    \
 							       uint64_t *k)                   \
 	{                                                                                     \
 		return _ak_ring_pop_n(q ? &q->ring : NULL, dst, n, MC, 1, k, sizeof(T));      \

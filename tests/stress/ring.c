@@ -7,6 +7,7 @@
  *   spmc    1 x (t-1)
  *   mpmc    t/2 x t/2
  *   block   t/2 x t/2 with push_wait/pop_wait and a close in mid-stream
+ *   spscF, blockF  the same on an AK_RING_SHARED ring (fenced fast paths)
  * Every producer mixes push, bulk, burst and zero-copy reserve/commit;
  * every consumer mixes pop, bulk, burst and peek/release.  Items carry
  * (producer, seq).  Counted invariants:
@@ -282,7 +283,8 @@ static void worker(struct stress_thread *t)
 }
 
 static uint64_t run_phase(const struct stress_cfg *cfg, const char *name, size_t esz, int mp,
-			  int mc, int blocking, unsigned np, unsigned nc, uint64_t total)
+			  int mc, int blocking, unsigned flags, unsigned np, unsigned nc,
+			  uint64_t total)
 {
 	struct phase *ph = calloc(1, sizeof(*ph));
 	STRESS_CHECK(ph != NULL, "oom");
@@ -300,7 +302,7 @@ static uint64_t run_phase(const struct stress_cfg *cfg, const char *name, size_t
 	ph->seen = calloc(np * ph->per_prod, 1);
 	STRESS_CHECK(ph->storage && ph->seen, "oom");
 	/* start the indices just below 2^64 so every run crosses the wrap */
-	STRESS_CHECK(_ak_ring_init_at(&ph->ring, ph->storage, bytes, CAP, esz, 0,
+	STRESS_CHECK(_ak_ring_init_at(&ph->ring, ph->storage, bytes, CAP, esz, flags,
 				      UINT64_MAX - 1000) == AK_OK,
 		     "init");
 
@@ -377,19 +379,23 @@ static uint64_t run_phase(const struct stress_cfg *cfg, const char *name, size_t
 int main(int argc, char **argv)
 {
 	struct stress_cfg cfg;
-	stress_init(&cfg, argc, argv, "ring", 4, 200000);
+	stress_init(&cfg, argc, argv, "ring", 4, 150000);
 	unsigned t = cfg.threads < 2 ? 2 : cfg.threads;
 	STRESS_CHECK(t <= MAXT, "at most %d threads", MAXT);
 	uint64_t total = cfg.ops, all = 0;
 	unsigned half = t / 2;
 
-	all += run_phase(&cfg, "spsc", sizeof(struct item), 0, 0, 0, 1, 1, total);
-	all += run_phase(&cfg, "mpsc", 8, 1, 0, 0, t - 1, 1, total);
-	all += run_phase(&cfg, "spmc", 8, 0, 1, 0, 1, t - 1, total);
-	all += run_phase(&cfg, "mpmc", 8, 1, 1, 0, half, t - half, total);
-	all += run_phase(&cfg, "block", 8, 1, 1, 1, half, t - half, total);
+	all += run_phase(&cfg, "spsc", sizeof(struct item), 0, 0, 0, 0, 1, 1, total);
+	all += run_phase(&cfg, "mpsc", 8, 1, 0, 0, 0, t - 1, 1, total);
+	all += run_phase(&cfg, "spmc", 8, 0, 1, 0, 0, 1, t - 1, total);
+	all += run_phase(&cfg, "mpmc", 8, 1, 1, 0, 0, half, t - half, total);
+	all += run_phase(&cfg, "block", 8, 1, 1, 1, 0, half, t - half, total);
+	/* AK_RING_SHARED: the fenced fast paths and shared futexes (the
+	 * membarrier-free protocol), SPSC and MPMC */
+	all += run_phase(&cfg, "spscF", 8, 0, 0, 0, AK_RING_SHARED, 1, 1, total / 2);
+	all += run_phase(&cfg, "blockF", 8, 1, 1, 1, AK_RING_SHARED, half, t - half, total / 2);
 	stress_pass(&cfg,
-		    "%llu items verified over 5 phases: 0 lost, 0 dup, 0 corrupt, per-producer "
+		    "%llu items verified over 7 phases: 0 lost, 0 dup, 0 corrupt, per-producer "
 		    "order kept, kind counts add up, close+drain lost nothing",
 		    (unsigned long long)all);
 	return 0;

@@ -147,7 +147,7 @@ static void worker(struct stress_thread *t)
 int main(int argc, char **argv)
 {
 	struct stress_cfg cfg;
-	stress_init(&cfg, argc, argv, "ring_var", 2, 200000);
+	stress_init(&cfg, argc, argv, "ring_var", 2, 120000);
 	unsigned npairs = cfg.threads / 2 ? cfg.threads / 2 : 1;
 	STRESS_CHECK(npairs <= MAXPAIRS, "at most %d pairs", MAXPAIRS);
 	struct pair *pairs = aligned_alloc(64, sizeof(struct pair) * MAXPAIRS);
