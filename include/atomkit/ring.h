@@ -572,11 +572,12 @@ AK_INLINE ak_status _ak_ring_commit(ak_ring *r, const ak_ring_zc *zc, int mp)
 {
 	if (AK_UNLIKELY(!r || !zc))
 		return AK_EINVAL;
-	/* Our own reservation: head - pos covers it and (SP) nobody else
-	 * moved the tail past pos. */
+	/* A reservation that is still pending lies in [tail, head); SP must
+	 * commit exactly at the tail. */
 	uint64_t head = atomic_load_explicit(&r->prod.head, memory_order_relaxed);
-	if (AK_UNLIKELY(zc->n == 0 || zc->n > r->cfg.capacity || head - zc->pos < zc->n ||
-			(!mp && atomic_load_explicit(&r->prod.tail, memory_order_relaxed) != zc->pos)))
+	uint64_t tail = atomic_load_explicit(&r->prod.tail, memory_order_relaxed);
+	if (AK_UNLIKELY(zc->n == 0 || zc->n > r->cfg.capacity || zc->pos - tail >= head - tail ||
+			head - zc->pos < zc->n || (!mp && tail != zc->pos)))
 		return AK_ESTATE;
 	_ak_ring_prod_end(r, zc->pos, zc->n, mp);
 	return AK_OK;
@@ -604,8 +605,9 @@ AK_INLINE ak_status _ak_ring_release(ak_ring *r, const ak_ring_zc *zc, int mc)
 	if (AK_UNLIKELY(!r || !zc))
 		return AK_EINVAL;
 	uint64_t head = atomic_load_explicit(&r->cons.head, memory_order_relaxed);
-	if (AK_UNLIKELY(zc->n == 0 || zc->n > r->cfg.capacity || head - zc->pos < zc->n ||
-			(!mc && atomic_load_explicit(&r->cons.tail, memory_order_relaxed) != zc->pos)))
+	uint64_t tail = atomic_load_explicit(&r->cons.tail, memory_order_relaxed);
+	if (AK_UNLIKELY(zc->n == 0 || zc->n > r->cfg.capacity || zc->pos - tail >= head - tail ||
+			head - zc->pos < zc->n || (!mc && tail != zc->pos)))
 		return AK_ESTATE;
 	_ak_ring_cons_end(r, zc->pos, zc->n, mc);
 	return AK_OK;
@@ -660,9 +662,11 @@ AK_INLINE ak_status _ak_ring_pop_wait_n(ak_ring *r, void *dst, uint64_t n, int m
  *   ak_ring_reserve_<m>(r, n, &zc)        zero-copy: up to n slots to write,
  *   ak_ring_commit_<m>(r, &zc)            then publish them all.  One
  *                                         reservation per producer thread at
- *                                         a time; in MP modes every
- *                                         reservation must be committed
- *                                         (later ones wait for it).
+ *                                         a time, and no other push by that
+ *                                         thread until it is committed; in
+ *                                         MP modes every reservation must be
+ *                                         committed (later ones wait for it).
+ *                                         Same rules for peek/release.
  *   ak_ring_peek_<m>(r, n, &zc)           zero-copy: up to n elements to
  *   ak_ring_release_<m>(r, &zc)           read, then hand the slots back.
  *                                         reserve/peek: AK_EINVAL for n == 0;

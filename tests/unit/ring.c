@@ -264,6 +264,11 @@ static void test_zero_copy(void)
 		zc2 = zc;
 		zc2.n = 9;
 		CHECK_ST(M->commit(&r, &zc2), AK_ESTATE);
+		zc2 = zc;
+		zc2.pos += 100; /* not a pending reservation: refused, no hang */
+		CHECK_ST(M->commit(&r, &zc2), AK_ESTATE);
+		zc2.pos = zc.pos - 1;
+		CHECK_ST(M->commit(&r, &zc2), AK_ESTATE);
 		CHECK_ST(M->commit(&r, &zc), AK_OK);
 		CHECK_EQ_U64(ak_ring_size(&r), 6);
 		/* burst reserve gets only what fits */
