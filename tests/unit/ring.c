@@ -13,6 +13,7 @@
 #include <atomkit/ring.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 
 #include "check.h"
 
@@ -199,6 +200,39 @@ static void test_capacities_and_sizes(void)
 	}
 	/* a large capacity: 2^20 + 1 one-byte elements (2 MiB of storage) */
 	fill_drain(&modes[0], (UINT64_C(1) << 20) + 1, 1, UINT64_MAX - 1000);
+}
+
+/* A capacity past 2^32 elements: 8 GiB of address space, reserved but
+ * barely touched (only the pages around the positions used). */
+static void test_huge_capacity(void)
+{
+	const uint64_t cap = (UINT64_C(1) << 32) + 1;
+	size_t bytes = ak_ring_memsize(cap, 1);
+	CHECK_EQ_U64(bytes, UINT64_C(1) << 33);
+	void *mem = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	CHECK(mem != MAP_FAILED);
+	if (mem == MAP_FAILED)
+		return;
+	ak_ring r;
+	uint8_t v = 0, out = 0;
+	uint64_t k = 0;
+	int bad = 0;
+	/* start so that the positions cross both 2^64 and a 2^32 boundary */
+	CHECK_ST(_ak_ring_init_at(&r, mem, bytes, cap, 1, 0, UINT64_MAX - 2000), AK_OK);
+	CHECK_EQ_U64(ak_ring_capacity(&r), cap);
+	for (int i = 0; i < 5000; i++) {
+		v = (uint8_t)i;
+		bad += ak_ring_push_spsc(&r, &v) != AK_OK;
+	}
+	CHECK_EQ_U64(ak_ring_size(&r), 5000);
+	for (int i = 0; i < 5000; i++)
+		bad += ak_ring_pop_mpmc(&r, &out) != AK_OK || out != (uint8_t)i;
+	CHECK_EQ_I64(bad, 0);
+	/* a bulk above 2^32 elements is refused only when above capacity */
+	CHECK_ST(ak_ring_push_bulk_spsc(&r, &v, cap + 1), AK_E2BIG);
+	CHECK_ST(ak_ring_pop_burst_spsc(&r, &out, cap + 1, &k), AK_EEMPTY);
+	munmap(mem, bytes);
 }
 
 static void test_bulk_burst(void)
@@ -561,6 +595,7 @@ int main(void)
 	test_memsize_and_init();
 	test_null_args();
 	test_capacities_and_sizes();
+	test_huge_capacity();
 	test_bulk_burst();
 	test_zero_copy();
 	test_close();
