@@ -8,6 +8,8 @@
  *   mpmc    t/2 x t/2
  *   block   t/2 x t/2 with push_wait/pop_wait and a close in mid-stream
  *   spscF, blockF  the same on an AK_RING_SHARED ring (fenced fast paths)
+ *   echo, echoM, echoF  the lost-wake-up proof (see run_echo), SPSC, MPMC
+ *           and fenced
  * Every producer mixes push, bulk, burst and zero-copy reserve/commit;
  * every consumer mixes pop, bulk, burst and peek/release.  Items carry
  * (producer, seq).  Counted invariants:
@@ -16,8 +18,12 @@
  *   - per-producer FIFO: a consumer sees each producer's seqs increasing
  *     (and, with one consumer, with no gap);
  *   - the items moved by each kind of operation add up to the total;
- *   - size() stays within [0, capacity] whenever sampled.
+ *   - size() stays within [0, capacity] whenever sampled;
+ *   - no lost wake-ups: every blocking call has a (generous) deadline and
+ *     none expires; the syscall count printed per phase shows how many
+ *     sleeps and wakes were exercised.
  */
+#include <atomkit/clock.h>
 #include <atomkit/ring.h>
 #include <sched.h>
 #include <stdlib.h>
@@ -53,6 +59,15 @@ struct phase {
 };
 
 #define K UINT64_C(0x9E3779B97F4A7C15)
+
+/*
+ * Every blocking call has a deadline far beyond any legitimate wait (other
+ * threads keep pushing and popping, and the last producer closes).  A lost
+ * wake-up would leave a sleeper with nobody to wake it: it shows up as
+ * AK_ETIMEDOUT, which the checks below report, instead of a hang.  Time
+ * only bounds the wait; nothing asserts how long anything took.
+ */
+#define WAIT_DL ak_deadline_after(10 * AK_NS_PER_SEC)
 
 static void make_item(struct phase *ph, void *dst, uint64_t tag)
 {
@@ -133,18 +148,19 @@ static void producer(struct stress_thread *t, struct phase *ph, unsigned id)
 			break;
 		case 4:
 			n = 1;
-			st = ph->mp ? ak_ring_push_wait_mpmc(r, buf, AK_DEADLINE_NONE, NULL)
-				    : ak_ring_push_wait_spsc(r, buf, AK_DEADLINE_NONE, NULL);
+			st = ph->mp ? ak_ring_push_wait_mpmc(r, buf, WAIT_DL, NULL)
+				    : ak_ring_push_wait_spsc(r, buf, WAIT_DL, NULL);
 			k = st == AK_OK;
 			break;
 		default:
-			st = ph->mp ? ak_ring_push_bulk_wait_mpmc(r, buf, n, AK_DEADLINE_NONE, NULL)
-				    : ak_ring_push_bulk_wait_spsc(r, buf, n, AK_DEADLINE_NONE, NULL);
+			st = ph->mp ? ak_ring_push_bulk_wait_mpmc(r, buf, n, WAIT_DL, NULL)
+				    : ak_ring_push_bulk_wait_spsc(r, buf, n, WAIT_DL, NULL);
 			k = st == AK_OK ? n : 0;
 			break;
 		}
 		if (st == AK_ECLOSED)
 			break;
+		STRESS_CHECK(st != AK_ETIMEDOUT, "%s: a producer slept 10 s: lost wake-up", ph->name);
 		STRESS_CHECK(st == AK_OK || st == AK_EFULL, "%s push: %s", ph->name,
 			     ak_status_name(st));
 		STRESS_CHECK(k <= n, "%s: pushed %llu of %llu", ph->name, (unsigned long long)k,
@@ -219,13 +235,13 @@ static void consumer(struct stress_thread *t, struct phase *ph, unsigned cid)
 			break;
 		case 4:
 			n = 1;
-			st = ph->mc ? ak_ring_pop_wait_mpmc(r, buf, AK_DEADLINE_NONE, NULL)
-				    : ak_ring_pop_wait_spsc(r, buf, AK_DEADLINE_NONE, NULL);
+			st = ph->mc ? ak_ring_pop_wait_mpmc(r, buf, WAIT_DL, NULL)
+				    : ak_ring_pop_wait_spsc(r, buf, WAIT_DL, NULL);
 			k = st == AK_OK;
 			break;
 		default:
-			st = ph->mc ? ak_ring_pop_bulk_wait_mpmc(r, buf, n, AK_DEADLINE_NONE, NULL)
-				    : ak_ring_pop_bulk_wait_spsc(r, buf, n, AK_DEADLINE_NONE, NULL);
+			st = ph->mc ? ak_ring_pop_bulk_wait_mpmc(r, buf, n, WAIT_DL, NULL)
+				    : ak_ring_pop_bulk_wait_spsc(r, buf, n, WAIT_DL, NULL);
 			if (st == AK_ECLOSED) /* fewer than n left: take the rest */
 				st = ph->mc ? ak_ring_pop_burst_mpmc(r, buf, n, &k)
 					    : ak_ring_pop_burst_spsc(r, buf, n, &k);
@@ -235,6 +251,7 @@ static void consumer(struct stress_thread *t, struct phase *ph, unsigned cid)
 		}
 		if (st == AK_ECLOSED)
 			break;
+		STRESS_CHECK(st != AK_ETIMEDOUT, "%s: a consumer slept 10 s: lost wake-up", ph->name);
 		STRESS_CHECK(st == AK_OK || st == AK_EEMPTY, "%s pop: %s", ph->name,
 			     ak_status_name(st));
 		if ((got & 255) == 0 && ak_ring_size(r) > CAP)
@@ -376,6 +393,89 @@ static uint64_t run_phase(const struct stress_cfg *cfg, const char *name, size_t
 	return pushed;
 }
 
+/*
+ * Echo: the wake-up proof.  Two threads, two rings of capacity 1, so that
+ * every wake-up is the only thing that can ever unblock its sleeper:
+ *   A: push_wait(x, 2i); push_wait(x, 2i+1) (sleeps until B pops 2i);
+ *      pop_wait(y) == i
+ *   B: pop_wait(x) == 2i; pop_wait(x) == 2i+1 (sleeps until A's push);
+ *      push_wait(y, i)
+ * A single lost wake-up (data or space) leaves both threads asleep with
+ * nothing left to wake them: the deadline then expires and the check fails.
+ */
+struct echo {
+	ak_ring x, y;
+	uint64_t xs[1], ys[1];
+	int mode; /* 0 spsc, 1 mpmc */
+	uint64_t rounds, bad, timeouts;
+};
+
+static ak_status e_push(struct echo *e, ak_ring *r, uint64_t v)
+{
+	return e->mode ? ak_ring_push_wait_mpmc(r, &v, WAIT_DL, NULL)
+		       : ak_ring_push_wait_spsc(r, &v, WAIT_DL, NULL);
+}
+
+static ak_status e_pop(struct echo *e, ak_ring *r, uint64_t *v)
+{
+	return e->mode ? ak_ring_pop_wait_mpmc(r, v, WAIT_DL, NULL)
+		       : ak_ring_pop_wait_spsc(r, v, WAIT_DL, NULL);
+}
+
+static void echo_worker(struct stress_thread *t)
+{
+	struct echo *e = t->arg;
+	uint64_t v, bad = 0, timeouts = 0;
+	for (uint64_t i = 0; i < e->rounds && !timeouts; i++) {
+		ak_status s1, s2, s3;
+		if (t->id == 0) {
+			s1 = e_push(e, &e->x, 2 * i);
+			s2 = e_push(e, &e->x, 2 * i + 1);
+			s3 = e_pop(e, &e->y, &v);
+			bad += s3 == AK_OK && v != i;
+		} else {
+			s1 = e_pop(e, &e->x, &v);
+			bad += s1 == AK_OK && v != 2 * i;
+			s2 = e_pop(e, &e->x, &v);
+			bad += s2 == AK_OK && v != 2 * i + 1;
+			s3 = e_push(e, &e->y, i);
+		}
+		timeouts += (s1 == AK_ETIMEDOUT) + (s2 == AK_ETIMEDOUT) + (s3 == AK_ETIMEDOUT);
+		bad += (s1 != AK_OK && s1 != AK_ETIMEDOUT) + (s2 != AK_OK && s2 != AK_ETIMEDOUT) +
+		       (s3 != AK_OK && s3 != AK_ETIMEDOUT);
+	}
+	if (timeouts) /* let the partner out of its wait */
+		(void)ak_ring_close(&e->x), (void)ak_ring_close(&e->y);
+	__atomic_fetch_add(&e->bad, bad, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&e->timeouts, timeouts, __ATOMIC_RELAXED);
+}
+
+static uint64_t run_echo(const struct stress_cfg *cfg, const char *name, int mode, unsigned flags,
+			 uint64_t rounds)
+{
+	struct echo *e = aligned_alloc(128, (sizeof(*e) + 127) & ~(size_t)127);
+	STRESS_CHECK(e != NULL, "oom");
+	memset(e, 0, sizeof(*e));
+	e->mode = mode;
+	e->rounds = rounds;
+	STRESS_CHECK(ak_ring_init(&e->x, e->xs, sizeof e->xs, 1, 8, flags) == AK_OK &&
+			     ak_ring_init(&e->y, e->ys, sizeof e->ys, 1, 8, flags) == AK_OK,
+		     "init");
+	stress_run_n(cfg, 2, echo_worker, e);
+	uint64_t sys = ak_ring_syscalls(&e->x) + ak_ring_syscalls(&e->y);
+	STRESS_CHECK(e->timeouts == 0, "%s: %llu waits expired: lost wake-up", name,
+		     (unsigned long long)e->timeouts);
+	STRESS_CHECK(e->bad == 0, "%s: %llu wrong values or statuses", name,
+		     (unsigned long long)e->bad);
+	STRESS_CHECK(sys > 0, "%s: nobody ever slept: the test proved nothing", name);
+	printf("  %-6s  1x1  %8llu rounds, %llu items, syscalls %llu\n", name,
+	       (unsigned long long)rounds, (unsigned long long)rounds * 3,
+	       (unsigned long long)sys);
+	fflush(stdout);
+	free(e);
+	return rounds * 3;
+}
+
 int main(int argc, char **argv)
 {
 	struct stress_cfg cfg;
@@ -394,8 +494,11 @@ int main(int argc, char **argv)
 	 * membarrier-free protocol), SPSC and MPMC */
 	all += run_phase(&cfg, "spscF", 8, 0, 0, 0, AK_RING_SHARED, 1, 1, total / 2);
 	all += run_phase(&cfg, "blockF", 8, 1, 1, 1, AK_RING_SHARED, half, t - half, total / 2);
+	all += run_echo(&cfg, "echo", 0, 0, total / 20);
+	all += run_echo(&cfg, "echoM", 1, 0, total / 20);
+	all += run_echo(&cfg, "echoF", 0, AK_RING_SHARED, total / 40);
 	stress_pass(&cfg,
-		    "%llu items verified over 7 phases: 0 lost, 0 dup, 0 corrupt, per-producer "
+		    "%llu items verified over 10 phases (0 lost wake-ups in the echo phases): 0 lost, 0 dup, 0 corrupt, per-producer "
 		    "order kept, kind counts add up, close+drain lost nothing",
 		    (unsigned long long)all);
 	return 0;
