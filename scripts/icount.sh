@@ -25,7 +25,7 @@ CBENCH_ITERATIONS=$iters $bin --benchmark_list_tests --benchmark_filter="$re" | 
 		--benchmark_repetitions=1 >/dev/null 2>&1
 	threads=1
 	[[ $name =~ threads:([0-9]+) ]] && threads=${BASH_REMATCH[1]}
-	ir=$(callgrind_annotate "$f" 2>/dev/null | awk '/PROGRAM TOTALS/ {gsub(",", "", $1); print $1; exit}')
+	ir=$(callgrind_annotate "$f" 2>/dev/null | awk '/PROGRAM TOTALS/ && !done {gsub(",", "", $1); print $1; done = 1}')
 	awk -v ir="$ir" -v n="$iters" -v t="$threads" -v name="$name" \
 		'BEGIN { printf "%-55s %14.2f\n", name, ir / (n * t) }'
 done
