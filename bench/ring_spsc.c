@@ -13,6 +13,9 @@
  *                                  floor for this machine, same run
  *   ring_spsc/<impl>/uncontended   one thread: push 16, pop 16 (code path
  *                                  cost; use with scripts/icount.sh)
+ *   ring_spsc/<impl>/uncontended_64b          the same, 64-byte elements
+ *   ring_spsc/<impl>/uncontended_burst32      one thread: one burst push of
+ *   ring_spsc/<impl>/uncontended_burst32_64b  32, one burst pop of 32
  *   ring_spsc/atomkit/blocking     consumer uses pop_wait; the producer
  *                                  (burst) never lets the ring go empty;
  *                                  futex_calls counts system calls (want 0)
@@ -222,6 +225,36 @@ static void bm_ak_uncontended(cbench_state *st, void *ctx)
 	SPSC_UNCONTENDED(st, item8, ak8_push_spsc(&q8, it) == AK_OK, ak8_pop_spsc(&q8, &it) == AK_OK);
 }
 
+static void bm_ak_uncontended_64b(cbench_state *st, void *ctx)
+{
+	(void)ctx;
+	ak_setup(st);
+	SPSC_UNCONTENDED(st, item64, ak64_push_spsc(&q64, it) == AK_OK,
+			 ak64_pop_spsc(&q64, &it) == AK_OK);
+}
+
+static void bm_ak_uncontended_burst32(cbench_state *st, void *ctx)
+{
+	(void)ctx;
+	ak_setup(st);
+	SPSC_UNCONTENDED_BURST(st, item8, ak8_pushn(buf, cnt), ak8_popn(buf, cnt));
+}
+
+static void bm_ak_uncontended_burst32_64b(cbench_state *st, void *ctx)
+{
+	(void)ctx;
+	ak_setup(st);
+	SPSC_UNCONTENDED_BURST(st, item64, ak64_pushn(buf, cnt), ak64_popn(buf, cnt));
+}
+
+static void bm_ck_uncontended_64b(cbench_state *st, void *ctx)
+{
+	(void)ctx;
+	ck_setup(st);
+	SPSC_UNCONTENDED(st, item64, ck_ring_enqueue_spsc_item64(&ck_a, ck_buf64, &it),
+			 ck_ring_dequeue_spsc_item64(&ck_a, ck_buf64, &it));
+}
+
 static void bm_ck_uncontended(cbench_state *st, void *ctx)
 {
 	(void)ctx;
@@ -290,4 +323,17 @@ CBENCH_INIT(ring_spsc)
 	cbench_register("ring_spsc/ck/uncontended", bm_ck_uncontended, NULL, 0, 0);
 	cbench_register("ring_spsc/boost/uncontended", bm_boost_uncontended, NULL, 0, 0);
 	cbench_register("ring_spsc/moodycamel/uncontended", bm_moodycamel_uncontended, NULL, 0, 0);
+	cbench_register("ring_spsc/atomkit/uncontended_64b", bm_ak_uncontended_64b, NULL, 0, 0);
+	cbench_register("ring_spsc/ck/uncontended_64b", bm_ck_uncontended_64b, NULL, 0, 0);
+	cbench_register("ring_spsc/boost/uncontended_64b", bm_boost_uncontended_64b, NULL, 0, 0);
+	cbench_register("ring_spsc/moodycamel/uncontended_64b", bm_moodycamel_uncontended_64b,
+			NULL, 0, 0);
+	cbench_register("ring_spsc/atomkit/uncontended_burst32", bm_ak_uncontended_burst32, NULL,
+			0, 0);
+	cbench_register("ring_spsc/boost/uncontended_burst32", bm_boost_uncontended_burst32, NULL,
+			0, 0);
+	cbench_register("ring_spsc/atomkit/uncontended_burst32_64b",
+			bm_ak_uncontended_burst32_64b, NULL, 0, 0);
+	cbench_register("ring_spsc/boost/uncontended_burst32_64b",
+			bm_boost_uncontended_burst32_64b, NULL, 0, 0);
 }

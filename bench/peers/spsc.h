@@ -203,18 +203,47 @@ static inline void spsc_abort(cbench_state *st, int *flag, const char *why)
 		cbench_set_items_processed(st, (int64_t)seq_);                                 \
 	} while (0)
 
+/* One thread, bursts: push up to SPSC_BURST with one call, pop them with one
+ * call.  PUSHN / POPN as in SPSC_BURSTY; both must take all cnt. */
+#define SPSC_UNCONTENDED_BURST(st, T, PUSHN, POPN)                                             \
+	do {                                                                                   \
+		uint64_t n_, seq_ = 0;                                                         \
+		T buf[SPSC_BURST];                                                             \
+		memset(buf, 0, sizeof buf);                                                    \
+		while ((n_ = cbench_next_batch(st, SPSC_BURST))) {                             \
+			uint64_t cnt = n_;                                                     \
+			for (uint64_t j_ = 0; j_ < cnt; j_++)                                  \
+				buf[j_].seq = seq_ + j_;                                       \
+			if ((PUSHN) != cnt)                                                    \
+				cbench_skip_with_error(st, "push failed");                     \
+			for (uint64_t j_ = 0; j_ < cnt; j_++)                                  \
+				buf[j_].seq = 0;                                               \
+			if ((POPN) != cnt)                                                     \
+				cbench_skip_with_error(st, "pop failed");                      \
+			for (uint64_t j_ = 0; j_ < cnt; j_++)                                  \
+				if (buf[j_].seq != seq_ + j_)                                  \
+					cbench_skip_with_error(st, "FIFO order broken");       \
+			seq_ += cnt;                                                           \
+		}                                                                              \
+		cbench_set_items_processed(st, (int64_t)seq_);                                 \
+	} while (0)
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 /* C++ adapters (bench/peers/spsc_*.cc), registered by bench/ring_spsc.c. */
 void bm_boost_single(cbench_state *st, void *ctx);
 void bm_boost_uncontended(cbench_state *st, void *ctx);
+void bm_boost_uncontended_64b(cbench_state *st, void *ctx);
+void bm_boost_uncontended_burst32(cbench_state *st, void *ctx);
+void bm_boost_uncontended_burst32_64b(cbench_state *st, void *ctx);
 void bm_boost_single_64b(cbench_state *st, void *ctx);
 void bm_boost_burst32(cbench_state *st, void *ctx);
 void bm_boost_burst32_64b(cbench_state *st, void *ctx);
 void bm_boost_rtt(cbench_state *st, void *ctx);
 void bm_moodycamel_single(cbench_state *st, void *ctx);
 void bm_moodycamel_uncontended(cbench_state *st, void *ctx);
+void bm_moodycamel_uncontended_64b(cbench_state *st, void *ctx);
 void bm_moodycamel_single_64b(cbench_state *st, void *ctx);
 void bm_moodycamel_rtt(cbench_state *st, void *ctx);
 #ifdef __cplusplus

@@ -81,4 +81,22 @@ void bm_boost_uncontended(cbench_state *st, void *)
 	SPSC_UNCONTENDED(st, item8, g_q8->push(it), g_q8->pop(it));
 }
 
+void bm_boost_uncontended_64b(cbench_state *st, void *)
+{
+	fresh(g_q64);
+	SPSC_UNCONTENDED(st, item64, g_q64->push(it), g_q64->pop(it));
+}
+
+void bm_boost_uncontended_burst32(cbench_state *st, void *)
+{
+	fresh(g_q8);
+	SPSC_UNCONTENDED_BURST(st, item8, g_q8->push(buf, cnt), g_q8->pop(buf, cnt));
+}
+
+void bm_boost_uncontended_burst32_64b(cbench_state *st, void *)
+{
+	fresh(g_q64);
+	SPSC_UNCONTENDED_BURST(st, item64, g_q64->push(buf, cnt), g_q64->pop(buf, cnt));
+}
+
 } // extern "C"

@@ -61,4 +61,10 @@ void bm_moodycamel_uncontended(cbench_state *st, void *)
 	SPSC_UNCONTENDED(st, item8, g_q8->try_enqueue(it), g_q8->try_dequeue(it));
 }
 
+void bm_moodycamel_uncontended_64b(cbench_state *st, void *)
+{
+	fresh(g_q64);
+	SPSC_UNCONTENDED(st, item64, g_q64->try_enqueue(it), g_q64->try_dequeue(it));
+}
+
 } // extern "C"
