@@ -304,8 +304,11 @@ AK_INLINE ak_status _ak_ring_prod_begin(ak_ring *r, uint64_t n, int mp, int burs
 		 * release of cons.tail on to us: slots below it are free. */
 		c = atomic_load_explicit(&r->prod.cache, memory_order_acquire);
 		used = h - c;
-		/* SP: h is ours and c never passes it, so used <= cap holds. */
-		if ((mp && used > cap) || cap - used < n) {
+		k = n;
+		/* Fast path: the cache says there is room for all n.  SP: h is
+		 * ours and c never passes it, so used <= cap holds; MP: a stale
+		 * h can make used wrap, so check it. */
+		if (AK_UNLIKELY((mp && used > cap) || cap - used < n)) {
 			/* Acquire pairs with the release of cons.tail in
 			 * _ak_ring_cons_end(): the consumer is done with the
 			 * slots we are about to overwrite. */
@@ -314,26 +317,25 @@ AK_INLINE ak_status _ak_ring_prod_begin(ak_ring *r, uint64_t n, int mp, int burs
 			 * read the cache (pairs with the acquire above). */
 			atomic_store_explicit(&r->prod.cache, c, memory_order_release);
 			used = h - c;
-		}
-		/* used > cap: a stale h (MP) or a cache older than a full ring
-		 * of progress; never trust it as room. */
-		room = used > cap ? 0 : cap - used;
-		k = n;
-		if (room < n) {
-			if (!burst || room == 0) {
-				if (mp) {
-					uint64_t h2 = atomic_load_explicit(&r->prod.head,
-									   memory_order_relaxed);
-					if (h2 != h) {
-						h = h2;
-						continue;
+			/* used > cap: a stale h (MP) or a cache older than a
+			 * full ring of progress; never trust it as room. */
+			room = used > cap ? 0 : cap - used;
+			if (room < n) {
+				if (!burst || room == 0) {
+					if (mp) {
+						uint64_t h2 = atomic_load_explicit(
+							&r->prod.head, memory_order_relaxed);
+						if (h2 != h) {
+							h = h2;
+							continue;
+						}
 					}
+					if (atomic_load_explicit(&r->wait.closed, memory_order_relaxed))
+						return AK_ECLOSED;
+					return AK_EFULL;
 				}
-				if (atomic_load_explicit(&r->wait.closed, memory_order_relaxed))
-					return AK_ECLOSED;
-				return AK_EFULL;
+				k = room;
 			}
-			k = room;
 		}
 		if (!mp) {
 			atomic_store_explicit(&r->prod.head, h + k, memory_order_relaxed);
@@ -393,7 +395,10 @@ AK_INLINE ak_status _ak_ring_cons_begin(ak_ring *r, uint64_t n, int mc, int burs
 		/* Acquire pairs with the release store of the cache below. */
 		p = atomic_load_explicit(&r->cons.cache, memory_order_acquire);
 		avail = p - h;
-		if (avail < n || avail > r->cfg.capacity) {
+		k = n;
+		/* Fast path: the cache shows n elements.  SC: h never passes
+		 * the cache, so avail <= cap holds; MC: a stale h can wrap. */
+		if (AK_UNLIKELY(avail < n || (mc && avail > r->cfg.capacity))) {
 			/* Acquire pairs with the release of prod.tail in
 			 * _ak_ring_prod_end(): the elements are written. */
 			p = atomic_load_explicit(&r->prod.tail, memory_order_acquire);
@@ -402,29 +407,30 @@ AK_INLINE ak_status _ak_ring_cons_begin(ak_ring *r, uint64_t n, int mc, int burs
 			avail = p - h;
 			if (avail > r->cfg.capacity) /* h is stale (MC) */
 				avail = 0;
-		}
-		k = n;
-		if (avail < n) {
-			if (!burst || avail == 0) {
-				if (mc) {
-					uint64_t h2 = atomic_load_explicit(&r->cons.head,
-									   memory_order_relaxed);
-					if (h2 != h) {
-						h = h2;
-						continue;
+			if (avail < n) {
+				if (!burst || avail == 0) {
+					if (mc) {
+						uint64_t h2 = atomic_load_explicit(
+							&r->cons.head, memory_order_relaxed);
+						if (h2 != h) {
+							h = h2;
+							continue;
+						}
 					}
+					/* Acquire pairs with the release store of
+					 * `closed` = sealed in ak_ring_close():
+					 * then close_pos is final. */
+					if (atomic_load_explicit(&r->wait.closed,
+								 memory_order_acquire) ==
+						    _AK_RING_SEALED &&
+					    atomic_load_explicit(&r->wait.close_pos,
+								 memory_order_relaxed) -
+							    h < (burst ? 1 : n))
+						return AK_ECLOSED;
+					return AK_EEMPTY;
 				}
-				/* Acquire pairs with the release store of
-				 * `closed` = sealed in ak_ring_close(): then
-				 * close_pos is final. */
-				if (atomic_load_explicit(&r->wait.closed, memory_order_acquire) ==
-					    _AK_RING_SEALED &&
-				    atomic_load_explicit(&r->wait.close_pos, memory_order_relaxed) -
-						    h < (burst ? 1 : n))
-					return AK_ECLOSED;
-				return AK_EEMPTY;
+				k = avail;
 			}
-			k = avail;
 		}
 		if (!mc) {
 			atomic_store_explicit(&r->cons.head, h + k, memory_order_relaxed);
