@@ -126,6 +126,10 @@ ak_status _ak_ring_init_at(ak_ring *r, void *storage, size_t storage_size, uint6
 	atomic_store_explicit(&r->cons.head, start, memory_order_relaxed);
 	atomic_store_explicit(&r->cons.tail, start, memory_order_relaxed);
 	atomic_store_explicit(&r->cons.cache, start, memory_order_relaxed);
+	atomic_store_explicit(&r->prod.gate, r->cfg.fenced ? _AK_RING_GATE_FENCED : 0u,
+			      memory_order_relaxed);
+	atomic_store_explicit(&r->cons.gate, r->cfg.fenced ? _AK_RING_GATE_FENCED : 0u,
+			      memory_order_relaxed);
 	atomic_store_explicit(&r->wait.closed, _AK_RING_OPEN, memory_order_relaxed);
 	atomic_store_explicit(&r->wait.close_pos, start, memory_order_relaxed);
 	return AK_OK;
@@ -207,11 +211,11 @@ void _ak_ring_notify(ak_ring *r, _Atomic(uint32_t) *seq)
 
 static void kick_waiters(ak_ring *r)
 {
-	/* seq_cst: pairs with the seq_cst waiter increments in
-	 * _ak_ring_wait_for() (Dekker against the closed/cancel flag). */
-	if (atomic_load_explicit(&r->wait.data_waiters, memory_order_seq_cst))
+	/* seq_cst: pairs with the seq_cst waiter registrations on the gates
+	 * in _ak_ring_wait_for() (Dekker against the closed flag). */
+	if (atomic_load_explicit(&r->prod.gate, memory_order_seq_cst) >= _AK_RING_GATE_WAITER)
 		wake_all(r, &r->wait.data_seq);
-	if (atomic_load_explicit(&r->wait.space_waiters, memory_order_seq_cst))
+	if (atomic_load_explicit(&r->cons.gate, memory_order_seq_cst) >= _AK_RING_GATE_WAITER)
 		wake_all(r, &r->wait.space_seq);
 }
 
@@ -221,13 +225,16 @@ ak_status ak_ring_close(ak_ring *r)
 
 	if (!r || r->cfg.magic != _AK_RING_MAGIC)
 		return AK_EINVAL;
-	/* seq_cst: the flag half of the close handshake; pairs with the
-	 * seq_cst load of `closed` after a reservation in _ak_ring_prod_begin(). */
+	/* seq_cst: elects the one closer; pairs with the seq_cst loads of
+	 * `closed` in ready() (a sleeper re-checks it after registering). */
 	if (!atomic_compare_exchange_strong_explicit(&r->wait.closed, &open, _AK_RING_CLOSING,
 						     memory_order_seq_cst, memory_order_relaxed)) {
 		wait_sealed(r);
 		return AK_ECLOSED;
 	}
+	/* seq_cst: the flag half of the close handshake; pairs with the gate
+	 * load after a reservation in _ak_ring_prod_begin(). */
+	atomic_fetch_or_explicit(&r->prod.gate, _AK_RING_GATE_CLOSED, memory_order_seq_cst);
 	/* Single producers announce with a plain store and a compiler
 	 * barrier; this barrier supplies their half of the fence. */
 	(void)ring_membarrier(r);
@@ -316,7 +323,9 @@ ak_status _ak_ring_wait_for(ak_ring *r, int for_data, uint64_t n, int multi,
 		return AK_ETIMEDOUT;
 
 	seq = for_data ? &r->wait.data_seq : &r->wait.space_seq;
-	waiters = for_data ? &r->wait.data_waiters : &r->wait.space_waiters;
+	/* Consumers waiting for data register on the gate the producers read
+	 * after publishing, and the other way round. */
+	waiters = for_data ? &r->prod.gate : &r->cons.gate;
 #if AK_RING_HAVE_CANCEL
 	ak_cancel_cb cb;
 	int have_cb = 0;
@@ -337,10 +346,11 @@ ak_status _ak_ring_wait_for(ak_ring *r, int for_data, uint64_t n, int multi,
 		/* seq_cst: the store half of the Dekker handshake; pairs with
 		 * the notifier's waiter load after its index store (and with
 		 * kick_waiters()). */
-		atomic_fetch_add_explicit(waiters, 1, memory_order_seq_cst);
+		atomic_fetch_add_explicit(waiters, _AK_RING_GATE_WAITER, memory_order_seq_cst);
 		int sure = ring_membarrier(r);
 		if (ready(r, for_data, n) || cancelled(cancel)) {
-			atomic_fetch_sub_explicit(waiters, 1, memory_order_relaxed);
+			atomic_fetch_sub_explicit(waiters, _AK_RING_GATE_WAITER,
+						  memory_order_relaxed);
 			break;
 		}
 		uint64_t dl = deadline_ns;
@@ -351,7 +361,7 @@ ak_status _ak_ring_wait_for(ak_ring *r, int for_data, uint64_t n, int multi,
 		}
 		count_syscall(r);
 		int rc = _ak_futex_wait(seq, ticket, dl, ring_scope(r));
-		atomic_fetch_sub_explicit(waiters, 1, memory_order_relaxed);
+		atomic_fetch_sub_explicit(waiters, _AK_RING_GATE_WAITER, memory_order_relaxed);
 		if (ready(r, for_data, n))
 			break;
 		if (cancelled(cancel)) {

@@ -120,23 +120,35 @@ struct _ak_ring_cfg {
 	uint32_t pad_;
 };
 
-/* One side (producer or consumer): written only by that side. */
+/*
+ * One side (producer or consumer).  The indices are written only by that
+ * side.  `gate` is the one word the side reads after each index store to
+ * learn whether anything besides the store is needed: 0 on the fast path;
+ * otherwise _AK_RING_GATE_* bits (fenced ring, close begun) plus
+ * _AK_RING_GATE_WAITER per thread of the other side registered to sleep.
+ * It sits on the side's own line, which the side holds anyway; sleepers and
+ * the closer write it only on their slow paths.
+ */
 struct _ak_ring_side {
 	_Atomic(uint64_t) head;  /* reserved up to here */
 	_Atomic(uint64_t) tail;  /* published up to here (the other side reads it) */
 	_Atomic(uint64_t) cache; /* this side's last view of the other side's tail */
+	_Atomic(uint32_t) gate;  /* fenced | closed (producer side) | waiters */
+	uint32_t pad_;
 };
 
-/* Blocking and close: written only on slow paths, read by both sides. */
+#define _AK_RING_GATE_FENCED 0x1u /* constant: index stores need a real fence */
+#define _AK_RING_GATE_CLOSED 0x2u /* prod.gate only: ak_ring_close() has begun */
+#define _AK_RING_GATE_WAITER 0x4u /* one sleeper waiting for this side to move */
+
+/* Blocking and close: written only on slow paths. */
 struct _ak_ring_wait {
-	_Atomic(uint32_t) closed;        /* 0 open, 1 closing, 2 sealed */
-	_Atomic(uint32_t) data_seq;      /* futex: consumers wait for data here */
-	_Atomic(uint32_t) data_waiters;  /* consumers registered on data_seq */
-	_Atomic(uint32_t) space_seq;     /* futex: producers wait for space here */
-	_Atomic(uint32_t) space_waiters; /* producers registered on space_seq */
+	_Atomic(uint32_t) closed;    /* 0 open, 1 closing, 2 sealed */
+	_Atomic(uint32_t) data_seq;  /* futex: consumers wait for data here */
+	_Atomic(uint32_t) space_seq; /* futex: producers wait for space here */
 	uint32_t pad_;
-	_Atomic(uint64_t) close_pos;     /* producer position frozen by close */
-	_Atomic(uint64_t) syscalls;      /* futex + membarrier calls made */
+	_Atomic(uint64_t) close_pos; /* producer position frozen by close */
+	_Atomic(uint64_t) syscalls;  /* futex + membarrier calls made */
 };
 
 typedef struct ak_ring {
@@ -263,23 +275,39 @@ AK_INLINE void *_ak_ring_slot(ak_ring *r, uint64_t pos, size_t esz)
 }
 
 /*
- * Store->load ordering between a producer's (consumer's) index store and its
- * next load of a flag another thread sets before sleeping or closing.  In a
- * private ring, the sleeper/closer runs membarrier(), which orders every
- * running thread of the process, so the fast path only has to keep the
- * compiler from swapping the two: an empty asm that "reads" the stored word
- * and "writes" the flag word (narrower than a full memory clobber, so the
- * ring's read-only fields stay in registers).  A shared ring (or a kernel
- * without membarrier) pays a real fence.
+ * Read a side's gate after an index store, with store->load ordering
+ * between the two: Dekker against a sleeper (or the closer) that updates the
+ * gate with a seq_cst RMW and then re-reads the index.  In a private ring,
+ * the sleeper/closer runs membarrier(), which orders every running thread of
+ * the process, so the fast path only has to keep the compiler from swapping
+ * the store and the load: an empty asm that "reads" the stored index and
+ * "writes" the gate (narrower than a full memory clobber, so the ring's
+ * read-only fields stay in registers).  A shared ring (or a kernel without
+ * membarrier) has _AK_RING_GATE_FENCED set for good: it takes the branch
+ * every time, fences and reads the gate again.  Returns the gate without the
+ * FENCED bit, so 0 means nothing to do; the fast path is one load and a
+ * branch.
  */
-#define _AK_RING_STORELOAD(r, stored, flag)                                                    \
-	do {                                                                                   \
-		if (AK_UNLIKELY((r)->cfg.fenced))                                              \
-			_ak_fence_seq_cst(flag);                                               \
-		__asm__ __volatile__(""                                                        \
-				     : "+m"(*(uint32_t *)(uintptr_t)(flag))                    \
-				     : "m"(*(const uint64_t *)(uintptr_t)(stored)));           \
-	} while (0)
+AK_INLINE uint32_t _ak_ring_gate(const _Atomic(uint64_t) *stored, _Atomic(uint32_t) *gate)
+{
+	__asm__ __volatile__(""
+			     : "+m"(*(uint32_t *)(uintptr_t)gate)
+			     : "m"(*(const uint64_t *)(uintptr_t)stored));
+	/* Relaxed: ordered after the index store by the line above plus the
+	 * other side's membarrier; pairs with the seq_cst RMWs of the gate in
+	 * _ak_ring_wait_for() and ak_ring_close() (Dekker). */
+	uint32_t g = atomic_load_explicit(gate, memory_order_relaxed);
+	if (AK_UNLIKELY(g)) {
+		if (g & _AK_RING_GATE_FENCED) {
+			_ak_fence_seq_cst(gate);
+			/* Relaxed after the seq_cst fence: pairs with the
+			 * same seq_cst RMWs (fence-based Dekker). */
+			g = atomic_load_explicit(gate, memory_order_relaxed);
+		}
+		g &= ~_AK_RING_GATE_FENCED;
+	}
+	return g;
+}
 
 /*
  * Producer: reserve up to n slots (exactly n unless `burst`).  On AK_OK,
@@ -349,11 +377,13 @@ AK_INLINE ak_status _ak_ring_prod_begin(ak_ring *r, uint64_t n, int mp, int burs
 							  memory_order_relaxed))
 			break;
 	}
-	/* The close handshake: reservation store, then this load.  Either
-	 * the closer sees our reservation, or we see its flag. */
-	if (!mp)
-		_AK_RING_STORELOAD(r, &r->prod.head, &r->wait.closed);
-	if (AK_UNLIKELY(atomic_load_explicit(&r->wait.closed, memory_order_seq_cst))) {
+	/* The close handshake: reservation store, then a load of the gate.
+	 * Either the closer sees our reservation, or we see its CLOSED bit.
+	 * MP: seq_cst load after the seq_cst CAS (pairs with the seq_cst
+	 * fetch_or in ak_ring_close()); SP: see _ak_ring_gate(). */
+	if (AK_UNLIKELY((mp ? atomic_load_explicit(&r->prod.gate, memory_order_seq_cst)
+			    : _ak_ring_gate(&r->prod.head, &r->prod.gate)) &
+			_AK_RING_GATE_CLOSED)) {
 		ak_status st = _ak_ring_prod_closed(r, h, k, mp);
 		if (st != AK_OK)
 			return st;
@@ -374,10 +404,9 @@ AK_INLINE void _ak_ring_prod_end(ak_ring *r, uint64_t pos, uint64_t n, int mp)
 	 * _ak_ring_cons_begin(): the elements are written before they are
 	 * visible. */
 	atomic_store_explicit(&r->prod.tail, pos + n, memory_order_release);
-	_AK_RING_STORELOAD(r, &r->prod.tail, &r->wait.data_waiters);
-	/* Relaxed: ordered after the tail store by the line above; pairs with
-	 * the seq_cst increment in _ak_ring_wait_for() (Dekker). */
-	if (AK_UNLIKELY(atomic_load_explicit(&r->wait.data_waiters, memory_order_relaxed)))
+	/* Sleeping consumers?  (Dekker with their registration on prod.gate
+	 * in _ak_ring_wait_for(); the CLOSED bit alone needs nothing here.) */
+	if (AK_UNLIKELY(_ak_ring_gate(&r->prod.tail, &r->prod.gate) >= _AK_RING_GATE_WAITER))
 		_ak_ring_notify(r, &r->wait.data_seq);
 }
 
@@ -458,10 +487,9 @@ AK_INLINE void _ak_ring_cons_end(ak_ring *r, uint64_t pos, uint64_t n, int mc)
 	/* Release pairs with the acquire of cons.tail in _ak_ring_prod_begin():
 	 * our reads of the slots finish before producers overwrite them. */
 	atomic_store_explicit(&r->cons.tail, pos + n, memory_order_release);
-	_AK_RING_STORELOAD(r, &r->cons.tail, &r->wait.space_waiters);
-	/* Relaxed, ordered by the line above; pairs with the seq_cst increment
-	 * in _ak_ring_wait_for() (Dekker). */
-	if (AK_UNLIKELY(atomic_load_explicit(&r->wait.space_waiters, memory_order_relaxed)))
+	/* Sleeping producers?  (Dekker with their registration on cons.gate
+	 * in _ak_ring_wait_for().) */
+	if (AK_UNLIKELY(_ak_ring_gate(&r->cons.tail, &r->cons.gate)))
 		_ak_ring_notify(r, &r->wait.space_seq);
 }
 
