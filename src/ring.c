@@ -122,7 +122,7 @@ ak_status _ak_ring_init_at(ak_ring *r, void *storage, size_t storage_size, uint6
 	r->cfg.magic = _AK_RING_MAGIC;
 	atomic_store_explicit(&r->prod.head, start, memory_order_relaxed);
 	atomic_store_explicit(&r->prod.tail, start, memory_order_relaxed);
-	atomic_store_explicit(&r->prod.cache, start, memory_order_relaxed);
+	atomic_store_explicit(&r->prod.cache, start + capacity, memory_order_relaxed);
 	atomic_store_explicit(&r->cons.head, start, memory_order_relaxed);
 	atomic_store_explicit(&r->cons.tail, start, memory_order_relaxed);
 	atomic_store_explicit(&r->cons.cache, start, memory_order_relaxed);

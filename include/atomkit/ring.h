@@ -132,7 +132,8 @@ struct _ak_ring_cfg {
 struct _ak_ring_side {
 	_Atomic(uint64_t) head;  /* reserved up to here */
 	_Atomic(uint64_t) tail;  /* published up to here (the other side reads it) */
-	_Atomic(uint64_t) cache; /* this side's last view of the other side's tail */
+	_Atomic(uint64_t) cache; /* last view of the other side: prod: cons.tail +
+				  * capacity (end of the free space); cons: prod.tail */
 	_Atomic(uint32_t) gate;  /* fenced | closed (producer side) | waiters */
 	uint32_t pad_;
 };
@@ -290,23 +291,25 @@ AK_INLINE void *_ak_ring_slot(ak_ring *r, uint64_t pos, size_t esz)
  */
 AK_INLINE uint32_t _ak_ring_gate(const _Atomic(uint64_t) *stored, _Atomic(uint32_t) *gate)
 {
+	uint32_t g;
 	__asm__ __volatile__(""
 			     : "+m"(*(uint32_t *)(uintptr_t)gate)
 			     : "m"(*(const uint64_t *)(uintptr_t)stored));
 	/* Relaxed: ordered after the index store by the line above plus the
 	 * other side's membarrier; pairs with the seq_cst RMWs of the gate in
-	 * _ak_ring_wait_for() and ak_ring_close() (Dekker). */
-	uint32_t g = atomic_load_explicit(gate, memory_order_relaxed);
-	if (AK_UNLIKELY(g)) {
-		if (g & _AK_RING_GATE_FENCED) {
-			_ak_fence_seq_cst(gate);
-			/* Relaxed after the seq_cst fence: pairs with the
-			 * same seq_cst RMWs (fence-based Dekker). */
-			g = atomic_load_explicit(gate, memory_order_relaxed);
-		}
-		g &= ~_AK_RING_GATE_FENCED;
+	 * _ak_ring_wait_for() and ak_ring_close() (Dekker).  Compared in
+	 * place; the value is read again below only when it is not 0. */
+	if (AK_LIKELY(atomic_load_explicit(gate, memory_order_relaxed) == 0))
+		return 0;
+	/* Relaxed: as above (a later read of the same word). */
+	g = atomic_load_explicit(gate, memory_order_relaxed);
+	if (g & _AK_RING_GATE_FENCED) {
+		_ak_fence_seq_cst(gate);
+		/* Relaxed after the seq_cst fence: pairs with the same seq_cst
+		 * RMWs (fence-based Dekker). */
+		g = atomic_load_explicit(gate, memory_order_relaxed);
 	}
-	return g;
+	return g & ~_AK_RING_GATE_FENCED;
 }
 
 /*
@@ -316,7 +319,6 @@ AK_INLINE uint32_t _ak_ring_gate(const _Atomic(uint64_t) *stored, _Atomic(uint32
 AK_INLINE ak_status _ak_ring_prod_begin(ak_ring *r, uint64_t n, int mp, int burst, uint64_t *pos,
 				       uint64_t *got)
 {
-	const uint64_t cap = r->cfg.capacity;
 	uint64_t h, c, used, room, k;
 
 	/* MP: a close already seen needs no reservation (a late CAS would
@@ -327,23 +329,26 @@ AK_INLINE ak_status _ak_ring_prod_begin(ak_ring *r, uint64_t n, int mp, int burs
 		return AK_ECLOSED;
 	h = atomic_load_explicit(&r->prod.head, memory_order_relaxed);
 	for (;;) {
-		/* Acquire pairs with the release store of the cache below (by
+		/* The cache holds cons.tail + cap as last seen: the end of the
+		 * free space, so the fast path needs no capacity arithmetic.
+		 * Acquire pairs with the release store of the cache below (by
 		 * this or another producer), which carries the consumer's
 		 * release of cons.tail on to us: slots below it are free. */
-		c = atomic_load_explicit(&r->prod.cache, memory_order_acquire);
-		used = h - c;
+		room = atomic_load_explicit(&r->prod.cache, memory_order_acquire) - h;
 		k = n;
 		/* Fast path: the cache says there is room for all n.  SP: h is
-		 * ours and c never passes it, so used <= cap holds; MP: a stale
-		 * h can make used wrap, so check it. */
-		if (AK_UNLIKELY((mp && used > cap) || cap - used < n)) {
+		 * ours and never passes the cache, so room <= cap holds; MP: a
+		 * stale h can make room wrap, so check it. */
+		if (AK_UNLIKELY((mp && room > r->cfg.capacity) || room < n)) {
+			/* Read here, not above: the fast path has no use for it. */
+			const uint64_t cap = r->cfg.capacity;
 			/* Acquire pairs with the release of cons.tail in
 			 * _ak_ring_cons_end(): the consumer is done with the
 			 * slots we are about to overwrite. */
 			c = atomic_load_explicit(&r->cons.tail, memory_order_acquire);
 			/* Release: passes that ordering on to producers that
 			 * read the cache (pairs with the acquire above). */
-			atomic_store_explicit(&r->prod.cache, c, memory_order_release);
+			atomic_store_explicit(&r->prod.cache, c + cap, memory_order_release);
 			used = h - c;
 			/* used > cap: a stale h (MP) or a cache older than a
 			 * full ring of progress; never trust it as room. */
