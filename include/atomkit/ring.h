@@ -821,11 +821,30 @@ _AK_RING_MODE(mpmc, 1, 1)
 #define _AK_RING_DEFINE_MODE(name, T, m, MP, MC)                                              \
 	AK_UNUSED AK_INLINE ak_status name##_push_##m(name *q, T v)                        \
 	{                                                                                     \
-		return _ak_ring_push_n(q ? &q->ring : NULL, &v, 1, MP, 0, NULL, sizeof(T));   \
+		uint64_t pos_, got_;                                                          \
+		ak_status st_;                                                                \
+		if (AK_UNLIKELY(!q))                                                          \
+			return AK_EINVAL;                                                     \
+		st_ = _ak_ring_prod_begin(&q->ring, 1, MP, 0, &pos_, &got_);                  \
+		if (AK_LIKELY(st_ == AK_OK)) {                                                \
+			/* a typed store, not a copy through &v */                            \
+			*(T *)_ak_ring_slot(&q->ring, pos_, sizeof(T)) = v;                   \
+			_ak_ring_prod_end(&q->ring, pos_, 1, MP);                             \
+		}                                                                             \
+		return st_;                                                                   \
 	}                                                                                     \
 	AK_UNUSED AK_INLINE ak_status name##_pop_##m(name *q, T *out)                      \
 	{                                                                                     \
-		return _ak_ring_pop_n(q ? &q->ring : NULL, out, 1, MC, 0, NULL, sizeof(T));   \
+		uint64_t pos_, got_;                                                          \
+		ak_status st_;                                                                \
+		if (AK_UNLIKELY(!q || !out))                                                  \
+			return AK_EINVAL;                                                     \
+		st_ = _ak_ring_cons_begin(&q->ring, 1, MC, 0, &pos_, &got_);                  \
+		if (AK_LIKELY(st_ == AK_OK)) {                                                \
+			*out = *(T *)_ak_ring_slot(&q->ring, pos_, sizeof(T));                \
+			_ak_ring_cons_end(&q->ring, pos_, 1, MC);                             \
+		}                                                                             \
+		return st_;                                                                   \
 	}                                                                                     \
 	AK_UNUSED AK_INLINE ak_status name##_push_bulk_##m(name *q, const T *src,          \
 							       uint64_t n)                    \
