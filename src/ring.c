@@ -257,7 +257,7 @@ static int ready(ak_ring *r, int for_data, uint64_t n)
 {
 	/* seq_cst loads: the re-check half of the Dekker handshakes (pairs
 	 * with close's flag store, and with the notifier's index store +
-	 * barrier + waiter-count load). */
+	 * barrier + gate load). */
 	uint32_t closed = atomic_load_explicit(&r->wait.closed, memory_order_seq_cst);
 	if (closed == _AK_RING_CLOSING || (closed == _AK_RING_SEALED && !for_data))
 		return 1;
