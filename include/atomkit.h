@@ -16,8 +16,6 @@
 #include "atomkit/status.h"
 #include "atomkit/clock.h"
 #include "atomkit/counter.h"
-#include "atomkit/limiter.h"
-#include "atomkit/tbucket.h"
 #include "atomkit/cancel.h"
 #include "atomkit/group.h"
 #include "atomkit/progress.h"
@@ -25,6 +23,10 @@
 #include "atomkit/vcell.h"
 #include "atomkit/seqlock.h"
 #include "atomkit/cow.h"
+#include "atomkit/tbucket.h"
+#include "atomkit/limiter.h"
+#include "atomkit/ring.h"
+#include "atomkit/ring_var.h"
 #include "atomkit/ring_seq.h"
 
 #endif /* ATOMKIT_H */

@@ -1,0 +1,253 @@
+/*
+ * bench/peers/spsc.h - the SPSC benchmark loops, as macros, shared by
+ * the C file (atomkit, ck_ring) and the C++ adapters (boost, moodycamel), so
+ * every library runs the identical loop: same batch size, same spin policy
+ * (one `pause` per failed attempt), same pinning, same FIFO check.
+ *
+ * Roles: thread 0 is the consumer (pinned to CPU 0), thread 1 the producer
+ * (CPU 1).  The consumer checks that sequence numbers arrive in order; a
+ * wrong adapter fails the run with cbench_skip_with_error.  items_per_second
+ * counts items delivered (consumer side only).
+ *
+ * Each expression argument is evaluated in a scope with `it` (the item
+ * being pushed or popped) and, for bursts, `buf`, `cnt`.
+ */
+#ifndef ATOMKIT_BENCH_PEERS_SPSC_H
+#define ATOMKIT_BENCH_PEERS_SPSC_H
+
+#include <sched.h>
+#include <stdint.h>
+#include <string.h>
+#include <time.h>
+#include <pthread.h>
+
+#include "shim/cbench.h"
+
+#define SPSC_CAP 4096   /* usable capacity for every library */
+#define SPSC_BATCH 1024 /* iterations granted per cbench_next_batch() */
+#define SPSC_BURST 32
+
+typedef struct item8 {
+	uint64_t seq;
+} item8;
+
+typedef struct item64 {
+	uint64_t seq;
+	uint64_t pad[7];
+} item64;
+
+static inline void spsc_pin(int cpu)
+{
+	cpu_set_t set;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	(void)pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+}
+
+static inline void spsc_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield" ::: "memory");
+#endif
+}
+
+static inline uint64_t spsc_now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static inline int spsc_aborted(int *flag)
+{
+	return __atomic_load_n(flag, __ATOMIC_RELAXED);
+}
+
+static inline void spsc_abort(cbench_state *st, int *flag, const char *why)
+{
+	__atomic_store_n(flag, 1, __ATOMIC_RELAXED);
+	cbench_skip_with_error(st, why);
+}
+
+/* One element per call.  PUSH / POP are boolean expressions on `it`. */
+#define SPSC_SINGLE(st, abortp, T, PUSH, POP)                                                  \
+	do {                                                                                   \
+		int tid_ = cbench_thread_index(st);                                            \
+		uint64_t n_, seq_ = 0, total_ = 0;                                             \
+		T it;                                                                          \
+		memset(&it, 0, sizeof it);                                                     \
+		spsc_pin(tid_);                                                                \
+		if (tid_ == 1) {                                                               \
+			while ((n_ = cbench_next_batch(st, SPSC_BATCH)))                       \
+				for (uint64_t i_ = 0; i_ < n_ && !spsc_aborted(abortp); i_++) { \
+					it.seq = seq_++;                                       \
+					while (!(PUSH) && !spsc_aborted(abortp))               \
+						spsc_relax();                                  \
+				}                                                              \
+		} else {                                                                       \
+			while ((n_ = cbench_next_batch(st, SPSC_BATCH))) {                     \
+				for (uint64_t i_ = 0; i_ < n_ && !spsc_aborted(abortp); i_++) { \
+					while (!(POP))                                         \
+						spsc_relax();                                  \
+					if (it.seq != seq_++)                                  \
+						spsc_abort(st, abortp, "FIFO order broken");   \
+				}                                                              \
+				total_ += n_;                                                  \
+			}                                                                      \
+			cbench_set_items_processed(st, (int64_t)total_);                       \
+		}                                                                              \
+	} while (0)
+
+/* Up to SPSC_BURST elements per call.  PUSHN pushes buf[0..cnt) and yields
+ * the count taken; POPN pops up to cnt into buf and yields the count. */
+#define SPSC_BURSTY(st, abortp, T, PUSHN, POPN)                                                \
+	do {                                                                                   \
+		int tid_ = cbench_thread_index(st);                                            \
+		uint64_t n_, seq_ = 0, total_ = 0;                                             \
+		T buf[SPSC_BURST];                                                             \
+		memset(buf, 0, sizeof buf);                                                    \
+		spsc_pin(tid_);                                                                \
+		if (tid_ == 1) {                                                               \
+			while ((n_ = cbench_next_batch(st, SPSC_BATCH))) {                     \
+				uint64_t left_ = n_;                                           \
+				while (left_ && !spsc_aborted(abortp)) {                       \
+					uint64_t want_ = left_ < SPSC_BURST ? left_ : SPSC_BURST; \
+					for (uint64_t j_ = 0; j_ < want_; j_++)                \
+						buf[j_].seq = seq_ + j_;                       \
+					uint64_t cnt = want_, k_ = (PUSHN);                    \
+					if (k_ == 0) {                                         \
+						spsc_relax();                                  \
+						continue;                                      \
+					}                                                      \
+					seq_ += k_;                                            \
+					left_ -= k_;                                           \
+				}                                                              \
+			}                                                                      \
+		} else {                                                                       \
+			while ((n_ = cbench_next_batch(st, SPSC_BATCH))) {                     \
+				uint64_t left_ = n_;                                           \
+				while (left_ && !spsc_aborted(abortp)) {                       \
+					uint64_t cnt = left_ < SPSC_BURST ? left_ : SPSC_BURST; \
+					uint64_t k_ = (POPN);                                  \
+					if (k_ == 0) {                                         \
+						spsc_relax();                                  \
+						continue;                                      \
+					}                                                      \
+					for (uint64_t j_ = 0; j_ < k_; j_++)                   \
+						if (buf[j_].seq != seq_ + j_)                  \
+							spsc_abort(st, abortp,                 \
+								   "FIFO order broken");       \
+					seq_ += k_;                                            \
+					left_ -= k_;                                           \
+				}                                                              \
+				total_ += n_;                                                  \
+			}                                                                      \
+			cbench_set_items_processed(st, (int64_t)total_);                       \
+		}                                                                              \
+	} while (0)
+
+/* Round trip: thread 0 pushes into ring A and waits for the echo from ring
+ * B; thread 1 echoes.  Counter rtt_ns = thread 0's wall time per trip. */
+#define SPSC_RTT(st, abortp, T, PUSH_A, POP_A, PUSH_B, POP_B)                                  \
+	do {                                                                                   \
+		int tid_ = cbench_thread_index(st);                                            \
+		uint64_t n_, seq_ = 0, t0_ = 0;                                                \
+		T it;                                                                          \
+		memset(&it, 0, sizeof it);                                                     \
+		spsc_pin(tid_);                                                                \
+		while ((n_ = cbench_next_batch(st, 64))) {                                     \
+			if (seq_ == 0)                                                         \
+				t0_ = spsc_now_ns();                                           \
+			for (uint64_t i_ = 0; i_ < n_ && !spsc_aborted(abortp); i_++, seq_++) { \
+				if (tid_ == 0) {                                               \
+					it.seq = seq_;                                         \
+					while (!(PUSH_A))                                      \
+						spsc_relax();                                  \
+					while (!(POP_B) && !spsc_aborted(abortp))              \
+						spsc_relax();                                  \
+				} else {                                                       \
+					while (!(POP_A) && !spsc_aborted(abortp))              \
+						spsc_relax();                                  \
+					while (!(PUSH_B))                                      \
+						spsc_relax();                                  \
+				}                                                              \
+				if (it.seq != seq_)                                            \
+					spsc_abort(st, abortp, "echo out of order");           \
+			}                                                                      \
+		}                                                                              \
+		if (tid_ == 0 && seq_)                                                         \
+			cbench_counter(st, "rtt_ns", (double)(spsc_now_ns() - t0_) / (double)seq_, \
+				       CBENCH_COUNTER_PLAIN);                                  \
+	} while (0)
+
+/* One thread, no contention: push 16 then pop 16, per 16 iterations.  The
+ * cost of the code path alone (use with scripts/icount.sh). */
+#define SPSC_UNCONTENDED(st, T, PUSH, POP)                                                     \
+	do {                                                                                   \
+		uint64_t n_, seq_ = 0, out_ = 0;                                               \
+		T it;                                                                          \
+		memset(&it, 0, sizeof it);                                                     \
+		while ((n_ = cbench_next_batch(st, 16))) {                                     \
+			for (uint64_t i_ = 0; i_ < n_; i_++) {                                 \
+				it.seq = seq_++;                                               \
+				if (!(PUSH))                                                   \
+					cbench_skip_with_error(st, "push failed");             \
+			}                                                                      \
+			for (uint64_t i_ = 0; i_ < n_; i_++) {                                 \
+				if (!(POP) || it.seq != out_++)                                \
+					cbench_skip_with_error(st, "pop failed");              \
+			}                                                                      \
+		}                                                                              \
+		cbench_set_items_processed(st, (int64_t)seq_);                                 \
+	} while (0)
+
+/* One thread, bursts: push up to SPSC_BURST with one call, pop them with one
+ * call.  PUSHN / POPN as in SPSC_BURSTY; both must take all cnt. */
+#define SPSC_UNCONTENDED_BURST(st, T, PUSHN, POPN)                                             \
+	do {                                                                                   \
+		uint64_t n_, seq_ = 0;                                                         \
+		T buf[SPSC_BURST];                                                             \
+		memset(buf, 0, sizeof buf);                                                    \
+		while ((n_ = cbench_next_batch(st, SPSC_BURST))) {                             \
+			uint64_t cnt = n_;                                                     \
+			for (uint64_t j_ = 0; j_ < cnt; j_++)                                  \
+				buf[j_].seq = seq_ + j_;                                       \
+			if ((PUSHN) != cnt)                                                    \
+				cbench_skip_with_error(st, "push failed");                     \
+			for (uint64_t j_ = 0; j_ < cnt; j_++)                                  \
+				buf[j_].seq = 0;                                               \
+			if ((POPN) != cnt)                                                     \
+				cbench_skip_with_error(st, "pop failed");                      \
+			for (uint64_t j_ = 0; j_ < cnt; j_++)                                  \
+				if (buf[j_].seq != seq_ + j_)                                  \
+					cbench_skip_with_error(st, "FIFO order broken");       \
+			seq_ += cnt;                                                           \
+		}                                                                              \
+		cbench_set_items_processed(st, (int64_t)seq_);                                 \
+	} while (0)
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+/* C++ adapters (bench/peers/spsc_*.cc), registered by bench/ring_spsc.c. */
+void bm_boost_single(cbench_state *st, void *ctx);
+void bm_boost_uncontended(cbench_state *st, void *ctx);
+void bm_boost_uncontended_64b(cbench_state *st, void *ctx);
+void bm_boost_uncontended_burst32(cbench_state *st, void *ctx);
+void bm_boost_uncontended_burst32_64b(cbench_state *st, void *ctx);
+void bm_boost_single_64b(cbench_state *st, void *ctx);
+void bm_boost_burst32(cbench_state *st, void *ctx);
+void bm_boost_burst32_64b(cbench_state *st, void *ctx);
+void bm_boost_rtt(cbench_state *st, void *ctx);
+void bm_moodycamel_single(cbench_state *st, void *ctx);
+void bm_moodycamel_uncontended(cbench_state *st, void *ctx);
+void bm_moodycamel_uncontended_64b(cbench_state *st, void *ctx);
+void bm_moodycamel_single_64b(cbench_state *st, void *ctx);
+void bm_moodycamel_rtt(cbench_state *st, void *ctx);
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* ATOMKIT_BENCH_PEERS_SPSC_H */

@@ -1,0 +1,109 @@
+// DPDK rte_ring (SP/SC) in the shared SPSC loops (bench/peers/spsc.h).
+//
+// Built only where <rte_ring.h> is on the include path (libdpdk-dev, with
+// `pkg-config --cflags libdpdk` in the peer flags and `--libs` at link
+// time); otherwise this file compiles to nothing and no dpdk rows exist.
+// The ring lives in plain memory (rte_ring_get_memsize_elem + rte_ring_init,
+// no EAL), RING_F_EXACT_SZ so that SPSC_CAP slots are usable, elements of
+// 8 and 64 bytes through the _elem API.
+#if defined(__has_include)
+#if __has_include(<rte_ring.h>) && __has_include(<rte_ring_elem.h>)
+#define AK_HAVE_DPDK 1
+#endif
+#endif
+
+#ifdef AK_HAVE_DPDK
+#include <rte_ring.h>
+#include <rte_ring_elem.h>
+
+#include <cstdlib>
+
+#include "peers/spsc.h"
+
+namespace {
+
+int g_abort;
+struct rte_ring *g_r, *g_rb;
+
+struct rte_ring *fresh(struct rte_ring *&r, unsigned esize, const char *name)
+{
+	std::free(r); // the previous run's threads have all returned
+	ssize_t sz = rte_ring_get_memsize_elem(esize, rte_align32pow2(SPSC_CAP + 1));
+	r = static_cast<struct rte_ring *>(std::aligned_alloc(128, (static_cast<size_t>(sz) + 127) & ~size_t(127)));
+	if (r && rte_ring_init(r, name, SPSC_CAP, RING_F_SP_ENQ | RING_F_SC_DEQ | RING_F_EXACT_SZ) != 0) {
+		std::free(r);
+		r = nullptr;
+	}
+	return r;
+}
+
+void setup(cbench_state *st, unsigned esize, bool two)
+{
+	if (cbench_thread_index(st) == 0) {
+		g_abort = 0;
+		if (!fresh(g_r, esize, "ak_bench_a") || (two && !fresh(g_rb, esize, "ak_bench_b")))
+			spsc_abort(st, &g_abort, "rte_ring_init failed");
+	}
+}
+
+template <typename T>
+unsigned pushn(T *buf, uint64_t n)
+{
+	return rte_ring_sp_enqueue_burst_elem(g_r, buf, sizeof(T), static_cast<unsigned>(n), nullptr);
+}
+
+template <typename T>
+unsigned popn(T *buf, uint64_t n)
+{
+	return rte_ring_sc_dequeue_burst_elem(g_r, buf, sizeof(T), static_cast<unsigned>(n), nullptr);
+}
+
+void bm_dpdk_single(cbench_state *st, void *)
+{
+	setup(st, sizeof(item8), false);
+	SPSC_SINGLE(st, &g_abort, item8, rte_ring_sp_enqueue_elem(g_r, &it, sizeof it) == 0,
+		    rte_ring_sc_dequeue_elem(g_r, &it, sizeof it) == 0);
+}
+
+void bm_dpdk_single_64b(cbench_state *st, void *)
+{
+	setup(st, sizeof(item64), false);
+	SPSC_SINGLE(st, &g_abort, item64, rte_ring_sp_enqueue_elem(g_r, &it, sizeof it) == 0,
+		    rte_ring_sc_dequeue_elem(g_r, &it, sizeof it) == 0);
+}
+
+void bm_dpdk_burst32(cbench_state *st, void *)
+{
+	setup(st, sizeof(item8), false);
+	SPSC_BURSTY(st, &g_abort, item8, pushn(buf, cnt), popn(buf, cnt));
+}
+
+void bm_dpdk_burst32_64b(cbench_state *st, void *)
+{
+	setup(st, sizeof(item64), false);
+	SPSC_BURSTY(st, &g_abort, item64, pushn(buf, cnt), popn(buf, cnt));
+}
+
+void bm_dpdk_rtt(cbench_state *st, void *)
+{
+	setup(st, sizeof(item8), true);
+	SPSC_RTT(st, &g_abort, item8, rte_ring_sp_enqueue_elem(g_r, &it, sizeof it) == 0,
+		 rte_ring_sc_dequeue_elem(g_r, &it, sizeof it) == 0,
+		 rte_ring_sp_enqueue_elem(g_rb, &it, sizeof it) == 0,
+		 rte_ring_sc_dequeue_elem(g_rb, &it, sizeof it) == 0);
+}
+
+struct registrar {
+	registrar()
+	{
+		static const int two[] = { 2 };
+		cbench_register_threads("ring_spsc/dpdk/single", bm_dpdk_single, nullptr, two, 1);
+		cbench_register_threads("ring_spsc/dpdk/single_64b", bm_dpdk_single_64b, nullptr, two, 1);
+		cbench_register_threads("ring_spsc/dpdk/burst32", bm_dpdk_burst32, nullptr, two, 1);
+		cbench_register_threads("ring_spsc/dpdk/burst32_64b", bm_dpdk_burst32_64b, nullptr, two, 1);
+		cbench_register_threads("ring_rtt/dpdk/rtt", bm_dpdk_rtt, nullptr, two, 1);
+	}
+} registrar_instance;
+
+} // namespace
+#endif // AK_HAVE_DPDK

@@ -1,0 +1,339 @@
+/*
+ * SPSC ring benchmarks: atomkit beside ck_ring, boost spsc_queue and
+ * moodycamel ReaderWriterQueue, all through the same loops
+ * (bench/peers/spsc.h): consumer on CPU 0, producer on CPU 1, one `pause`
+ * per failed attempt, FIFO checked by the consumer, capacity 4096.
+ *
+ *   ring_spsc/<impl>/single        one 8-byte element per call
+ *   ring_spsc/<impl>/single_64b    one 64-byte element per call
+ *   ring_spsc/<impl>/burst32       up to 32 per call (impls with a bulk API)
+ *   ring_spsc/<impl>/burst32_64b
+ *   ring_rtt/<impl>/rtt            round trip through two rings (rtt_ns)
+ *   ring_rtt/pingpong/rtt          the same over two bare cache lines: the
+ *                                  floor for this machine, same run
+ *   ring_spsc/<impl>/uncontended   one thread: push 16, pop 16 (code path
+ *                                  cost; use with scripts/icount.sh)
+ *   ring_spsc/<impl>/uncontended_64b          the same, 64-byte elements
+ *   ring_spsc/<impl>/uncontended_burst32      one thread: one burst push of
+ *   ring_spsc/<impl>/uncontended_burst32_64b  32, one burst pop of 32
+ *   ring_spsc/atomkit/blocking     consumer uses pop_wait; the producer
+ *                                  (burst) never lets the ring go empty;
+ *                                  futex_calls counts system calls (want 0)
+ *
+ * Read items_per_second (delivered items) and rtt_ns; the time column of a
+ * 2-thread run is wall time / (2 x items).  ck_ring keeps one slot empty, so
+ * its ring is 4096 slots with 4095 usable.
+ */
+#include <atomkit/ring.h>
+#include <ck_ring.h>
+
+#include "peers/spsc.h"
+
+AK_RING_DEFINE(ak8, item8);
+AK_RING_DEFINE(ak64, item64);
+
+static AK_CACHE_ALIGNED item8 s8a[SPSC_CAP], s8b[SPSC_CAP];
+static AK_CACHE_ALIGNED item64 s64[SPSC_CAP];
+static ak8 q8, q8b;
+static ak64 q64;
+static int g_abort;
+
+static void ak_setup(cbench_state *st)
+{
+	if (cbench_thread_index(st) != 0)
+		return;
+	g_abort = 0;
+	(void)ak8_init(&q8, s8a, sizeof s8a, SPSC_CAP, 0);
+	(void)ak8_init(&q8b, s8b, sizeof s8b, SPSC_CAP, 0);
+	(void)ak64_init(&q64, s64, sizeof s64, SPSC_CAP, 0);
+}
+
+static inline uint64_t ak8_pushn(item8 *b, uint64_t n)
+{
+	uint64_t k;
+	(void)ak8_push_burst_spsc(&q8, b, n, &k);
+	return k;
+}
+static inline uint64_t ak8_popn(item8 *b, uint64_t n)
+{
+	uint64_t k;
+	(void)ak8_pop_burst_spsc(&q8, b, n, &k);
+	return k;
+}
+static inline uint64_t ak64_pushn(item64 *b, uint64_t n)
+{
+	uint64_t k;
+	(void)ak64_push_burst_spsc(&q64, b, n, &k);
+	return k;
+}
+static inline uint64_t ak64_popn(item64 *b, uint64_t n)
+{
+	uint64_t k;
+	(void)ak64_pop_burst_spsc(&q64, b, n, &k);
+	return k;
+}
+
+static void bm_ak_single(cbench_state *st, void *ctx)
+{
+	(void)ctx;
+	ak_setup(st);
+	SPSC_SINGLE(st, &g_abort, item8, ak8_push_spsc(&q8, it) == AK_OK,
+		    ak8_pop_spsc(&q8, &it) == AK_OK);
+}
+
+static void bm_ak_single_64b(cbench_state *st, void *ctx)
+{
+	(void)ctx;
+	ak_setup(st);
+	SPSC_SINGLE(st, &g_abort, item64, ak64_push_spsc(&q64, it) == AK_OK,
+		    ak64_pop_spsc(&q64, &it) == AK_OK);
+}
+
+static void bm_ak_burst32(cbench_state *st, void *ctx)
+{
+	(void)ctx;
+	ak_setup(st);
+	SPSC_BURSTY(st, &g_abort, item8, ak8_pushn(buf, cnt), ak8_popn(buf, cnt));
+}
+
+static void bm_ak_burst32_64b(cbench_state *st, void *ctx)
+{
+	(void)ctx;
+	ak_setup(st);
+	SPSC_BURSTY(st, &g_abort, item64, ak64_pushn(buf, cnt), ak64_popn(buf, cnt));
+}
+
+static void bm_ak_rtt(cbench_state *st, void *ctx)
+{
+	(void)ctx;
+	ak_setup(st);
+	SPSC_RTT(st, &g_abort, item8, ak8_push_spsc(&q8, it) == AK_OK,
+		 ak8_pop_spsc(&q8, &it) == AK_OK, ak8_push_spsc(&q8b, it) == AK_OK,
+		 ak8_pop_spsc(&q8b, &it) == AK_OK);
+}
+
+/*
+ * Blocking consumer, producer that keeps the ring from running dry: the
+ * ring starts full, the producer refills in bursts of 32, the consumer takes
+ * one element per pop_wait.  No one ever needs to sleep, so futex_calls
+ * (system calls made by the ring) should stay 0: the notify check on the
+ * producer's fast path costs a load, not a system call.
+ */
+static void bm_ak_blocking(cbench_state *st, void *ctx)
+{
+	int tid = cbench_thread_index(st);
+	uint64_t n, seq = SPSC_CAP, total = 0;
+	item8 it, buf[SPSC_BURST];
+	(void)ctx;
+	ak_setup(st);
+	if (tid == 0)
+		for (uint64_t i = 0; i < SPSC_CAP; i++) {
+			it.seq = i;
+			(void)ak8_push_spsc(&q8, it);
+		}
+	spsc_pin(tid);
+	if (tid == 1) {
+		while ((n = cbench_next_batch(st, SPSC_BATCH))) {
+			uint64_t left = n;
+			while (left && !spsc_aborted(&g_abort)) {
+				uint64_t want = left < SPSC_BURST ? left : SPSC_BURST, k;
+				for (uint64_t j = 0; j < want; j++)
+					buf[j].seq = seq + j;
+				(void)ak8_push_burst_spsc(&q8, buf, want, &k);
+				if (k == 0) {
+					spsc_relax();
+					continue;
+				}
+				seq += k;
+				left -= k;
+			}
+		}
+	} else {
+		seq = 0;
+		while ((n = cbench_next_batch(st, SPSC_BATCH))) {
+			for (uint64_t i = 0; i < n && !spsc_aborted(&g_abort); i++) {
+				ak_status s = ak8_pop_wait_spsc(&q8, &it, AK_DEADLINE_NONE, NULL);
+				if (s != AK_OK || it.seq != seq++)
+					spsc_abort(st, &g_abort, "pop_wait failed or out of order");
+			}
+			total += n;
+		}
+		cbench_set_items_processed(st, (int64_t)total);
+		cbench_counter(st, "futex_calls", (double)ak_ring_syscalls(&q8.ring),
+			       CBENCH_COUNTER_PLAIN);
+	}
+}
+
+/* ---- ck_ring ---- */
+
+CK_RING_PROTOTYPE(item64, item64)
+
+static struct ck_ring ck_a, ck_b;
+static AK_CACHE_ALIGNED struct ck_ring_buffer ck_buf_a[SPSC_CAP], ck_buf_b[SPSC_CAP];
+static AK_CACHE_ALIGNED struct item64 ck_buf64[SPSC_CAP];
+
+static void ck_setup(cbench_state *st)
+{
+	if (cbench_thread_index(st) != 0)
+		return;
+	g_abort = 0;
+	ck_ring_init(&ck_a, SPSC_CAP);
+	ck_ring_init(&ck_b, SPSC_CAP);
+}
+
+static inline bool ck_pop8(struct ck_ring *r, struct ck_ring_buffer *b, item8 *it)
+{
+	void *p;
+	if (!ck_ring_dequeue_spsc(r, b, &p))
+		return false;
+	it->seq = (uint64_t)(uintptr_t)p;
+	return true;
+}
+
+static void bm_ck_single(cbench_state *st, void *ctx)
+{
+	(void)ctx;
+	ck_setup(st);
+	SPSC_SINGLE(st, &g_abort, item8,
+		    ck_ring_enqueue_spsc(&ck_a, ck_buf_a, (void *)(uintptr_t)it.seq),
+		    ck_pop8(&ck_a, ck_buf_a, &it));
+}
+
+static void bm_ck_single_64b(cbench_state *st, void *ctx)
+{
+	(void)ctx;
+	ck_setup(st);
+	SPSC_SINGLE(st, &g_abort, item64, ck_ring_enqueue_spsc_item64(&ck_a, ck_buf64, &it),
+		    ck_ring_dequeue_spsc_item64(&ck_a, ck_buf64, &it));
+}
+
+static void bm_ck_rtt(cbench_state *st, void *ctx)
+{
+	(void)ctx;
+	ck_setup(st);
+	SPSC_RTT(st, &g_abort, item8,
+		 ck_ring_enqueue_spsc(&ck_a, ck_buf_a, (void *)(uintptr_t)it.seq),
+		 ck_pop8(&ck_a, ck_buf_a, &it),
+		 ck_ring_enqueue_spsc(&ck_b, ck_buf_b, (void *)(uintptr_t)it.seq),
+		 ck_pop8(&ck_b, ck_buf_b, &it));
+}
+
+static void bm_ak_uncontended(cbench_state *st, void *ctx)
+{
+	(void)ctx;
+	ak_setup(st);
+	SPSC_UNCONTENDED(st, item8, ak8_push_spsc(&q8, it) == AK_OK, ak8_pop_spsc(&q8, &it) == AK_OK);
+}
+
+static void bm_ak_uncontended_64b(cbench_state *st, void *ctx)
+{
+	(void)ctx;
+	ak_setup(st);
+	SPSC_UNCONTENDED(st, item64, ak64_push_spsc(&q64, it) == AK_OK,
+			 ak64_pop_spsc(&q64, &it) == AK_OK);
+}
+
+static void bm_ak_uncontended_burst32(cbench_state *st, void *ctx)
+{
+	(void)ctx;
+	ak_setup(st);
+	SPSC_UNCONTENDED_BURST(st, item8, ak8_pushn(buf, cnt), ak8_popn(buf, cnt));
+}
+
+static void bm_ak_uncontended_burst32_64b(cbench_state *st, void *ctx)
+{
+	(void)ctx;
+	ak_setup(st);
+	SPSC_UNCONTENDED_BURST(st, item64, ak64_pushn(buf, cnt), ak64_popn(buf, cnt));
+}
+
+static void bm_ck_uncontended_64b(cbench_state *st, void *ctx)
+{
+	(void)ctx;
+	ck_setup(st);
+	SPSC_UNCONTENDED(st, item64, ck_ring_enqueue_spsc_item64(&ck_a, ck_buf64, &it),
+			 ck_ring_dequeue_spsc_item64(&ck_a, ck_buf64, &it));
+}
+
+static void bm_ck_uncontended(cbench_state *st, void *ctx)
+{
+	(void)ctx;
+	ck_setup(st);
+	SPSC_UNCONTENDED(st, item8, ck_ring_enqueue_spsc(&ck_a, ck_buf_a, (void *)(uintptr_t)it.seq),
+			 ck_pop8(&ck_a, ck_buf_a, &it));
+}
+
+/* ---- raw cache-line ping-pong: the floor ---- */
+
+static AK_CACHE_ALIGNED _Atomic(uint64_t) pp_a;
+static AK_CACHE_ALIGNED _Atomic(uint64_t) pp_b;
+
+static inline bool pp_wait(_Atomic(uint64_t) *line, uint64_t want, item8 *it)
+{
+	/* Acquire pairs with the release store of the other thread. */
+	if (atomic_load_explicit(line, memory_order_acquire) != want)
+		return false;
+	it->seq = want - 1;
+	return true;
+}
+
+static inline bool pp_post(_Atomic(uint64_t) *line, uint64_t v)
+{
+	/* Release pairs with the acquire load in pp_wait(). */
+	atomic_store_explicit(line, v, memory_order_release);
+	return true;
+}
+
+static void bm_pingpong(cbench_state *st, void *ctx)
+{
+	(void)ctx;
+	if (cbench_thread_index(st) == 0) {
+		g_abort = 0;
+		atomic_store_explicit(&pp_a, 0, memory_order_relaxed);
+		atomic_store_explicit(&pp_b, 0, memory_order_relaxed);
+	}
+	/* seq_ is the loop's sequence number (see SPSC_RTT). */
+	SPSC_RTT(st, &g_abort, item8, pp_post(&pp_a, it.seq + 1), pp_wait(&pp_a, seq_ + 1, &it),
+		 pp_post(&pp_b, it.seq + 1), pp_wait(&pp_b, seq_ + 1, &it));
+}
+
+CBENCH_INIT(ring_spsc)
+{
+	static const int two[] = { 2 };
+	cbench_register_threads("ring_spsc/atomkit/single", bm_ak_single, NULL, two, 1);
+	cbench_register_threads("ring_spsc/ck/single", bm_ck_single, NULL, two, 1);
+	cbench_register_threads("ring_spsc/boost/single", bm_boost_single, NULL, two, 1);
+	cbench_register_threads("ring_spsc/moodycamel/single", bm_moodycamel_single, NULL, two, 1);
+	cbench_register_threads("ring_spsc/atomkit/single_64b", bm_ak_single_64b, NULL, two, 1);
+	cbench_register_threads("ring_spsc/ck/single_64b", bm_ck_single_64b, NULL, two, 1);
+	cbench_register_threads("ring_spsc/boost/single_64b", bm_boost_single_64b, NULL, two, 1);
+	cbench_register_threads("ring_spsc/moodycamel/single_64b", bm_moodycamel_single_64b, NULL,
+				two, 1);
+	cbench_register_threads("ring_spsc/atomkit/burst32", bm_ak_burst32, NULL, two, 1);
+	cbench_register_threads("ring_spsc/boost/burst32", bm_boost_burst32, NULL, two, 1);
+	cbench_register_threads("ring_spsc/atomkit/burst32_64b", bm_ak_burst32_64b, NULL, two, 1);
+	cbench_register_threads("ring_spsc/boost/burst32_64b", bm_boost_burst32_64b, NULL, two, 1);
+	cbench_register_threads("ring_spsc/atomkit/blocking", bm_ak_blocking, NULL, two, 1);
+	cbench_register_threads("ring_rtt/pingpong/rtt", bm_pingpong, NULL, two, 1);
+	cbench_register_threads("ring_rtt/atomkit/rtt", bm_ak_rtt, NULL, two, 1);
+	cbench_register_threads("ring_rtt/ck/rtt", bm_ck_rtt, NULL, two, 1);
+	cbench_register_threads("ring_rtt/boost/rtt", bm_boost_rtt, NULL, two, 1);
+	cbench_register_threads("ring_rtt/moodycamel/rtt", bm_moodycamel_rtt, NULL, two, 1);
+	cbench_register("ring_spsc/atomkit/uncontended", bm_ak_uncontended, NULL, 0, 0);
+	cbench_register("ring_spsc/ck/uncontended", bm_ck_uncontended, NULL, 0, 0);
+	cbench_register("ring_spsc/boost/uncontended", bm_boost_uncontended, NULL, 0, 0);
+	cbench_register("ring_spsc/moodycamel/uncontended", bm_moodycamel_uncontended, NULL, 0, 0);
+	cbench_register("ring_spsc/atomkit/uncontended_64b", bm_ak_uncontended_64b, NULL, 0, 0);
+	cbench_register("ring_spsc/ck/uncontended_64b", bm_ck_uncontended_64b, NULL, 0, 0);
+	cbench_register("ring_spsc/boost/uncontended_64b", bm_boost_uncontended_64b, NULL, 0, 0);
+	cbench_register("ring_spsc/moodycamel/uncontended_64b", bm_moodycamel_uncontended_64b,
+			NULL, 0, 0);
+	cbench_register("ring_spsc/atomkit/uncontended_burst32", bm_ak_uncontended_burst32, NULL,
+			0, 0);
+	cbench_register("ring_spsc/boost/uncontended_burst32", bm_boost_uncontended_burst32, NULL,
+			0, 0);
+	cbench_register("ring_spsc/atomkit/uncontended_burst32_64b",
+			bm_ak_uncontended_burst32_64b, NULL, 0, 0);
+	cbench_register("ring_spsc/boost/uncontended_burst32_64b",
+			bm_boost_uncontended_burst32_64b, NULL, 0, 0);
+}
