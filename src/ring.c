@@ -271,6 +271,8 @@ static int ready(ak_ring *r, int for_data, uint64_t n)
 		return closed == _AK_RING_SEALED &&
 		       atomic_load_explicit(&r->wait.close_pos, memory_order_relaxed) - h < n;
 	}
+	/* seq_cst: the space waiter's re-check; pairs with the consumer's
+	 * cons.tail store + barrier + gate load in _ak_ring_cons_end(). */
 	uint64_t c = atomic_load_explicit(&r->cons.tail, memory_order_seq_cst);
 	uint64_t h = atomic_load_explicit(&r->prod.head, memory_order_seq_cst);
 	uint64_t used = h - c;

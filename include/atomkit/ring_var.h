@@ -138,7 +138,7 @@ AK_INLINE ak_status ak_ring_var_reserve_spsc(ak_ring_var *v, size_t len, void **
 	uint64_t pos, got, units, pad;
 	ak_status st;
 
-	if (AK_UNLIKELY(!v || !out))
+	if (!v || !out) /* plain test: cppcheck misreads it through AK_UNLIKELY */
 		return AK_EINVAL;
 	*out = NULL;
 	if (AK_UNLIKELY(len > ak_ring_var_max_record(v)))
