@@ -5,10 +5,10 @@ Benchmarks are named <family>/<impl>/<workload>[/<arg>][/threads:N]
 (followed by Google Benchmark's aggregate suffix).  Rows that share family,
 workload and thread count are compared: for each implementation the median
 real time per operation over the repetitions, its coefficient of variation,
-and its ratio to atomkit's median (peer time / atomkit time, so a ratio
+and its ratio to atomkit's median (row time / atomkit time, so a ratio
 above 1.00 means atomkit is faster).  When a group has several atomkit
-rows (atomkit, atomkit_sharded, ...) the plain "atomkit" row is the
-reference, else the first atomkit* row.
+rows (atomkit, atomkit_sharded, atomkit_seq, ...) the fastest of them is
+the reference.
 """
 import json
 import sys
@@ -62,12 +62,13 @@ def fmt_time(ns):
 
 
 def reference(rows):
-    ref = rows.get("atomkit", {}).get("median")
-    if ref is None:
-        for impl, r in rows.items():
-            if impl.startswith("atomkit") and "median" in r:
-                return r["median"]
-    return ref
+    """The fastest atomkit row of a group (several atomkit designs may share
+    a workload: in-order and per-slot rings, plain and sharded counters)."""
+    best = None
+    for impl, r in rows.items():
+        if impl.startswith("atomkit") and "median" in r:
+            best = r["median"] if best is None else min(best, r["median"])
+    return best
 
 
 def markdown(ctx, groups):
@@ -98,7 +99,7 @@ def main():
     print("atomkit benchmarks: median real time per op (over %s) on %s, %s CPUs, kernel %s"
           % ("repetitions", ctx.get("host_name", "?"), ctx.get("num_cpus", "?"), ctx.get("kernel", "?")))
     print("command: %s   (git %s; %s)" % (ctx.get("command", "?"), ctx.get("git", "?"), ctx.get("date", "")))
-    print("ratio = impl time / atomkit time (>1.00: atomkit faster); cv = spread over repetitions")
+    print("ratio = impl time / fastest atomkit row's time (>1.00: atomkit faster); cv = spread over repetitions")
     print()
     w_name = max([len("%s/%s%s" % (f, w, "/threads:" + t if t else "")) for (f, w, t) in groups] + [10])
     w_impl = max([len(i) for g in groups.values() for i in g] + [8])
