@@ -11,64 +11,38 @@ rows (atomkit, atomkit_sharded, atomkit_seq, ...) the fastest of them is
 the reference.
 """
 import json
+import os
 import sys
 from collections import OrderedDict
 
-UNIT = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
-
-
-def split(name):
-    parts = name.split("/")
-    threads = ""
-    if parts and parts[-1].startswith("threads:"):
-        threads = parts.pop()[len("threads:"):]
-    parts = [p for p in parts if not p.startswith(("real_time", "min_time", "repeats"))]
-    if len(parts) < 3:
-        return None
-    return parts[0], parts[1], "/".join(parts[2:]), threads
+# One parser for the JSON: bench_report.py's (same directory).
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench_report import fmt_time, load as _load, reference as _reference, split as _split  # noqa: E402
 
 
 def load(path):
+    """(context, groups): groups maps (family, workload, threads) to
+    {impl: {"median": ns, "cv": fraction} or {"error": message}}; threads is
+    "" for single-threaded registrations."""
+    ctx, rows = _load(path)
+    threaded = set()
     with open(path) as f:
-        data = json.load(f)
+        for b in json.load(f).get("benchmarks", []):
+            name = b.get("run_name", b["name"])
+            key = _split(name)
+            if key and name.split("/")[-1].startswith("threads:"):
+                threaded.add((key[0], key[2], key[3]))
     groups = OrderedDict()
-    for b in data.get("benchmarks", []):
-        agg = b.get("aggregate_name")
-        key = split(b.get("run_name", b["name"]))
-        if key is None:
-            continue
-        fam, impl, work, thr = key
-        g = groups.setdefault((fam, work, thr), OrderedDict())
-        row = g.setdefault(impl, {})
-        if b.get("error_occurred"):
-            row["error"] = b.get("error_message", "error")
-            continue
-        t = b.get("real_time", 0.0) * UNIT.get(b.get("time_unit", "ns"), 1.0)
-        if agg == "median":
-            row["median"] = t
-        elif agg == "cv":
-            row["cv"] = b.get("real_time", 0.0)
-        elif agg is None and "median" not in row:
-            row["median"] = t  # run without repetitions
-    return data.get("context", {}), groups
-
-
-def fmt_time(ns):
-    if ns >= 1e6:
-        return "%.2f ms" % (ns / 1e6)
-    if ns >= 1e3:
-        return "%.2f us" % (ns / 1e3)
-    return "%.2f ns" % ns
+    for (fam, work, thr), impls in rows.items():
+        groups[(fam, work, str(thr) if (fam, work, thr) in threaded else "")] = impls
+    return ctx, groups
 
 
 def reference(rows):
-    """The fastest atomkit row of a group (several atomkit designs may share
-    a workload: in-order and per-slot rings, plain and sharded counters)."""
-    best = None
-    for impl, r in rows.items():
-        if impl.startswith("atomkit") and "median" in r:
-            best = r["median"] if best is None else min(best, r["median"])
-    return best
+    """The fastest atomkit row's median (several atomkit designs may share a
+    workload: in-order and per-slot rings, plain and sharded counters)."""
+    r = _reference(rows)
+    return r["median"] if r else None
 
 
 def markdown(ctx, groups):
