@@ -35,6 +35,11 @@ static inline uint8_t fuzz_u8(struct fuzz_in *in)
 	return v;
 }
 
+static inline uint16_t fuzz_u16(struct fuzz_in *in)
+{
+	return (uint16_t)(fuzz_u8(in) << 8 | fuzz_u8(in));
+}
+
 static inline uint32_t fuzz_u32(struct fuzz_in *in)
 {
 	uint32_t v = 0;
