@@ -590,17 +590,37 @@ AK_INLINE ak_status _ak_ring_pop_n(ak_ring *r, void *dst, uint64_t n, int mc, in
 	return st;
 }
 
-AK_INLINE ak_status _ak_ring_reserve(ak_ring *r, uint64_t n, int mp, ak_ring_zc *zc, size_t esz)
+/* Validate a zero-copy request and clear the view (reserve and peek). */
+AK_INLINE ak_status _ak_ring_zc_open(const ak_ring *r, uint64_t n, ak_ring_zc *zc)
 {
-	uint64_t pos, got;
-	ak_status st;
-
 	if (AK_UNLIKELY(!r || !zc))
 		return AK_EINVAL;
 	zc->n = zc->len[0] = zc->len[1] = zc->pos = 0;
 	zc->seg[0] = zc->seg[1] = NULL;
-	if (AK_UNLIKELY(n == 0))
-		return AK_EINVAL;
+	return AK_UNLIKELY(n == 0) ? AK_EINVAL : AK_OK;
+}
+
+/*
+ * Is `zc` a view this side may finish (commit or release)?  A pending
+ * view lies in [tail, head); a single producer/consumer must finish
+ * exactly at its tail.
+ */
+AK_INLINE int _ak_ring_zc_pending(const ak_ring *r, struct _ak_ring_side *side,
+				  const ak_ring_zc *zc, int multi)
+{
+	uint64_t head = atomic_load_explicit(&side->head, memory_order_relaxed);
+	uint64_t tail = atomic_load_explicit(&side->tail, memory_order_relaxed);
+	return !(zc->n == 0 || zc->n > r->cfg.capacity || zc->pos - tail >= head - tail ||
+		 head - zc->pos < zc->n || (!multi && tail != zc->pos));
+}
+
+AK_INLINE ak_status _ak_ring_reserve(ak_ring *r, uint64_t n, int mp, ak_ring_zc *zc, size_t esz)
+{
+	uint64_t pos, got;
+	ak_status st = _ak_ring_zc_open(r, n, zc);
+
+	if (st != AK_OK)
+		return st;
 	st = _ak_ring_prod_begin(r, n, mp, 1, &pos, &got);
 	if (st == AK_OK)
 		_ak_ring_fill_zc(r, pos, got, esz, zc);
@@ -611,12 +631,7 @@ AK_INLINE ak_status _ak_ring_commit(ak_ring *r, const ak_ring_zc *zc, int mp)
 {
 	if (AK_UNLIKELY(!r || !zc))
 		return AK_EINVAL;
-	/* A reservation that is still pending lies in [tail, head); SP must
-	 * commit exactly at the tail. */
-	uint64_t head = atomic_load_explicit(&r->prod.head, memory_order_relaxed);
-	uint64_t tail = atomic_load_explicit(&r->prod.tail, memory_order_relaxed);
-	if (AK_UNLIKELY(zc->n == 0 || zc->n > r->cfg.capacity || zc->pos - tail >= head - tail ||
-			head - zc->pos < zc->n || (!mp && tail != zc->pos)))
+	if (AK_UNLIKELY(!_ak_ring_zc_pending(r, &r->prod, zc, mp)))
 		return AK_ESTATE;
 	_ak_ring_prod_end(r, zc->pos, zc->n, mp);
 	return AK_OK;
@@ -625,14 +640,10 @@ AK_INLINE ak_status _ak_ring_commit(ak_ring *r, const ak_ring_zc *zc, int mp)
 AK_INLINE ak_status _ak_ring_peek(ak_ring *r, uint64_t n, int mc, ak_ring_zc *zc, size_t esz)
 {
 	uint64_t pos, got;
-	ak_status st;
+	ak_status st = _ak_ring_zc_open(r, n, zc);
 
-	if (AK_UNLIKELY(!r || !zc))
-		return AK_EINVAL;
-	zc->n = zc->len[0] = zc->len[1] = zc->pos = 0;
-	zc->seg[0] = zc->seg[1] = NULL;
-	if (AK_UNLIKELY(n == 0))
-		return AK_EINVAL;
+	if (st != AK_OK)
+		return st;
 	st = _ak_ring_cons_begin(r, n, mc, 1, &pos, &got);
 	if (st == AK_OK)
 		_ak_ring_fill_zc(r, pos, got, esz, zc);
@@ -643,10 +654,7 @@ AK_INLINE ak_status _ak_ring_release(ak_ring *r, const ak_ring_zc *zc, int mc)
 {
 	if (AK_UNLIKELY(!r || !zc))
 		return AK_EINVAL;
-	uint64_t head = atomic_load_explicit(&r->cons.head, memory_order_relaxed);
-	uint64_t tail = atomic_load_explicit(&r->cons.tail, memory_order_relaxed);
-	if (AK_UNLIKELY(zc->n == 0 || zc->n > r->cfg.capacity || zc->pos - tail >= head - tail ||
-			head - zc->pos < zc->n || (!mc && tail != zc->pos)))
+	if (AK_UNLIKELY(!_ak_ring_zc_pending(r, &r->cons, zc, mc)))
 		return AK_ESTATE;
 	_ak_ring_cons_end(r, zc->pos, zc->n, mc);
 	return AK_OK;
