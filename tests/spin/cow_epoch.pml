@@ -66,7 +66,7 @@
  */
 #ifdef BIG
 #define NUP 2                /* updaters */
-#define NU 2                 /* updates per updater */
+#define NU 1                 /* update per updater */
 #define NR 1                 /* readers */
 #else
 #define NUP 1
