@@ -215,6 +215,19 @@ $(B)/spin/%.broken/pan: tests/spin/%.pml scripts/spin-check.sh
 $(B)/spin/%/pan: tests/spin/%.pml scripts/spin-check.sh
 	@scripts/deps.sh verify
 	scripts/spin-check.sh --build-only $<
+# Further broken variants, named on "broken-<variant>:" header lines
+# (model:variant pairs; built with -DBROKEN_<VARIANT>).
+SPIN_VARIANTS := $(shell for m in tests/spin/*.pml; do \
+	sed -n "s|^ *\* *broken-\([a-z0-9_]*\):.*|$$(basename $$m .pml):\1|p" $$m; done)
+spin_vmodel = $(word 1,$(subst :, ,$(1)))
+spin_vname  = $(word 2,$(subst :, ,$(1)))
+define SPIN_VARIANT_RULE
+$(B)/spin/$(call spin_vmodel,$(1)).broken-$(call spin_vname,$(1))/pan: tests/spin/$(call spin_vmodel,$(1)).pml scripts/spin-check.sh
+	@scripts/deps.sh verify
+	scripts/spin-check.sh --build-only --variant $(call spin_vname,$(1)) $$<
+endef
+$(foreach v,$(SPIN_VARIANTS),$(eval $(call SPIN_VARIANT_RULE,$(v))))
+SPIN_PANS += $(foreach v,$(SPIN_VARIANTS),$(B)/spin/$(call spin_vmodel,$(v)).broken-$(call spin_vname,$(v))/pan)
 
 $(B)/litmus/%: tests/litmus/%.c tests/litmus/litmus.h $(B)/gcc/libatomkit.a $(HEADERS)
 	@mkdir -p $(@D)

@@ -15,6 +15,7 @@
 #                        gcc and clang, 4 threads, 10% of the op count
 #   spin/<model>         Spin model check (tests/spin), must verify
 #   spin/<model>/broken  the deliberately broken variant, must be rejected
+#   spin/<model>/broken-<v>  further broken variants ("broken-<v>:" lines)
 #   litmus/<name>        ordering litmus tests, 0 forbidden outcomes
 #   fuzz/<target>        libFuzzer slice: seed corpus + FUZZ_SLICE s (3)
 #   lint                 cppcheck + clang-tidy + the atomics grep rules
@@ -134,6 +135,9 @@ for model in tests/spin/*.pml; do
 	m=$(basename "$model" .pml)
 	run "spin/$m" scripts/spin-check.sh "$model"
 	run "spin/$m/broken" scripts/spin-check.sh --broken "$model"
+	for v in $(sed -n 's/^ *\* *broken-\([a-z0-9_]*\):.*/\1/p' "$model"); do
+		run "spin/$m/broken-$v" scripts/spin-check.sh --variant "$v" "$model"
+	done
 	if [ "${VERIFY_FULL:-0}" = 1 ]; then
 		run "spin/$m/big" scripts/spin-check.sh --big "$model"
 	fi
