@@ -165,6 +165,7 @@ deps:
 
 check-headers:
 	@scripts/check-headers.sh
+	@scripts/check-link.sh
 
 # ---- install ---------------------------------------------------------------
 install: lib

@@ -4,6 +4,9 @@
 #
 # Suites (each line is one test):
 #   headers              every public header alone (scripts/check-headers.sh)
+#   headers/link         a program calling every family's inline functions,
+#                        gcc and clang at -O0..-O3 and -Os, linked and run
+#                        (scripts/check-link.sh)
 #   unit/<cfg>/<name>    unit tests: gcc, clang, asan-gcc, asan-clang
 #   stress/<name>/tN     stress suites natively (gcc -O2), N = 2 4 8 16 threads
 #   tsan/<name>/tN       stress suites under ThreadSanitizer, same thread counts
@@ -94,6 +97,7 @@ tsan_probe() {
 }
 
 run headers scripts/check-headers.sh
+run headers/link scripts/check-link.sh
 
 for cfg in gcc clang asan-gcc asan-clang; do
 	for bin in $B/$cfg/unit/*; do
