@@ -105,6 +105,10 @@ static int rings(void)
 	CHECK(ak_ring_commit_spsc(&r, &zc) == AK_OK);
 	CHECK(ak_ring_peek_spsc(&r, 2, &zc) == AK_OK && zc.n == 2 && *(uint64_t *)zc.seg[0] == 9);
 	CHECK(ak_ring_release_spsc(&r, &zc) == AK_OK);
+	CHECK(ak_ring_push_wait_mpmc(&r, &a[3], AK_DEADLINE_NONE, NULL) == AK_OK);
+	CHECK(ak_ring_pop_wait_spmc(&r, &x, 0, NULL) == AK_OK && x == 4);
+	CHECK(ak_ring_push_bulk_wait_spsc(&r, a, 4, AK_DEADLINE_NONE, NULL) == AK_OK);
+	CHECK(ak_ring_pop_bulk_wait_mpsc(&r, b, 4, 0, NULL) == AK_OK && b[3] == 4);
 	CHECK(ak_ring_close(&r) == AK_OK && ak_ring_is_closed(&r));
 	CHECK(ak_ring_pop_spsc(&r, &x) == AK_ECLOSED);
 
@@ -118,6 +122,15 @@ static int rings(void)
 	CHECK(ak_ring_var_release_spsc(&rv) == AK_OK);
 	CHECK(ak_ring_var_push_spsc(&rv, "abc", 4) == AK_OK);
 	CHECK(ak_ring_var_pop_spsc(&rv, msg, sizeof msg, &len) == AK_OK && len == 4 && !strcmp(msg, "abc"));
+	{
+		void *w;
+		CHECK(ak_ring_var_reserve_spsc(&rv, 3, &w) == AK_OK);
+		memcpy(w, "xy", 3);
+		CHECK(ak_ring_var_commit_spsc(&rv, 3) == AK_OK);
+		CHECK(ak_ring_var_pop_wait_spsc(&rv, msg, sizeof msg, &len, 0, NULL) == AK_OK && len == 3);
+		CHECK(ak_ring_var_push_wait_spsc(&rv, "z", 2, 0, NULL) == AK_OK);
+		CHECK(ak_ring_var_close(&rv) == AK_OK && ak_ring_var_memsize(1024) >= 1024);
+	}
 
 	CHECK(ak_ring_seq_new(&rs, 8, sizeof(uint64_t), 0) == AK_OK);
 	CHECK(ak_ring_seq_push_mpmc(rs, &a[0]) == AK_OK && ak_ring_seq_push64_spsc(rs, 7) == AK_OK);
@@ -130,6 +143,9 @@ static int rings(void)
 	ak_ring_seq_commit(rs, &ref);
 	CHECK(ak_ring_seq_peek_mpmc(rs, &ref) == AK_OK && *(uint64_t *)ref.ptr == 11);
 	ak_ring_seq_release(rs, &ref);
+	CHECK(ak_ring_seq_push_bulk_spmc(rs, a, 4) == AK_OK);
+	CHECK(ak_ring_seq_pop_burst_mpsc(rs, b, 4, &len) == AK_OK && len == 4 && b[3] == 4);
+	CHECK(ak_ring_seq_push_bulk_mpsc(rs, a, 2) == AK_OK && ak_ring_seq_pop_bulk_spsc(rs, b, 2) == AK_OK);
 	CHECK(ak_ring_seq_close(rs) == AK_OK && ak_ring_seq_is_closed(rs));
 	ak_ring_seq_delete(rs);
 	return 0;
@@ -188,6 +204,11 @@ static ak_status plus_one(void *clone, void *arg)
 	return AK_OK;
 }
 
+static void count_call(void *arg)
+{
+	(*(int *)arg)++;
+}
+
 static int others(void)
 {
 	ak_fake_clock fc;
@@ -204,6 +225,8 @@ static int others(void)
 	ak_tbucket tb;
 	ak_tbucket_ticket tt;
 	ak_cancel tok;
+	ak_cancel_cb cb;
+	int calls = 0;
 	ak_group grp;
 	uint64_t wait = 0, k = 0, per = 0, given = 0;
 	int init = 41;
@@ -261,9 +284,12 @@ static int others(void)
 	else
 		CHECK(!"reserve");
 
-	CHECK(ak_cancel_init(&tok) == AK_OK);
+	CHECK(ak_cancel_init(&tok) == AK_OK && ak_cancel_deadline(&tok) == AK_DEADLINE_NONE);
+	CHECK(ak_cancel_cb_register(&tok, &cb, count_call, &calls) == AK_OK && !ak_cancel_cb_ran(&cb));
+	CHECK(ak_cancel_signals_last(NULL) == 0);
 	CHECK(!ak_cancel_is_set(&tok) && ak_cancel_cause(&tok) == 0);
 	CHECK(ak_cancel_request(&tok, 3) && ak_cancel_is_set(&tok) && ak_cancel_cause(&tok) == 3);
+	CHECK(ak_cancel_cb_ran(&cb) && calls == 1);
 	CHECK(ak_cancel_destroy(&tok) == AK_OK);
 	CHECK(ak_group_init(&grp, NULL, 0) == AK_OK);
 	CHECK(ak_group_token(&grp) != NULL && !ak_cancel_is_set(ak_group_token(&grp)));
