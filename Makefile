@@ -230,7 +230,7 @@ endef
 $(foreach v,$(SPIN_VARIANTS),$(eval $(call SPIN_VARIANT_RULE,$(v))))
 SPIN_PANS += $(foreach v,$(SPIN_VARIANTS),$(B)/spin/$(call spin_vmodel,$(v)).broken-$(call spin_vname,$(v))/pan)
 
-$(B)/litmus/%: tests/litmus/%.c tests/litmus/litmus.h $(B)/gcc/libatomkit.a $(HEADERS)
+$(B)/litmus/%: tests/litmus/%.c $(wildcard tests/litmus/*.h) $(B)/gcc/libatomkit.a $(HEADERS)
 	@mkdir -p $(@D)
 	$(GCC) $(STD) $(WARN) -O2 -g $(INC) -Itests/litmus $< -o $@ $(B)/gcc/libatomkit.a $(TEST_LDLIBS)
 # A fuzzer is compiled together with the library sources, all instrumented.

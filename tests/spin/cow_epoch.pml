@@ -22,12 +22,11 @@
  *   synchronize = reclaim(force = 1) under the try-lock (spinning for it).
  *
  * Memory model.  Spin runs a sequentially consistent machine.  The one
- * reordering this scheme exists for is modelled explicitly: each thread
- * has a TSO store buffer for its record's `ctr` (FIFO, two entries), so a
- * reader's announcement can still be invisible when its later load of
- * `cur` executes; process `drain` moves the oldest entry to memory at any
- * moment.  A locked instruction (the CAS on cur, the registry and
- * `incoming` pushes, gp++) waits until its thread's buffer is empty.
+ * reordering this scheme exists for is modelled explicitly: a thread's
+ * announcement `ctr = g` goes into its store buffer and reaches memory at
+ * a moment of Spin's choosing (commit()), so it can still be invisible
+ * when the thread's later load of `cur` executes.  A fence or a locked
+ * instruction (the updater's CAS on cur) commits it first.
  * What the model assumes about membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED):
  * before it returns, every other thread of the process has executed a full
  * barrier at some point after the call started (an IPI to a running
@@ -46,12 +45,19 @@
  * Proves: for every interleaving, store-buffer timing and membarrier
  * timing: (1) no reader and no updater's clone ever uses a snapshot that
  * has been freed (asserted at the last use, just before read_end);
- * (2) after the final ak_cow_synchronize, every replaced snapshot is freed
- * and the current one is not; (3) nothing blocks for ever (Spin's invalid
+ * (2) ak_cow_synchronize frees every snapshot retired before it, and no
+ * snapshot is ever freed that was not replaced (or freed twice); (3) nothing blocks for ever (Spin's invalid
  * end state check: synchronize's wait always ends).
- * Bounds: 2 readers x 2 sections, 2 updaters x 2 updates (conflicts,
- * try-lock contention), BATCH 2 (grace periods both from updates and from
- * synchronize, and a pending batch carried over).  -DBIG: 3 readers.
+ * Bounds: 2 readers x 1 section, 1 updater x 2 updates, BATCH 2 (the
+ * first retirement waits for company, the second starts a grace period
+ * whose batch may be carried over to synchronize), both read paths.
+ * -DBIG: 2 updaters x 1 update (CAS conflicts, the try-lock, one
+ * updater's clone section scanned by the other's grace period), 1 reader.
+ * The announcement's store buffer holds one entry: a thread's next store
+ * to ctr (read_end's 0) waits until it has landed, and read_end's store
+ * is not delayed further.  Delaying a 0 only keeps the reclaimer waiting
+ * longer, so this hides no bug; the delay that matters, the announcement
+ * behind the load of cur, is explored in full.
  *
  * broken: assertion violated
  * The broken variant skips the registry scan (readers_clear answers
@@ -70,7 +76,7 @@
 #define NR 1                 /* readers */
 #else
 #define NUP 1
-#define NU 3
+#define NU 2
 #define NR 2
 #endif
 #define NS 1                 /* read sections per reader */
