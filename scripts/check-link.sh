@@ -34,5 +34,6 @@ for opt in -O0 -O1 -O2 -O3 -Os; do
 	wait $p2 || bad=$((bad + 1))
 	n=$((n + 2))
 done
-echo "link: $n builds (gcc, clang x -O0 -O1 -O2 -O3 -Os) compiled, linked and ran, $bad failed"
+[ $bad = 0 ] && v=ok || v=FAILED
+echo "link $v: $n builds (gcc, clang x -O0 -O1 -O2 -O3 -Os) compiled, linked and ran, $bad failed"
 [ $bad = 0 ]
