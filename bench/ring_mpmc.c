@@ -10,7 +10,8 @@
  * impl: atomkit_seq (ak_ring_seq, per-slot sequences), atomkit (ak_ring's
  * in-order MP/MC modes, when atomkit/ring.h is in the tree), ck (ck_ring),
  * boost (boost::lockfree::queue), moodycamel (ConcurrentQueue with tokens),
- * dpdk (rte_ring MP/MC, RTS, HTS, only if <rte_ring.h> exists).
+ * dpdk, dpdk_rts, dpdk_hts (rte_ring MP/MC, RTS, HTS; only when the Makefile
+ * found libdpdk and defined AK_HAVE_DPDK, see bench/peers/mpmc_dpdk.cc).
  *
  * Every row: 8-byte items, usable capacity MPMC_CAP (ck: one less), the
  * same loops and spin policy (bench/peers/mpmc.h).  Each producer pushes
@@ -260,6 +261,21 @@ DEFINE_UNCONTENDED(moodycamel, mpmc_moodycamel_create, mpmc_moodycamel_destroy,
 		   mpmc_moodycamel_thread_begin, mpmc_moodycamel_thread_end, mpmc_moodycamel_produce,
 		   mpmc_moodycamel_consume)
 
+/* ---- DPDK rte_ring (bench/peers/mpmc_dpdk.cc, when libdpdk is installed) ------ */
+
+#ifdef AK_HAVE_DPDK
+#define DPDK_ROW(m)                                                                       \
+	DEFINE_ROW(m, mpmc_##m##_create, mpmc_##m##_destroy, mpmc_##m##_thread_begin,     \
+		   mpmc_##m##_thread_end, mpmc_##m##_produce, mpmc_##m##_consume)
+DPDK_ROW(dpdk)
+DPDK_ROW(dpdk_rts)
+DPDK_ROW(dpdk_hts)
+DPDK_ROW(dpdk_mpsc)
+DPDK_ROW(dpdk_spmc)
+DEFINE_UNCONTENDED(dpdk, mpmc_dpdk_create, mpmc_dpdk_destroy, mpmc_dpdk_thread_begin,
+		   mpmc_dpdk_thread_end, mpmc_dpdk_produce, mpmc_dpdk_consume)
+#endif
+
 /* ---- atomkit in-order ring (atomkit/ring.h) --------------------------------------- */
 
 #ifdef HAVE_AK_RING
@@ -324,17 +340,31 @@ CBENCH_INIT(ring_mpmc)
 	reg("ring_mpmc/boost/4p4c", bm_boost, &s4p4c);
 	reg("ring_mpmc/moodycamel/2p2c", bm_moodycamel, &s2p2c);
 	reg("ring_mpmc/moodycamel/4p4c", bm_moodycamel, &s4p4c);
+#ifdef AK_HAVE_DPDK
+	reg("ring_mpmc/dpdk/2p2c", bm_dpdk, &s2p2c);
+	reg("ring_mpmc/dpdk/4p4c", bm_dpdk, &s4p4c);
+	reg("ring_mpmc/dpdk_rts/2p2c", bm_dpdk_rts, &s2p2c);
+	reg("ring_mpmc/dpdk_rts/4p4c", bm_dpdk_rts, &s4p4c);
+	reg("ring_mpmc/dpdk_hts/2p2c", bm_dpdk_hts, &s2p2c);
+	reg("ring_mpmc/dpdk_hts/4p4c", bm_dpdk_hts, &s4p4c);
+#endif
 
 	reg("ring_mpsc/atomkit_seq/3p1c", bm_seq_mpsc, &s3p1c);
 #ifdef HAVE_AK_RING
 	reg("ring_mpsc/atomkit/3p1c", bm_akr_mpsc, &s3p1c);
 #endif
 	reg("ring_mpsc/ck/3p1c", bm_ck_mpsc, &s3p1c);
+#ifdef AK_HAVE_DPDK
+	reg("ring_mpsc/dpdk/3p1c", bm_dpdk_mpsc, &s3p1c);
+#endif
 	reg("ring_spmc/atomkit_seq/1p3c", bm_seq_spmc, &s1p3c);
 #ifdef HAVE_AK_RING
 	reg("ring_spmc/atomkit/1p3c", bm_akr_spmc, &s1p3c);
 #endif
 	reg("ring_spmc/ck/1p3c", bm_ck_spmc, &s1p3c);
+#ifdef AK_HAVE_DPDK
+	reg("ring_spmc/dpdk/1p3c", bm_dpdk_spmc, &s1p3c);
+#endif
 
 	cbench_register("ring_mpmc/atomkit_seq/uncontended", bm_unc_seq, NULL, 0, 0);
 #ifdef HAVE_AK_RING
@@ -343,4 +373,7 @@ CBENCH_INIT(ring_mpmc)
 	cbench_register("ring_mpmc/ck/uncontended", bm_unc_ck, NULL, 0, 0);
 	cbench_register("ring_mpmc/boost/uncontended", bm_unc_boost, NULL, 0, 0);
 	cbench_register("ring_mpmc/moodycamel/uncontended", bm_unc_moodycamel, NULL, 0, 0);
+#ifdef AK_HAVE_DPDK
+	cbench_register("ring_mpmc/dpdk/uncontended", bm_unc_dpdk, NULL, 0, 0);
+#endif
 }

@@ -121,6 +121,13 @@ static inline int mpmc_backoff(unsigned *fails)
 
 MPMC_PEER_DECL(boost)
 MPMC_PEER_DECL(moodycamel)
+#ifdef AK_HAVE_DPDK /* bench/peers/mpmc_dpdk.cc */
+MPMC_PEER_DECL(dpdk)
+MPMC_PEER_DECL(dpdk_rts)
+MPMC_PEER_DECL(dpdk_hts)
+MPMC_PEER_DECL(dpdk_mpsc)
+MPMC_PEER_DECL(dpdk_spmc)
+#endif
 
 #ifdef __cplusplus
 }
