@@ -115,11 +115,16 @@ static void report_collapse(cbench_state *st)
 		t = TBEGIN(g_q, ti < sh->prod);                                           \
 		if (ti < sh->prod) {                                                      \
 			uint64_t seq = 0, tag = (uint64_t)ti << MPMC_SEQ_BITS;            \
-			for (; n && !abandoned; n = cbench_next_batch(st, BATCH)) {       \
+			for (; n; n = cbench_next_batch(st, BATCH)) {                     \
 				uint64_t seq0 = seq;                                      \
+				if (abandoned) /* drain the batches, to the end barrier */ \
+					continue;                                         \
 				abandoned = PRODUCE(g_q, t, tag, &seq, n) < 0;            \
 				atomic_fetch_add_explicit(&g_pushed, seq - seq0,          \
 							  memory_order_relaxed);          \
+				if (abandoned)                                            \
+					atomic_store_explicit(&g_collapsed, 1,            \
+							      memory_order_relaxed);      \
 				moved += n;                                               \
 			}                                                                 \
 			cbench_set_items_processed(st, (int64_t)moved);                   \
@@ -128,22 +133,23 @@ static void report_collapse(cbench_state *st)
 			unsigned j = ti - sh->prod;                                       \
 			for (unsigned p = 0; p < MAXP; p++)                               \
 				last[p] = UINT64_MAX;                                     \
-			for (; n && !abandoned; n = cbench_next_batch(st, BATCH)) {       \
+			for (; n; n = cbench_next_batch(st, BATCH)) {                     \
 				uint64_t k = (n * sh->prod + j) / sh->cons;               \
+				if (abandoned)                                            \
+					continue;                                         \
 				int64_t b = CONSUME(g_q, t, k, last, sh->prod);           \
-				if (b < 0)                                                \
+				if (b < 0) {                                              \
 					abandoned = 1;                                    \
-				else                                                      \
+					atomic_store_explicit(&g_collapsed, 1,            \
+							      memory_order_relaxed);      \
+				} else                                                    \
 					bad += b;                                         \
 			}                                                                 \
 		}                                                                         \
 		TEND(t);                                                                  \
-		if (abandoned) {                                                          \
-			atomic_store_explicit(&g_collapsed, 1, memory_order_relaxed);     \
-			while (cbench_next_batch(st, BATCH)) /* to the end barrier */     \
-				;                                                         \
-		}                                                                         \
-		/* past the end barrier: every thread's counts are in */              \
+		/* Past the end barrier (the last cbench_next_batch): every thread's */ \
+		/* counts and flag are in.  One thread reports, after the barrier,  */ \
+		/* so the message has the totals. */                                   \
 		if (ti == 0 && atomic_load_explicit(&g_collapsed, memory_order_relaxed)) \
 			report_collapse(st);                                              \
 		else if (bad)                                                             \

@@ -89,8 +89,11 @@ def main():
         order = sorted(rows.items(), key=lambda kv: (not kv[0].startswith("atomkit"), kv[0]))
         for impl, r in order:
             if "error" in r:
-                tag = "COLLAPSED" if r["error"].startswith("collapsed") else "ERROR"
-                print("%-*s  %-*s  %s: %s" % (w_name, label, w_impl, impl, tag, r["error"]))
+                msg = r["error"]
+                tag = "ERROR"
+                if msg.startswith("collapsed: "):
+                    tag, msg = "COLLAPSED", msg[len("collapsed: "):]
+                print("%-*s  %-*s  %s: %s" % (w_name, label, w_impl, impl, tag, msg))
             elif "median" in r:
                 cv = "%5.1f%%" % (100 * r["cv"]) if "cv" in r else "     -"
                 ratio = "%7.2fx" % (r["median"] / ref) if ref else "       -"
