@@ -235,7 +235,8 @@ def main():
           "**ratio** = row time / the fastest atomkit row's time in the same group (above 1.00: atomkit is faster). **cv** is the "
           "spread over repetitions. This is a shared 2-vCPU virtual machine: runs above 2 "
           "threads are oversubscribed on purpose, and absolute figures move between runs, so "
-          "compare rows of the same run only.", ""]
+          "compare rows of the same run only. The DPDK `rte_ring` rows (dpdk, dpdk_rts, "
+          "dpdk_hts) are there only when libdpdk is installed: `make bench DPDK=1`.", ""]
 
     md += ["## Machine", ""] + machine(ctx) + [""]
 
