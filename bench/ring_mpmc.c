@@ -23,9 +23,13 @@
  */
 #include <atomkit/ring_seq.h>
 #include <ck_ring.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <string.h>
 
 #include "peers/mpmc.h"
@@ -68,6 +72,90 @@ static void replace_queue(void *q, void (*q_free)(void *))
 	g_q_free = q_free;
 }
 
+/*
+ * The guard in mpmc_backoff() works only when a thread comes back from the
+ * queue.  A peer whose MP/MC commit spins inside the library on a preempted
+ * predecessor without ever yielding (DPDK's default MP/MC mode, ck_ring's
+ * MP enqueue) can, with 8 threads on 2 loaded CPUs, move a few items per
+ * second there (seen: rte_ring 4p4c at about 8 items/s) and keep the run
+ * going for hours.  So each thread arms a timer that sends it SIGUSR1 every
+ * 100 ms from one second after the deadline; if the thread is inside
+ * PRODUCE/CONSUME then, the handler jumps back to the driver, which abandons
+ * the run.  The queue may be left mid-operation; it is dropped anyway.  By
+ * then every thread that could come back by itself has (its backoff saw the
+ * deadline), so the ones jumped out of are spinning in queue code: atomics
+ * and copies, no locks or destructors.  A normal run ends long before the
+ * timer fires, and the timer costs three system calls per thread per run,
+ * outside the timed loop.
+ */
+#define ESCAPE_SIG SIGUSR1
+#define ESCAPE_GRACE_NS UINT64_C(1000000000)
+
+static AK_THREAD_LOCAL sigjmp_buf *volatile t_escape;
+
+static void escape_handler(int sig)
+{
+	sigjmp_buf *jb = t_escape;
+	(void)sig;
+	if (jb)
+		siglongjmp(*jb, 1);
+}
+
+/* The handler is installed once, before main() (see CBENCH_INIT below). */
+static void escape_install(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = escape_handler;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	(void)sigaction(ESCAPE_SIG, &sa, NULL);
+}
+
+/* Arm this thread's timer: 0 when armed (then escape_disarm() it). */
+static int escape_arm(timer_t *tm)
+{
+	struct sigevent ev;
+	struct itimerspec when;
+	uint64_t at = mpmc_deadline_ns + ESCAPE_GRACE_NS;
+	memset(&ev, 0, sizeof ev);
+	ev.sigev_notify = SIGEV_THREAD_ID;
+	ev.sigev_signo = ESCAPE_SIG;
+#ifdef sigev_notify_thread_id
+	ev.sigev_notify_thread_id = gettid();
+#else /* glibc < 2.35 names the field only internally */
+	ev._sigev_un._tid = gettid();
+#endif
+	if (timer_create(CLOCK_MONOTONIC, &ev, tm) != 0)
+		return -1;
+	memset(&when, 0, sizeof when);
+	when.it_value.tv_sec = (time_t)(at / 1000000000u);
+	when.it_value.tv_nsec = (long)(at % 1000000000u);
+	when.it_interval.tv_nsec = 100000000;
+	if (timer_settime(*tm, TIMER_ABSTIME, &when, NULL) != 0) {
+		(void)timer_delete(*tm);
+		return -1;
+	}
+	return 0;
+}
+
+static void escape_disarm(timer_t tm)
+{
+	(void)timer_delete(tm);
+}
+
+/* After a jump out of the handler, whose signal stays blocked (sigsetjmp
+ * without the mask, to keep the syscall off the per-batch path). */
+static void escape_landed(void)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, ESCAPE_SIG);
+	(void)pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+	t_escape = NULL;
+	atomic_store_explicit(&g_collapsed, 1, memory_order_relaxed);
+}
+
 /* The row's error message after the 5 s guard fired: the rate it had
  * reached, so a collapse reads as a (bad) figure, not only as a failure. */
 static void report_collapse(cbench_state *st)
@@ -91,6 +179,33 @@ static void report_collapse(cbench_state *st)
  * floor((n * prod + j) / cons) per batch of n, which sums to n * prod.
  */
 #define DEFINE_ROW(impl, CREATE, FREE, TBEGIN, TEND, PRODUCE, CONSUME)                    \
+	/* PRODUCE / CONSUME with the way out (escape_handler) */                        \
+	static int impl##_produce_g(void *t, uint64_t tag, uint64_t *seq, uint64_t n)     \
+	{                                                                                 \
+		sigjmp_buf jb;                                                            \
+		int r;                                                                    \
+		if (sigsetjmp(jb, 0)) { /* stuck inside the queue past the deadline */ \
+			escape_landed();                                                  \
+			return -1;                                                        \
+		}                                                                         \
+		t_escape = &jb;                                                           \
+		r = PRODUCE(g_q, t, tag, seq, n);                                         \
+		t_escape = NULL;                                                          \
+		return r;                                                                 \
+	}                                                                                 \
+	static int64_t impl##_consume_g(void *t, uint64_t n, uint64_t *last, unsigned np) \
+	{                                                                                 \
+		sigjmp_buf jb;                                                            \
+		int64_t r;                                                                \
+		if (sigsetjmp(jb, 0)) {                                                   \
+			escape_landed();                                                  \
+			return -1;                                                        \
+		}                                                                         \
+		t_escape = &jb;                                                           \
+		r = CONSUME(g_q, t, n, last, np);                                         \
+		t_escape = NULL;                                                          \
+		return r;                                                                 \
+	}                                                                                 \
 	static void bm_##impl(cbench_state *st, void *arg)                                \
 	{                                                                                 \
 		const struct shape *sh = (const struct shape *)arg;                       \
@@ -98,6 +213,8 @@ static void report_collapse(cbench_state *st)
 		uint64_t n, moved = 0;                                                    \
 		int64_t bad = 0;                                                          \
 		int abandoned = 0;                                                        \
+		timer_t tm;                                                               \
+		int armed;                                                                \
 		void *t;                                                                  \
 		if (ti == 0) {                                                            \
 			replace_queue(CREATE(), FREE);                                    \
@@ -113,13 +230,14 @@ static void report_collapse(cbench_state *st)
 		/* (tokens) is made only after it */                                   \
 		n = cbench_next_batch(st, BATCH);                                         \
 		t = TBEGIN(g_q, ti < sh->prod);                                           \
+		armed = escape_arm(&tm) == 0;                                             \
 		if (ti < sh->prod) {                                                      \
 			uint64_t seq = 0, tag = (uint64_t)ti << MPMC_SEQ_BITS;            \
 			for (; n; n = cbench_next_batch(st, BATCH)) {                     \
 				uint64_t seq0 = seq;                                      \
 				if (abandoned) /* drain the batches, to the end barrier */ \
 					continue;                                         \
-				abandoned = PRODUCE(g_q, t, tag, &seq, n) < 0;            \
+				abandoned = impl##_produce_g(t, tag, &seq, n) < 0;        \
 				atomic_fetch_add_explicit(&g_pushed, seq - seq0,          \
 							  memory_order_relaxed);          \
 				if (abandoned)                                            \
@@ -137,7 +255,7 @@ static void report_collapse(cbench_state *st)
 				uint64_t k = (n * sh->prod + j) / sh->cons;               \
 				if (abandoned)                                            \
 					continue;                                         \
-				int64_t b = CONSUME(g_q, t, k, last, sh->prod);           \
+				int64_t b = impl##_consume_g(t, k, last, sh->prod);       \
 				if (b < 0) {                                              \
 					abandoned = 1;                                    \
 					atomic_store_explicit(&g_collapsed, 1,            \
@@ -146,6 +264,8 @@ static void report_collapse(cbench_state *st)
 					bad += b;                                         \
 			}                                                                 \
 		}                                                                         \
+		if (armed)                                                                \
+			escape_disarm(tm);                                                \
 		TEND(t);                                                                  \
 		/* Past the end barrier (the last cbench_next_batch): every thread's */ \
 		/* counts and flag are in.  One thread reports, after the barrier,  */ \
@@ -367,6 +487,7 @@ static void reg(const char *name, cbench_fn fn, const struct shape *sh)
 
 CBENCH_INIT(ring_mpmc)
 {
+	escape_install();
 	reg("ring_mpmc/atomkit_seq/2p2c", bm_seq_mpmc, &s2p2c);
 	reg("ring_mpmc/atomkit_seq/4p4c", bm_seq_mpmc, &s4p4c);
 #ifdef HAVE_AK_RING
