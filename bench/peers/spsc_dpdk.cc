@@ -7,7 +7,7 @@
 // rte_ring_init, no EAL: rte_ring_init only fills in the header), with
 // RING_F_EXACT_SZ so that SPSC_CAP slots are usable (the storage is the next
 // power of two above SPSC_CAP), elements of 8 and 64 bytes through the _elem
-// API.  The rows register themselves from a static constructor.
+// API.  bench/ring_spsc.c registers the rows beside the other peers'.
 #ifdef AK_HAVE_DPDK
 #include <rte_ring.h>
 #include <rte_ring_elem.h>
@@ -54,6 +54,9 @@ unsigned popn(T *buf, uint64_t n)
 	return rte_ring_sc_dequeue_burst_elem(g_r, buf, sizeof(T), static_cast<unsigned>(n), nullptr);
 }
 
+} // namespace
+
+extern "C" {
 void bm_dpdk_single(cbench_state *st, void *)
 {
 	setup(st, sizeof(item8), false);
@@ -107,21 +110,6 @@ void bm_dpdk_uncontended_burst32(cbench_state *st, void *)
 	}
 	SPSC_UNCONTENDED_BURST(st, item8, pushn(buf, cnt), popn(buf, cnt));
 }
+} // extern "C"
 
-struct registrar {
-	registrar()
-	{
-		static const int two[] = { 2 };
-		cbench_register_threads("ring_spsc/dpdk/single", bm_dpdk_single, nullptr, two, 1);
-		cbench_register_threads("ring_spsc/dpdk/single_64b", bm_dpdk_single_64b, nullptr, two, 1);
-		cbench_register_threads("ring_spsc/dpdk/burst32", bm_dpdk_burst32, nullptr, two, 1);
-		cbench_register_threads("ring_spsc/dpdk/burst32_64b", bm_dpdk_burst32_64b, nullptr, two, 1);
-		cbench_register_threads("ring_rtt/dpdk/rtt", bm_dpdk_rtt, nullptr, two, 1);
-		cbench_register("ring_spsc/dpdk/uncontended", bm_dpdk_uncontended, nullptr, 0, 0);
-		cbench_register("ring_spsc/dpdk/uncontended_burst32", bm_dpdk_uncontended_burst32,
-				nullptr, 0, 0);
-	}
-} registrar_instance;
-
-} // namespace
 #endif // AK_HAVE_DPDK
