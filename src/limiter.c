@@ -61,6 +61,7 @@ ak_status ak_limiter_init(ak_limiter *l, uint64_t k, uint64_t per_ns, uint64_t b
 	atomic_store_explicit(&l->tolerance, b * iv, memory_order_relaxed);
 	atomic_store_explicit(&l->epoch, 0, memory_order_relaxed);
 	atomic_store_explicit(&l->horizon, _AK_LIMITER_SPAN / scale, memory_order_relaxed);
+	atomic_store_explicit(&l->gen, 0, memory_order_relaxed);
 	if (clock) {
 		l->clock = *clock;
 	} else {
@@ -106,17 +107,52 @@ static void limiter_unlock(ak_limiter *l, uint64_t tat)
 }
 
 /*
- * The TAT (in the new units, from the new epoch r) after a change at r:
- * the debt, TAT - r, is kept in tokens (rescaled by new P' / old P',
- * rounded up), so the token level is kept and never raised.  Units of
- * different scales only ever meet through tokens.
+ * The TAT after a rebase at r (same rate; new epoch r): the same instant,
+ * counted from r.  Exact.
  */
-static uint64_t rescale(uint64_t tat, uint64_t r_u, uint64_t iv_old, uint64_t iv_new)
+static uint64_t rebase_tat(uint64_t tat, uint64_t r_u)
+{
+	return tat > r_u ? tat - r_u : 0; /* full at r */
+}
+
+/*
+ * The TAT (in the new units, from the new epoch r) after a rate change at
+ * r, or UINT64_MAX if it cannot be represented.  Old units: k_old per ns,
+ * iv_old per token, tolerance tol_old; new: k_new, iv_new, tol_new.
+ *
+ *   TAT' = max(r + (TAT - r) * T_new / T_old,   the token level is kept
+ *              g + b * T_new)                    no new grant is good
+ *                                                before the last promise
+ *
+ * with g = TAT - tol_old, the good_at of the last reservation still in the
+ * future (set_burst keeps g at or after it), when g > r.  The first term
+ * alone is exact for tokens taken at once; but promises made earlier keep
+ * the good_at the old rate gave them, and when the rate rises the first
+ * term would let newcomers be good before those promises, two streams at
+ * once (the window violation with reservations pending).  The second term
+ * is the state with the old rate kept until g.  Which term is larger
+ * depends on the direction of the change: a rise takes the second (the
+ * promises first, then the new rate: exact for the model in which the
+ * change takes effect at the last promise), a fall the first (the level
+ * kept: newcomers wait as if the promised debt were paid at the new rate).
+ * Either is at or after the exact state for a change taking effect at any
+ * s in [r, max(r, g)] (TAT' is linear in s), so the window bound holds
+ * for the schedule that switches at s = max(r, the last promise), see
+ * "Rate changes" in docs/ratelimit.md.  Both terms round up: later only
+ * ever admits less.
+ */
+static uint64_t rescale(uint64_t tat, uint64_t r_u, uint64_t k_old, uint64_t iv_old,
+			uint64_t tol_old, uint64_t k_new, uint64_t iv_new, uint64_t tol_new)
 {
 	if (tat <= r_u)
 		return 0; /* full at r */
-	uint64_t d = _ak_rl_muldiv_up(tat - r_u, iv_new, iv_old);
-	return d < _AK_RL_TIME_LIMIT ? d : _AK_RL_TIME_LIMIT - 1;
+	uint64_t d = _ak_rl_muldiv_up(tat - r_u, iv_new, iv_old); /* the level kept */
+	if (tat - r_u > tol_old) { /* g = tat - tol_old > r: promises pending */
+		uint64_t dg = _ak_rl_add_sat(_ak_rl_muldiv_up(tat - tol_old - r_u, k_new, k_old), tol_new);
+		if (dg > d)
+			d = dg;
+	}
+	return d < _AK_RL_TIME_LIMIT ? d : UINT64_MAX;
 }
 
 /* r = max(now, epoch) in old units: 128-bit safe, saturating. */
@@ -125,9 +161,15 @@ static uint64_t units_at(uint64_t r, uint64_t epoch, uint64_t scale)
 	return _ak_rl_mul_sat(r - epoch, scale);
 }
 
-static uint64_t flip(uint64_t w, uint64_t tat)
+/* End a change: new generation, word = tat with the generation bit
+ * flipped. */
+static void limiter_publish(ak_limiter *l, uint64_t w, uint64_t tat)
 {
-	return tat | ((w & _AK_LIMITER_GEN) ^ _AK_LIMITER_GEN);
+	/* Relaxed: read under the lock (ak_limiter_cancel) or validated by
+	 * the word (a take's CAS); the unlock's release publishes it. */
+	atomic_store_explicit(&l->gen, atomic_load_explicit(&l->gen, memory_order_relaxed) + 1,
+			      memory_order_relaxed);
+	limiter_unlock(l, tat | ((w & _AK_LIMITER_GEN) ^ _AK_LIMITER_GEN));
 }
 
 void _ak_limiter_rebase(ak_limiter *l, uint64_t now)
@@ -139,10 +181,9 @@ void _ak_limiter_rebase(ak_limiter *l, uint64_t now)
 		limiter_unlock(l, w); /* someone else did it */
 		return;
 	}
-	uint64_t iv = atomic_load_explicit(&l->interval, memory_order_relaxed);
-	uint64_t tat = rescale(w & _AK_LIMITER_TAT, units_at(now, epoch, scale), iv, iv);
+	uint64_t tat = rebase_tat(w & _AK_LIMITER_TAT, units_at(now, epoch, scale));
 	atomic_store_explicit(&l->epoch, now, memory_order_relaxed);
-	limiter_unlock(l, flip(w, tat));
+	limiter_publish(l, w, tat);
 }
 
 ak_status ak_limiter_set_rate_at(ak_limiter *l, uint64_t now, uint64_t k, uint64_t per_ns)
@@ -163,14 +204,21 @@ ak_status ak_limiter_set_rate_at(ak_limiter *l, uint64_t now, uint64_t k, uint64
 	uint64_t epoch = atomic_load_explicit(&l->epoch, memory_order_relaxed);
 	uint64_t old_scale = atomic_load_explicit(&l->scale, memory_order_relaxed);
 	uint64_t old_iv = atomic_load_explicit(&l->interval, memory_order_relaxed);
+	uint64_t old_tol = atomic_load_explicit(&l->tolerance, memory_order_relaxed);
 	uint64_t r = now > epoch ? now : epoch;
-	uint64_t tat = rescale(w & _AK_LIMITER_TAT, units_at(r, epoch, old_scale), old_iv, iv);
+	uint64_t tat = rescale(w & _AK_LIMITER_TAT, units_at(r, epoch, old_scale), old_scale, old_iv,
+			       old_tol, scale, iv, b * iv);
+	if (tat == UINT64_MAX) {
+		/* The promised debt does not fit the new units: change nothing. */
+		limiter_unlock(l, w);
+		return AK_EOVERFLOW;
+	}
 	atomic_store_explicit(&l->interval, iv, memory_order_relaxed);
 	atomic_store_explicit(&l->scale, scale, memory_order_relaxed);
 	atomic_store_explicit(&l->tolerance, b * iv, memory_order_relaxed);
 	atomic_store_explicit(&l->epoch, r, memory_order_relaxed);
 	atomic_store_explicit(&l->horizon, _AK_LIMITER_SPAN / scale, memory_order_relaxed);
-	limiter_unlock(l, flip(w, tat));
+	limiter_publish(l, w, tat);
 	return AK_OK;
 }
 
@@ -193,10 +241,28 @@ ak_status ak_limiter_set_burst_at(ak_limiter *l, uint64_t now, uint64_t b)
 		limiter_unlock(l, w);
 		return AK_EINVAL;
 	}
-	/* The tokens used (TAT - now) stay used: the TAT does not move. */
+	/* The tokens used (TAT - now) stay used: the TAT does not move,
+	 * except that promises stay first.  While reservations are pending
+	 * (the last one good at g = TAT - tol > now), a larger burst would let
+	 * a newcomer be good before g; the TAT moves to g + the new tol
+	 * instead, so the raise takes effect once they are all good, and
+	 * TAT - tol stays the last promise (rescale() relies on it). */
+	uint64_t tat = w & _AK_LIMITER_TAT;
+	uint64_t tol = atomic_load_explicit(&l->tolerance, memory_order_relaxed);
+	uint64_t epoch = atomic_load_explicit(&l->epoch, memory_order_relaxed);
+	uint64_t scale = atomic_load_explicit(&l->scale, memory_order_relaxed);
+	uint64_t r_u = now > epoch ? units_at(now, epoch, scale) : 0;
+	if (tat >= tol && tat - tol > r_u && b * iv > tol) {
+		uint64_t t2 = tat - tol + b * iv;
+		if (t2 >= _AK_RL_TIME_LIMIT) {
+			limiter_unlock(l, w);
+			return AK_EOVERFLOW;
+		}
+		tat = t2;
+	}
 	atomic_store_explicit(&l->burst, b, memory_order_relaxed);
 	atomic_store_explicit(&l->tolerance, b * iv, memory_order_relaxed);
-	limiter_unlock(l, flip(w, w & _AK_LIMITER_TAT));
+	limiter_publish(l, w, tat);
 	return AK_OK;
 }
 

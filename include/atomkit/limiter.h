@@ -111,6 +111,7 @@ typedef struct ak_limiter {
 	_Atomic(uint64_t) tolerance; /* b * P' units */
 	_Atomic(uint64_t) epoch;     /* ns at unit 0 */
 	_Atomic(uint64_t) horizon;   /* ns after the epoch that need a rebase */
+	_Atomic(uint64_t) gen;       /* +1 by every set_rate/set_burst/rebase */
 	ak_clock clock;              /* now == NULL: CLOCK_MONOTONIC */
 } ak_limiter;
 AK_ASSERT_PADDED(ak_limiter);
@@ -121,6 +122,7 @@ typedef struct ak_limiter_ticket {
 	uint64_t start;   /* state word the reservation started from */
 	uint64_t end;     /* state word it left behind */
 	uint64_t good_at; /* when the tokens may be used (<= now: at once) */
+	uint64_t gen;     /* config generation it was taken under */
 } ak_limiter_ticket;
 
 /*
@@ -152,7 +154,7 @@ AK_INLINE uint64_t ak_limiter_burst(ak_limiter *l)
 
 /* Config snapshot validated against the state word (see _ak_limiter_take). */
 struct _ak_limiter_cfg {
-	uint64_t interval, scale, burst, tolerance, epoch, horizon;
+	uint64_t interval, scale, burst, tolerance, epoch, horizon, gen;
 };
 
 /* Span of the unit clock before a rebase (and largest tolerance). */
@@ -203,6 +205,7 @@ AK_INLINE void _ak_limiter_cfg_read(ak_limiter *l, struct _ak_limiter_cfg *c)
 	c->tolerance = atomic_load_explicit(&l->tolerance, memory_order_relaxed);
 	c->epoch = atomic_load_explicit(&l->epoch, memory_order_relaxed);
 	c->horizon = atomic_load_explicit(&l->horizon, memory_order_relaxed);
+	c->gen = atomic_load_explicit(&l->gen, memory_order_relaxed);
 }
 
 /* now in units since the epoch: 0, or 1 (before the epoch), or 2 (a
@@ -325,6 +328,7 @@ AK_INLINE ak_status _ak_limiter_take(ak_limiter *l, uint64_t now, uint64_t n, ui
 				tk->start = (end - n * c.interval) | gen;
 				tk->end = end | gen;
 				tk->good_at = c.epoch + _ak_rl_div_up(good, c.scale);
+				tk->gen = c.gen;
 			}
 			wait = wait_u ? wait_u / c.scale : 0; /* a multiple of scale */
 			st = AK_OK;
@@ -403,6 +407,13 @@ AK_INLINE ak_status ak_limiter_reserve(ak_limiter *l, uint64_t n, uint64_t max_w
  * ak_limiter_cancel() reads the clock after loading the state for that
  * reason; with _at, `now` must not be older than the state it cancels
  * against (see docs/ratelimit.md, "Pitfalls").
+ *
+ * Reconfigurations are told apart by the config generation, not by the
+ * word: the word's one generation bit comes back after two changes, and a
+ * TAT re-expressed in new units can equal the ticket's old value.  So the
+ * undo takes the word's lock bit (a CAS from exactly tk->end: it never
+ * waits), checks the generation while no setter can run, and stores the
+ * answer.  Acquirers wait those few instructions, as for a setter.
  */
 AK_INLINE ak_status _ak_limiter_cancel(ak_limiter *l, uint64_t now, uint64_t w,
 				       ak_limiter_ticket *tk)
@@ -411,13 +422,18 @@ AK_INLINE ak_status _ak_limiter_cancel(ak_limiter *l, uint64_t now, uint64_t w,
 	tk->n = 0;
 	if (w != expect || now >= tk->good_at)
 		return AK_EBUSY;
-	/* Relaxed: success restores a TAT this ticket wrote; no data is
-	 * published.  A set_rate holding the lock makes the word differ,
-	 * which is the "something changed" answer. */
-	if (atomic_compare_exchange_strong_explicit(&l->word, &expect, tk->start,
-						    memory_order_relaxed, memory_order_relaxed))
-		return AK_OK;
-	return AK_EBUSY;
+	/* Acquire pairs with the release store ending a set_rate/set_burst/
+	 * rebase (limiter_unlock in src/limiter.c; takes since then continue
+	 * its release sequence): the generation read next is that setter's or
+	 * newer.  A setter holding the lock makes the word differ: EBUSY. */
+	if (!atomic_compare_exchange_strong_explicit(&l->word, &expect, expect | _AK_LIMITER_LOCK,
+						     memory_order_acquire, memory_order_relaxed))
+		return AK_EBUSY;
+	int same = atomic_load_explicit(&l->gen, memory_order_relaxed) == tk->gen;
+	/* Release pairs with the acquire loads in _ak_limiter_load(), as a
+	 * setter's unlock: waiters see the word we leave. */
+	atomic_store_explicit(&l->word, same ? tk->start : tk->end, memory_order_release);
+	return same ? AK_OK : AK_EBUSY;
 }
 
 AK_INLINE ak_status ak_limiter_cancel_at(ak_limiter *l, uint64_t now, ak_limiter_ticket *tk)

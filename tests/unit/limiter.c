@@ -198,7 +198,7 @@ static void test_backwards_clock(void)
 static void test_reserve_cancel(void)
 {
 	ak_limiter l;
-	ak_limiter_ticket a = { 0, 0, 0, 0 }, b = a, c = a;
+	ak_limiter_ticket a = { 0, 0, 0, 0, 0 }, b = a, c = a;
 	uint64_t w, now = BASE;
 	CHECK_ST(ak_limiter_init(&l, 1, 10, 2, NULL), AK_OK);
 	CHECK_ST(ak_limiter_try_acquire_at(&l, now, 2, &w), AK_OK);
