@@ -120,38 +120,31 @@ static uint64_t rebase_tat(uint64_t tat, uint64_t r_u)
  * r, or UINT64_MAX if it cannot be represented.  Old units: k_old per ns,
  * iv_old per token, tolerance tol_old; new: k_new, iv_new, tol_new.
  *
- *   TAT' = max(r + (TAT - r) * T_new / T_old,   the token level is kept
- *              g + b * T_new)                    no new grant is good
- *                                                before the last promise
- *
- * with g = TAT - tol_old, the good_at of the last reservation still in the
- * future (set_burst keeps g at or after it), when g > r.  The first term
- * alone is exact for tokens taken at once; but promises made earlier keep
- * the good_at the old rate gave them, and when the rate rises the first
- * term would let newcomers be good before those promises, two streams at
- * once (the window violation with reservations pending).  The second term
- * is the state with the old rate kept until g.  Which term is larger
- * depends on the direction of the change: a rise takes the second (the
- * promises first, then the new rate: exact for the model in which the
- * change takes effect at the last promise), a fall the first (the level
- * kept: newcomers wait as if the promised debt were paid at the new rate).
- * Either is at or after the exact state for a change taking effect at any
- * s in [r, max(r, g)] (TAT' is linear in s), so the window bound holds
- * for the schedule that switches at s = max(r, the last promise), see
- * "Rate changes" in docs/ratelimit.md.  Both terms round up: later only
- * ever admits less.
+ * Promises made before r (reservations good after r) keep the good_at the
+ * old rate gave them, so the old rate stays in force until the last of
+ * them is good: at g = TAT - tol_old (every take in debt leaves exactly
+ * that, and set_burst keeps it), or r if g <= r.  From that instant
+ * s = max(r, g) on, the debt TAT - s is kept in tokens:
+ *     TAT' = s + (TAT - s) * T_new / T_old
+ * which is the level kept (s = r), or, with promises pending, the promised
+ * stretch kept in time and then an empty bucket (s = g: TAT' = g + b T_new),
+ * so no new grant is good before the last promise.  Keeping the whole debt
+ * in tokens from r instead is exact only without promises: a rise would let
+ * newcomers be good before the promises (two streams at once), a fall
+ * would charge the promised tokens again at the new rate, and a fall and a
+ * rise in turn would inflate the debt without bound.  Rounded up: later
+ * only ever admits less.  See "Rate changes" in docs/ratelimit.md.
  */
 static uint64_t rescale(uint64_t tat, uint64_t r_u, uint64_t k_old, uint64_t iv_old,
 			uint64_t tol_old, uint64_t k_new, uint64_t iv_new, uint64_t tol_new)
 {
+	uint64_t d;
 	if (tat <= r_u)
 		return 0; /* full at r */
-	uint64_t d = _ak_rl_muldiv_up(tat - r_u, iv_new, iv_old); /* the level kept */
-	if (tat - r_u > tol_old) { /* g = tat - tol_old > r: promises pending */
-		uint64_t dg = _ak_rl_add_sat(_ak_rl_muldiv_up(tat - tol_old - r_u, k_new, k_old), tol_new);
-		if (dg > d)
-			d = dg;
-	}
+	if (tat - r_u > tol_old) /* promises pending: s = g */
+		d = _ak_rl_add_sat(_ak_rl_muldiv_up(tat - tol_old - r_u, k_new, k_old), tol_new);
+	else
+		d = _ak_rl_muldiv_up(tat - r_u, iv_new, iv_old);
 	return d < _AK_RL_TIME_LIMIT ? d : UINT64_MAX;
 }
 
@@ -241,25 +234,27 @@ ak_status ak_limiter_set_burst_at(ak_limiter *l, uint64_t now, uint64_t b)
 		limiter_unlock(l, w);
 		return AK_EINVAL;
 	}
-	/* The tokens used (TAT - now) stay used: the TAT does not move,
-	 * except that promises stay first.  While reservations are pending
-	 * (the last one good at g = TAT - tol > now), a larger burst would let
-	 * a newcomer be good before g; the TAT moves to g + the new tol
-	 * instead, so the raise takes effect once they are all good, and
-	 * TAT - tol stays the last promise (rescale() relies on it). */
+	/* The tokens available are kept, capped at the new burst (a raise
+	 * adds none at once; the bucket refills up to it):
+	 * TAT' = max(TAT, now) + new tol - old tol, at least now.  This keeps
+	 * g = TAT - tol, the good_at of the last reservation when one is
+	 * pending, which rescale() relies on; and since the level never rises,
+	 * a change cannot create tokens, however often it is repeated. */
 	uint64_t tat = w & _AK_LIMITER_TAT;
 	uint64_t tol = atomic_load_explicit(&l->tolerance, memory_order_relaxed);
 	uint64_t epoch = atomic_load_explicit(&l->epoch, memory_order_relaxed);
 	uint64_t scale = atomic_load_explicit(&l->scale, memory_order_relaxed);
 	uint64_t r_u = now > epoch ? units_at(now, epoch, scale) : 0;
-	if (tat >= tol && tat - tol > r_u && b * iv > tol) {
-		uint64_t t2 = tat - tol + b * iv;
-		if (t2 >= _AK_RL_TIME_LIMIT) {
-			limiter_unlock(l, w);
-			return AK_EOVERFLOW;
-		}
-		tat = t2;
+	uint64_t t2 = _ak_rl_add_sat(tat > r_u ? tat : r_u, b * iv);
+	if (t2 >= tol && t2 - tol > r_u)
+		t2 -= tol;
+	else
+		t2 = tat < r_u ? tat : r_u; /* full at the new burst */
+	if (t2 >= _AK_RL_TIME_LIMIT) {
+		limiter_unlock(l, w);
+		return AK_EOVERFLOW;
 	}
+	tat = t2;
 	atomic_store_explicit(&l->burst, b, memory_order_relaxed);
 	atomic_store_explicit(&l->tolerance, b * iv, memory_order_relaxed);
 	limiter_publish(l, w, tat);
