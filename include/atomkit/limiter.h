@@ -47,11 +47,14 @@
  *   - Reconfiguration.  set_rate / set_burst are safe against concurrent
  *     acquirers: they take the state word's lock bit for a few stores, and
  *     flip its generation bit so that an acquirer that read the old config
- *     cannot complete its CAS.  The token level is kept across a change
- *     (the debt is rescaled by new T / old T, rounded up), so the window
- *     guarantee holds piecewise: b + the rate in force over each part.
- *     Reservations granted before a change keep their good_at times, which
- *     the new rate does not re-check (as in Go's x/time/rate).
+ *     cannot complete its CAS.  Reservations granted before a change keep
+ *     their good_at times (as in Go's x/time/rate), so a rate change at r
+ *     takes effect at s = max(r, good_at of the last pending reservation):
+ *     the old rate until s, the debt kept in tokens from s, and no new
+ *     grant good before the last promise.  The window guarantee holds with
+ *     that schedule and the largest burst.  set_burst keeps the tokens
+ *     available, capped at the new burst (a raise adds none at once).
+ *     See docs/ratelimit.md, "Rate changes".
  *
  * Progress
  *   try_acquire, reserve, cancel, refund: lock-free (one CAS loop on one
@@ -135,7 +138,8 @@ ak_status ak_limiter_init(ak_limiter *l, uint64_t k, uint64_t per_ns, uint64_t b
 			  const ak_clock *clock);
 
 /* Reconfigure (see Contract).  Same validation as init; AK_EOVERFLOW for
- * now >= 2^62.  Any thread; serialised against other setters. */
+ * now >= 2^62 or when the pending debt would not fit the new units
+ * (nothing changed).  Any thread; serialised against other setters. */
 ak_status ak_limiter_set_rate_at(ak_limiter *l, uint64_t now, uint64_t k, uint64_t per_ns);
 ak_status ak_limiter_set_rate(ak_limiter *l, uint64_t k, uint64_t per_ns);
 ak_status ak_limiter_set_burst_at(ak_limiter *l, uint64_t now, uint64_t b);

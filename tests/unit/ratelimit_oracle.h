@@ -73,7 +73,8 @@ static inline struct rl_verdict rl_oracle(struct rl_event *ev, size_t n, rl_i128
 	rl_i128 minY = 0, S = 0;
 	uint64_t min_at = 0;
 
-	qsort(ev, n, sizeof *ev, rl_event_cmp);
+	if (n)
+		qsort(ev, n, sizeof *ev, rl_event_cmp);
 	for (size_t i = 0; i < n;) {
 		uint64_t t = ev[i].t;
 		int64_t net = 0;
@@ -198,7 +199,8 @@ static inline int rl_credit_cmp(const void *a, const void *b)
 /* Call once after the trace, before rl_oracle(). */
 static inline void rl_credit_seal(struct rl_credit_sched *s)
 {
-	qsort(s->c, s->n, sizeof *s->c, rl_credit_cmp);
+	if (s->n)
+		qsort(s->c, s->n, sizeof *s->c, rl_credit_cmp);
 	for (size_t i = 1; i < s->n; i++)
 		s->c[i].sum += s->c[i - 1].sum;
 }
