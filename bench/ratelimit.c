@@ -23,6 +23,9 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+/* Count failed admission CASes per thread (see limiter.h). */
+static _Thread_local unsigned long long t_cas_failed;
+#define _AK_LIMITER_CAS_FAILED() (t_cas_failed++)
 #include <atomkit/limiter.h>
 #include <atomkit/tbucket.h>
 #include <pthread.h>
@@ -99,6 +102,7 @@ static void fail_if(cbench_state *st, uint64_t refused, uint64_t total)
 		(void)ctx;                                                     \
 		(void)w;                                                       \
 		setup(st);                                                     \
+		t_cas_failed = 0;                                              \
 		while ((n = cbench_next_batch(st, BATCH))) {                   \
 			uint64_t now = ak_now_ns();                            \
 			(void)now;                                             \
@@ -107,6 +111,10 @@ static void fail_if(cbench_state *st, uint64_t refused, uint64_t total)
 			total += n;                                            \
 		}                                                              \
 		fail_if(st, refused, total);                                   \
+		if (total)                                                     \
+			cbench_counter(st, "cas_fail/op",                      \
+				       (double)t_cas_failed / (double)total,   \
+				       CBENCH_COUNTER_AVG);                    \
 	}
 
 BM(bm_limiter, ak_limiter_try_acquire(&g_lim, 1, &w) == AK_OK)

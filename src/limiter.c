@@ -145,7 +145,7 @@ static uint64_t rescale(uint64_t tat, uint64_t r_u, uint64_t k_old, uint64_t iv_
 		d = _ak_rl_add_sat(_ak_rl_muldiv_up(tat - tol_old - r_u, k_new, k_old), tol_new);
 	else
 		d = _ak_rl_muldiv_up(tat - r_u, iv_new, iv_old);
-	return d < _AK_RL_TIME_LIMIT ? d : UINT64_MAX;
+	return d < _AK_LIMITER_TAT_LIMIT ? d : UINT64_MAX;
 }
 
 /* r = max(now, epoch) in old units: 128-bit safe, saturating. */
@@ -250,7 +250,7 @@ ak_status ak_limiter_set_burst_at(ak_limiter *l, uint64_t now, uint64_t b)
 		t2 -= tol;
 	else
 		t2 = tat < r_u ? tat : r_u; /* full at the new burst */
-	if (t2 >= _AK_RL_TIME_LIMIT) {
+	if (t2 >= _AK_LIMITER_TAT_LIMIT) {
 		limiter_unlock(l, w);
 		return AK_EOVERFLOW;
 	}

@@ -30,9 +30,9 @@
  *   - try_acquire(n) admits n tokens or returns AK_EAGAIN with the ns until
  *     it would succeed, and then writes nothing.  n > b is AK_E2BIG (it could
  *     never succeed), n == 0 is AK_EINVAL.  Bad configuration is AK_EINVAL.
- *   - Time.  Times are ns below 2^62 (146 years); a time at or beyond 2^62,
- *     or a reservation further ahead than the state can count, is
- *     AK_EOVERFLOW, never a wrap.  A clock that steps backwards never
+ *   - Time.  Times are ns below 2^63 (292 years); a time at or beyond 2^63,
+ *     or a reservation further ahead than the state can count (2^62 units
+ *     past the epoch), is AK_EOVERFLOW, never a wrap.  A clock that steps backwards never
  *     creates tokens: a smaller `now` only makes the limiter stricter, and a
  *     time before the epoch (only possible across a rebase) is refused.
  *     The limiter starts full.
@@ -102,6 +102,8 @@ typedef struct ak_cancel ak_cancel;
 #define _AK_LIMITER_LOCK (UINT64_C(1) << 63)
 #define _AK_LIMITER_GEN (UINT64_C(1) << 62)
 #define _AK_LIMITER_TAT (_AK_LIMITER_GEN - 1)
+/* The TAT field's range, in units past the epoch (not ns: the epoch moves). */
+#define _AK_LIMITER_TAT_LIMIT _AK_LIMITER_GEN
 
 typedef struct ak_limiter {
 	/* TAT | _AK_LIMITER_GEN | _AK_LIMITER_LOCK.  The config below is
@@ -138,7 +140,7 @@ ak_status ak_limiter_init(ak_limiter *l, uint64_t k, uint64_t per_ns, uint64_t b
 			  const ak_clock *clock);
 
 /* Reconfigure (see Contract).  Same validation as init; AK_EOVERFLOW for
- * now >= 2^62 or when the pending debt would not fit the new units
+ * now >= 2^63 or when the pending debt would not fit the new units
  * (nothing changed).  Any thread; serialised against other setters. */
 ak_status ak_limiter_set_rate_at(ak_limiter *l, uint64_t now, uint64_t k, uint64_t per_ns);
 ak_status ak_limiter_set_rate(ak_limiter *l, uint64_t k, uint64_t per_ns);
@@ -155,6 +157,12 @@ AK_INLINE uint64_t ak_limiter_burst(ak_limiter *l)
 {
 	return atomic_load_explicit(&l->burst, memory_order_relaxed);
 }
+
+/* Benchmark hook, not API: bench/ratelimit.c defines it before including
+ * this header to count failed admission CASes.  Nothing by default. */
+#ifndef _AK_LIMITER_CAS_FAILED
+#define _AK_LIMITER_CAS_FAILED() ((void)0)
+#endif
 
 /* Config snapshot validated against the state word (see _ak_limiter_take). */
 struct _ak_limiter_cfg {
@@ -241,7 +249,7 @@ AK_INLINE bool _ak_limiter_cfg_valid(ak_limiter *l, uint64_t w)
 
 /*
  * The one GCRA decision.  State tat, time now, cost = n * T, tolerance
- * tol = b * T.  All inputs < 2^62 (tat, now) or <= 2^62 (cost, tol), so
+ * tol = b * T.  All inputs < 2^63 (tat, now) or <= 2^62 (cost, tol), so
  * no sum below leaves 64 bits.  Returns the new TAT through *end and the
  * time the tokens are good through *good.
  */
@@ -310,7 +318,7 @@ AK_INLINE ak_status _ak_limiter_take(ak_limiter *l, uint64_t now, uint64_t n, ui
 		}
 		uint64_t wait_u = good - now_u;
 		int late = wait_u != 0 && (max_wait == 0 || wait_u > _ak_rl_mul_sat(max_wait, c.scale));
-		if (late || AK_UNLIKELY(end >= _AK_RL_TIME_LIMIT)) {
+		if (late || AK_UNLIKELY(end >= _AK_LIMITER_TAT_LIMIT)) {
 			if (!_ak_limiter_cfg_valid(l, w)) {
 				w = _ak_limiter_load(l);
 				continue;
@@ -338,6 +346,7 @@ AK_INLINE ak_status _ak_limiter_take(ak_limiter *l, uint64_t now, uint64_t n, ui
 			st = AK_OK;
 			goto out;
 		}
+		_AK_LIMITER_CAS_FAILED();
 		while (AK_UNLIKELY(w & _AK_LIMITER_LOCK))
 			w = _ak_limiter_load(l);
 	}
@@ -354,7 +363,7 @@ out:
  *   AK_EAGAIN    not now; *wait_ns = ns until it would succeed; no state written
  *   AK_E2BIG     n > burst: can never succeed (*wait_ns = UINT64_MAX)
  *   AK_EINVAL    n == 0
- *   AK_EOVERFLOW now >= 2^62, or the state would pass 2^62
+ *   AK_EOVERFLOW now >= 2^63, or the state would pass 2^62 units past the epoch
  * wait_ns may be NULL.  Any thread.  Lock-free.
  */
 AK_INLINE ak_status ak_limiter_try_acquire_at(ak_limiter *l, uint64_t now, uint64_t n,
@@ -469,7 +478,7 @@ AK_INLINE ak_status ak_limiter_cancel(ak_limiter *l, ak_limiter_ticket *tk)
  * NULL) receives the tokens put back (whole tokens, exactly).
  *   AK_OK        done (possibly *given < n, or 0 when already full)
  *   AK_EBUSY     reservations are outstanding in the future: nothing given
- *   AK_EINVAL    n == 0 or NULL;  AK_EOVERFLOW  now >= 2^62
+ *   AK_EINVAL    n == 0 or NULL;  AK_EOVERFLOW  now >= 2^63
  * Any thread.  Lock-free.
  */
 AK_INLINE ak_status ak_limiter_refund_at(ak_limiter *l, uint64_t now, uint64_t n,

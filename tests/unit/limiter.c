@@ -118,12 +118,20 @@ static void test_basic(void)
 static void test_overflow_edge(void)
 {
 	ak_limiter l;
-	uint64_t w, top = (UINT64_C(1) << 62) - 1;
+	ak_limiter_ticket tk0 = { 0, 0, 0, 0, 0 };
+	/* times up to 2^63 - 1 ns; 2^63 and up: AK_EOVERFLOW, nothing written */
+	uint64_t w, top = (UINT64_C(1) << 63) - 1;
 	CHECK_ST(ak_limiter_init(&l, 1, 100, 2, NULL), AK_OK);
 	CHECK_ST(ak_limiter_try_acquire_at(&l, top + 1, 1, &w), AK_EOVERFLOW);
 	CHECK_ST(ak_limiter_try_acquire_at(&l, UINT64_MAX, 1, &w), AK_EOVERFLOW);
-	/* far from the epoch: the state is rebased, exactly */
-	uint64_t x = UINT64_C(1) << 61;
+	CHECK_ST(ak_limiter_refund_at(&l, top + 1, 1, &w), AK_EOVERFLOW);
+	CHECK_ST(ak_limiter_set_rate_at(&l, top + 1, 1, 100), AK_EOVERFLOW);
+	CHECK_ST(ak_limiter_set_burst_at(&l, top + 1, 2), AK_EOVERFLOW);
+	CHECK_EQ_U64(word_of(&l), 0);
+	/* far from the epoch (past 2^62 ns, where the generation bit sits in
+	 * the word: the word holds units past the epoch, not ns): the state
+	 * is rebased, exactly */
+	uint64_t x = (UINT64_C(1) << 62) + 12345;
 	CHECK_ST(ak_limiter_try_acquire_at(&l, x, 2, &w), AK_OK);
 	CHECK_EQ_U64(atomic_load_explicit(&l.epoch, memory_order_relaxed), x);
 	CHECK_ST(ak_limiter_try_acquire_at(&l, x + 99, 1, &w), AK_EAGAIN);
@@ -135,6 +143,14 @@ static void test_overflow_edge(void)
 	CHECK_ST(ak_limiter_try_acquire_at(&l, top, 2, &w), AK_OK);
 	CHECK_ST(ak_limiter_try_acquire_at(&l, top, 1, &w), AK_EAGAIN);
 	CHECK_EQ_U64(w, 100);
+	/* at the very top: a reservation good after 2^63 - 1 is dated exactly
+	 * (good_at does not wrap), a rate change and a cancel work */
+	CHECK_ST(ak_limiter_reserve_at(&l, top, 1, 1000, &tk0, &w), AK_OK);
+	CHECK_EQ_U64(tk0.good_at, top + 100);
+	CHECK_ST(ak_limiter_set_rate_at(&l, top, 1, 50), AK_OK);
+	CHECK_ST(ak_limiter_try_acquire_at(&l, top, 1, &w), AK_EAGAIN);
+	CHECK_EQ_U64(w, 100 + 50); /* the promise first, then the new rate */
+	CHECK_ST(ak_limiter_set_burst_at(&l, top, 3), AK_OK);
 	/* reservations further ahead than the state can count */
 	ak_limiter_ticket tk;
 	int n = 0;
