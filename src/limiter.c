@@ -423,3 +423,97 @@ ak_clock ak_clock_monotonic_coarse(uint64_t *res_ns)
 	c.ctx = NULL;
 	return c;
 }
+
+/* ---- TSC clock ------------------------------------------------------------------ */
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#include <x86intrin.h>
+
+static int tsc_invariant(void)
+{
+	unsigned a, b, c, d;
+	/* CPUID 0x80000007 EDX bit 8: invariant TSC (constant rate, runs in
+	 * every power state). */
+	if (!__get_cpuid(0x80000000u, &a, &b, &c, &d) || a < 0x80000007u)
+		return 0;
+	__get_cpuid(0x80000007u, &a, &b, &c, &d);
+	return (d >> 8) & 1;
+}
+
+static uint64_t tsc_now(void *ctx)
+{
+	return ak_tsc_clock_ns((const ak_tsc_clock *)ctx, __rdtsc());
+}
+
+/* A (tsc, ns) pair read as close together as the clock allows: the TSC
+ * read between two clock reads, keeping the tightest of a few tries. */
+static void tsc_pair(uint64_t *tsc, uint64_t *ns)
+{
+	uint64_t best = UINT64_MAX;
+	for (int i = 0; i < 5; i++) {
+		uint64_t a = ak_now_ns(), t = __rdtsc(), b = ak_now_ns();
+		if (b - a < best) {
+			best = b - a;
+			*tsc = t;
+			*ns = a + (b - a) / 2;
+		}
+	}
+}
+#else
+static int tsc_invariant(void)
+{
+	return 0;
+}
+
+static uint64_t tsc_now(void *ctx)
+{
+	return ((const ak_tsc_clock *)ctx)->ns0;
+}
+
+static void tsc_pair(uint64_t *tsc, uint64_t *ns)
+{
+	*tsc = 0;
+	*ns = ak_now_ns();
+}
+#endif
+
+ak_status ak_tsc_clock_init_from(ak_tsc_clock *c, uint64_t tsc0, uint64_t ns0, uint64_t tsc1,
+				 uint64_t ns1)
+{
+	__extension__ typedef unsigned __int128 u128;
+	if (!c || tsc1 <= tsc0 || ns1 <= ns0)
+		return AK_EINVAL;
+	u128 m = ((u128)(ns1 - ns0) << 32) / (tsc1 - tsc0);
+	if (m == 0 || m >= ((u128)1 << 63))
+		return AK_EINVAL; /* below 2^-32 or from 2^31 ns per tick */
+	c->tsc0 = tsc0;
+	c->ns0 = ns0;
+	c->mult = (uint64_t)m;
+	return AK_OK;
+}
+
+ak_status ak_tsc_clock_init(ak_tsc_clock *c, uint64_t calib_ns)
+{
+	uint64_t t0 = 0, n0 = 0, t1 = 0, n1 = 0;
+	if (!c)
+		return AK_EINVAL;
+	if (!tsc_invariant())
+		return AK_ENOENT;
+	if (calib_ns == 0)
+		calib_ns = 10 * AK_NS_PER_MS;
+	tsc_pair(&t0, &n0);
+	struct timespec ts = { (time_t)(calib_ns / AK_NS_PER_SEC), (long)(calib_ns % AK_NS_PER_SEC) };
+	while (nanosleep(&ts, &ts) != 0)
+		;
+	tsc_pair(&t1, &n1);
+	return ak_tsc_clock_init_from(c, t0, n0, t1, n1);
+}
+
+ak_clock ak_tsc_clock_as_clock(ak_tsc_clock *c)
+{
+	ak_clock k;
+	k.now = tsc_now;
+	k.ctx = c;
+	return k;
+}

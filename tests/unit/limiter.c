@@ -502,6 +502,69 @@ static void test_clock(void)
 	CHECK(coarse <= fine + res && fine <= coarse + 2 * res);
 }
 
+/* The TSC clock: conversion checked on injected calibrations (exact, no
+ * overflow, monotonic in the counter); the real calibration only for its
+ * status and, if it succeeds, for non-decreasing reads on this thread. */
+static void test_tsc_clock(void)
+{
+	ak_tsc_clock c;
+	/* 3 ticks per ns */
+	CHECK_ST(ak_tsc_clock_init_from(&c, 1000, 5000, 1000 + 3000000000u, 5000 + AK_NS_PER_SEC), AK_OK);
+	CHECK_EQ_U64(ak_tsc_clock_ns(&c, 1000), 5000);
+	CHECK_EQ_U64(ak_tsc_clock_ns(&c, 999), 5000); /* before the reference: ns0 */
+	CHECK_EQ_U64(ak_tsc_clock_ns(&c, 0), 5000);
+	/* mult = 2^32 / 3 rounded down: the clock never runs fast, so tick 3
+	 * reads a hair under 1 ns (0) and tick 4 reads 1 */
+	CHECK_EQ_U64(ak_tsc_clock_ns(&c, 1003), 5000);
+	CHECK_EQ_U64(ak_tsc_clock_ns(&c, 1004), 5001);
+	CHECK_EQ_U64(ak_tsc_clock_ns(&c, 1000 + 3000000000u), 5000 + AK_NS_PER_SEC - 1);
+	/* 2^50 ticks ahead (~4 days at 3 GHz): no overflow, rate kept to
+	 * the calibration's 2^-32 rounding */
+	uint64_t far = ak_tsc_clock_ns(&c, 1000 + (UINT64_C(1) << 50));
+	uint64_t want = 5000 + (UINT64_C(1) << 50) / 3;
+	CHECK(far <= want && want - far <= (UINT64_C(1) << 50) / 3 / (UINT64_C(1) << 31) + 1);
+	/* the largest counter value: saturates instead of wrapping */
+	CHECK(ak_tsc_clock_ns(&c, UINT64_MAX) > far);
+	/* monotonic in the counter */
+	uint64_t prev = 0;
+	for (uint64_t t = 0; t < 100000; t += 7) {
+		uint64_t ns = ak_tsc_clock_ns(&c, 990 + t);
+		CHECK(ns >= prev);
+		prev = ns;
+	}
+	/* slower than 1 tick per ns (2 ns per tick): exact */
+	CHECK_ST(ak_tsc_clock_init_from(&c, 0, 0, 500, 1000), AK_OK);
+	CHECK_EQ_U64(ak_tsc_clock_ns(&c, 123456789), 246913578);
+	/* bad calibrations */
+	CHECK_ST(ak_tsc_clock_init_from(&c, 10, 0, 10, 100), AK_EINVAL);
+	CHECK_ST(ak_tsc_clock_init_from(&c, 10, 100, 20, 100), AK_EINVAL);
+	CHECK_ST(ak_tsc_clock_init_from(&c, 0, 0, UINT64_C(1) << 40, 1), AK_EINVAL); /* < 2^-32 ns/tick */
+	CHECK_ST(ak_tsc_clock_init_from(&c, 0, 0, 1, UINT64_C(1) << 31), AK_EINVAL);
+	CHECK_ST(ak_tsc_clock_init_from(NULL, 0, 0, 1, 1), AK_EINVAL);
+	CHECK_ST(ak_tsc_clock_init(NULL, 0), AK_EINVAL);
+	/* a limiter on an injected calibration behaves as on ns */
+	ak_limiter l;
+	uint64_t w;
+	CHECK_ST(ak_tsc_clock_init_from(&c, 0, BASE, 1, BASE + 2), AK_OK); /* 2 ns per tick */
+	CHECK_ST(ak_limiter_init(&l, 1, 10, 2, NULL), AK_OK);
+	CHECK_ST(ak_limiter_try_acquire_at(&l, ak_tsc_clock_ns(&c, 5), 2, &w), AK_OK);
+	CHECK_ST(ak_limiter_try_acquire_at(&l, ak_tsc_clock_ns(&c, 9), 1, &w), AK_EAGAIN);
+	CHECK_EQ_U64(w, 2);
+	CHECK_ST(ak_limiter_try_acquire_at(&l, ak_tsc_clock_ns(&c, 10), 1, &w), AK_OK);
+	/* the real thing: calibrated, or refused with AK_ENOENT */
+	ak_status st = ak_tsc_clock_init(&c, AK_NS_PER_MS);
+	CHECK(st == AK_OK || st == AK_ENOENT);
+	if (st == AK_OK) {
+		ak_clock k = ak_tsc_clock_as_clock(&c);
+		prev = 0;
+		for (int i = 0; i < 1000; i++) {
+			uint64_t ns = ak_clock_read(&k);
+			CHECK(ns >= prev);
+			prev = ns;
+		}
+	}
+}
+
 /* ---- the oracle ------------------------------------------------------------ */
 
 static void test_oracle_self(void)
@@ -982,6 +1045,7 @@ int main(void)
 	test_set_rate_promises();
 	test_oracle_wrapped_denominator();
 	test_clock();
+	test_tsc_clock();
 	test_oracle_self();
 	test_oracle_single();
 	test_liveness();
