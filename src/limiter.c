@@ -438,7 +438,7 @@ static int tsc_invariant(void)
 	if (!__get_cpuid(0x80000000u, &a, &b, &c, &d) || a < 0x80000007u)
 		return 0;
 	__get_cpuid(0x80000007u, &a, &b, &c, &d);
-	return (d >> 8) & 1;
+	return (d & (1u << 8)) != 0;
 }
 
 static uint64_t tsc_now(void *ctx)
