@@ -59,8 +59,9 @@
  * Progress
  *   try_acquire, reserve, cancel, refund: lock-free (one CAS loop on one
  *   word; a rejection is one load).  They wait only while a set_rate /
- *   set_burst / rebase on the same limiter is between its lock and unlock
- *   (a few stores; the waiter spins, then yields).  The call that finds the
+ *   set_burst / rebase, or a successful cancel's undo, on the same limiter
+ *   is between its lock and unlock (a few stores; the waiter spins, then
+ *   yields).  cancel itself never waits.  The call that finds the
  *   epoch 2^60 units old does the rebase itself (rare: at most about once
  *   a second, and never for k' = 1 in 36 years).  set_rate / set_burst: blocking against each other.
  *   ak_limiter_acquire(): blocking (sleeps until its reservation is good).
