@@ -249,7 +249,7 @@ $(B)/litmus/%: tests/litmus/%.c $(wildcard tests/litmus/*.h) $(B)/gcc/libatomkit
 	@mkdir -p $(@D)
 	$(GCC) $(STD) $(WARN) -O2 -g $(INC) -Itests/litmus $< -o $@ $(B)/gcc/libatomkit.a $(TEST_LDLIBS)
 # A fuzzer is compiled together with the library sources, all instrumented.
-$(B)/fuzz/%: tests/fuzz/%.c $(wildcard tests/fuzz/*.h) $(LIB_SRCS) $(HEADERS)
+$(B)/fuzz/%: tests/fuzz/%.c $(wildcard tests/fuzz/*.h tests/unit/*.h) $(LIB_SRCS) $(HEADERS)
 	@mkdir -p $(@D)
 	$(CLANG) $(FUZZ_FLAGS) $(WARN) -Wno-pedantic $(INC) -Itests/fuzz $< $(LIB_SRCS) -o $@ $(TEST_LDLIBS)
 
