@@ -263,7 +263,12 @@ AK_INLINE ak_status ak_tbucket_reserve_at(ak_tbucket *tb, uint64_t now, uint64_t
 {
 	if (!tk)
 		return AK_EINVAL;
+	/* A ticket is fully defined whatever the outcome: after a failure it
+	 * is empty, and cancelling it returns AK_ESTATE. */
 	tk->n = 0;
+	tk->end = 0;
+	tk->pad_ = 0;
+	tk->good_at = 0;
 	return _ak_tbucket_take(tb, now, n, max_wait_ns, wait_ns, tk);
 }
 

@@ -283,6 +283,10 @@ static int others(void)
 		CHECK(ak_tbucket_cancel(&tb, &tt) == AK_OK);
 	else
 		CHECK(!"reserve");
+	/* unchecked pattern (allowed): a failed reserve leaves an empty
+	 * ticket and cancelling it is AK_ESTATE, with no uninitialised read */
+	(void)ak_tbucket_reserve_at(&tb, 2000, 3, 0, &tt, &wait);
+	CHECK(ak_tbucket_cancel(&tb, &tt) == AK_ESTATE);
 
 	CHECK(ak_cancel_init(&tok) == AK_OK && ak_cancel_deadline(&tok) == AK_DEADLINE_NONE);
 	CHECK(ak_cancel_cb_register(&tok, &cb, count_call, &calls) == AK_OK && !ak_cancel_cb_ran(&cb));
