@@ -121,21 +121,30 @@ struct _ak_ring_cfg {
 };
 
 /*
- * One side (producer or consumer).  The indices are written only by that
- * side.  `gate` is the one word the side reads after each index store to
- * learn whether anything besides the store is needed: 0 on the fast path;
+ * One side (producer or consumer), in two destructive units.  The indices
+ * are written only by that side.
+ *
+ * The first unit is the side's own: `head`, `cache` and `gate` are read on
+ * every operation, and written by the side (head, cache) or, on slow paths
+ * only, by sleepers and the closer (gate), so the unit stays in the side's
+ * cache in the steady state.  `tail` has the second unit to itself: it is
+ * the one word the other side polls, so the only line that moves between
+ * the cores for an index is the one holding the index that changed, once
+ * per publish (a head store on the polled line would move it twice).
+ *
+ * `gate` is the one word the side reads after each index store to learn
+ * whether anything besides the store is needed: 0 on the fast path;
  * otherwise _AK_RING_GATE_* bits (fenced ring, close begun) plus
  * _AK_RING_GATE_WAITER per thread of the other side registered to sleep.
- * It sits on the side's own line, which the side holds anyway; sleepers and
- * the closer write it only on their slow paths.
  */
 struct _ak_ring_side {
 	_Atomic(uint64_t) head;  /* reserved up to here */
-	_Atomic(uint64_t) tail;  /* published up to here (the other side reads it) */
 	_Atomic(uint64_t) cache; /* last view of the other side: prod: cons.tail +
 				  * capacity (end of the free space); cons: prod.tail */
 	_Atomic(uint32_t) gate;  /* fenced | closed (producer side) | waiters */
 	uint32_t pad_;
+	AK_CACHE_ALIGNED _Atomic(uint64_t) tail; /* published up to here (the
+						  * other side reads it) */
 };
 
 #define _AK_RING_GATE_FENCED 0x1u /* constant: index stores need a real fence */
@@ -160,8 +169,8 @@ typedef struct ak_ring {
 } ak_ring;
 
 AK_ASSERT_PADDED(ak_ring);
-AK_STATIC_ASSERT(sizeof(struct _ak_ring_side) <= AK_DESTRUCTIVE_SIZE,
-		 "a ring side fits its own destructive unit");
+AK_STATIC_ASSERT(sizeof(struct _ak_ring_side) == 2 * AK_DESTRUCTIVE_SIZE,
+		 "a ring side is two destructive units: its own, and its tail's");
 
 #define _AK_RING_MAGIC 0x52696e67u /* "Ring" */
 #define _AK_RING_OPEN 0u
