@@ -73,6 +73,7 @@
 #define ATOMKIT_RING_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "internal/compiler.h"
@@ -171,6 +172,8 @@ typedef struct ak_ring {
 AK_ASSERT_PADDED(ak_ring);
 AK_STATIC_ASSERT(sizeof(struct _ak_ring_side) == 2 * AK_DESTRUCTIVE_SIZE,
 		 "a ring side is two destructive units: its own, and its tail's");
+AK_STATIC_ASSERT(offsetof(struct _ak_ring_side, tail) == AK_DESTRUCTIVE_SIZE,
+		 "the polled tail does not share a unit with head, cache or gate");
 
 #define _AK_RING_MAGIC 0x52696e67u /* "Ring" */
 #define _AK_RING_OPEN 0u
