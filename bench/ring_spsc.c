@@ -168,7 +168,10 @@ static void bm_ak_blocking(cbench_state *st, void *ctx)
 
 CK_RING_PROTOTYPE(item64, item64)
 
-static struct ck_ring ck_a, ck_b;
+/* 128-byte aligned like every other ring here, so where the linker puts
+ * its neighbours never decides which lines ck's indices share. */
+static AK_CACHE_ALIGNED struct ck_ring ck_a;
+static AK_CACHE_ALIGNED struct ck_ring ck_b;
 static AK_CACHE_ALIGNED struct ck_ring_buffer ck_buf_a[SPSC_CAP], ck_buf_b[SPSC_CAP];
 static AK_CACHE_ALIGNED struct item64 ck_buf64[SPSC_CAP];
 
