@@ -326,11 +326,15 @@ AK_INLINE uint32_t _ak_ring_gate(const _Atomic(uint64_t) *stored, _Atomic(uint32
 
 /*
  * Producer: reserve up to n slots (exactly n unless `burst`).  On AK_OK,
- * *pos is the first position and *got the count (>= 1).
+ * *pos is the first position and *got the count (>= 1), and *gate the gate
+ * as read right after the reservation (>= _AK_RING_GATE_WAITER: consumers
+ * were registered to sleep, so the publish must wake them; see
+ * _ak_ring_publish()).
  */
-AK_INLINE ak_status _ak_ring_prod_begin(ak_ring *r, uint64_t n, int mp, int burst, uint64_t *pos,
-				       uint64_t *got)
+AK_INLINE ak_status _ak_ring_prod_begin_g(ak_ring *r, uint64_t n, int mp, int burst,
+					 uint64_t *pos, uint64_t *got, uint32_t *gate)
 {
+	uint32_t g;
 	uint64_t h, c, used, room, k;
 
 	/* MP: a close already seen needs no reservation (a late CAS would
@@ -394,24 +398,40 @@ AK_INLINE ak_status _ak_ring_prod_begin(ak_ring *r, uint64_t n, int mp, int burs
 							  memory_order_relaxed))
 			break;
 	}
-	/* The close handshake: reservation store, then a load of the gate.
-	 * Either the closer sees our reservation, or we see its CLOSED bit.
+	/* The reservation store, then a load of the gate: Dekker against the
+	 * closer and against sleeping consumers, who both update the gate
+	 * with a seq_cst RMW and then read prod.head.  Either they see our
+	 * reservation, or we see their bit: CLOSED (the closer then counts
+	 * us in close_pos, or we fail), WAITER (we wake them once we have
+	 * published; a sleeper that sees the reservation but not yet its
+	 * publication polls instead of sleeping, see ready() in src/ring.c).
 	 * MP: seq_cst load after the seq_cst CAS (pairs with the seq_cst
-	 * fetch_or in ak_ring_close()); SP: see _ak_ring_gate(). */
-	if (AK_UNLIKELY((mp ? atomic_load_explicit(&r->prod.gate, memory_order_seq_cst)
-			    : _ak_ring_gate(&r->prod.head, &r->prod.gate)) &
-			_AK_RING_GATE_CLOSED)) {
+	 * RMWs of the gate in ak_ring_close() and _ak_ring_wait_for());
+	 * SP: see _ak_ring_gate(). */
+	g = mp ? atomic_load_explicit(&r->prod.gate, memory_order_seq_cst)
+	       : _ak_ring_gate(&r->prod.head, &r->prod.gate);
+	if (AK_UNLIKELY(g & _AK_RING_GATE_CLOSED)) {
 		ak_status st = _ak_ring_prod_closed(r, h, k, mp);
 		if (st != AK_OK)
 			return st;
 	}
 	*pos = h;
 	*got = k;
+	*gate = g;
 	return AK_OK;
 }
 
-/* Producer: publish [pos, pos + n) after the elements were written. */
-AK_INLINE void _ak_ring_prod_end(ak_ring *r, uint64_t pos, uint64_t n, int mp)
+/* The same, for callers that publish with _ak_ring_prod_end() (which reads
+ * the gate again after the publish): zero-copy reserve, ring_var. */
+AK_INLINE ak_status _ak_ring_prod_begin(ak_ring *r, uint64_t n, int mp, int burst, uint64_t *pos,
+				       uint64_t *got)
+{
+	uint32_t g;
+	return _ak_ring_prod_begin_g(r, n, mp, burst, pos, got, &g);
+}
+
+/* Producer: make [pos, pos + n) visible after the elements were written. */
+AK_INLINE void _ak_ring_publish(ak_ring *r, uint64_t pos, uint64_t n, int mp)
 {
 	if (mp && AK_UNLIKELY(atomic_load_explicit(&r->prod.tail, memory_order_acquire) != pos))
 		/* Earlier reservations publish first (acquire inside pairs
@@ -421,8 +441,32 @@ AK_INLINE void _ak_ring_prod_end(ak_ring *r, uint64_t pos, uint64_t n, int mp)
 	 * _ak_ring_cons_begin(): the elements are written before they are
 	 * visible. */
 	atomic_store_explicit(&r->prod.tail, pos + n, memory_order_release);
+}
+
+/*
+ * Producer, copying push: publish, and wake sleeping consumers if the gate
+ * read after the reservation (`gate`, from _ak_ring_prod_begin_g()) showed
+ * any.  No second gate read: a consumer that registered after that read
+ * saw our reservation (Dekker, see _ak_ring_prod_begin_g()) and polls
+ * until the publish below instead of sleeping.
+ */
+AK_INLINE void _ak_ring_prod_end_g(ak_ring *r, uint64_t pos, uint64_t n, int mp, uint32_t gate)
+{
+	_ak_ring_publish(r, pos, n, mp);
+	if (AK_UNLIKELY(gate >= _AK_RING_GATE_WAITER))
+		_ak_ring_notify(r, &r->wait.data_seq);
+}
+
+/*
+ * Producer, commit of a reservation made in an earlier call (zero-copy,
+ * ring_var): publish, then read the gate again, so a consumer that went to
+ * sleep while the reservation was open is woken by the commit.
+ */
+AK_INLINE void _ak_ring_prod_end(ak_ring *r, uint64_t pos, uint64_t n, int mp)
+{
+	_ak_ring_publish(r, pos, n, mp);
 	/* Sleeping consumers?  (Dekker with their registration on prod.gate
-	 * in _ak_ring_wait_for(); the CLOSED bit alone needs nothing here.) */
+	 * in _ak_ring_wait_for(): they re-read prod.tail after it.) */
 	if (AK_UNLIKELY(_ak_ring_gate(&r->prod.tail, &r->prod.gate) >= _AK_RING_GATE_WAITER))
 		_ak_ring_notify(r, &r->wait.data_seq);
 }
@@ -567,10 +611,11 @@ AK_INLINE ak_status _ak_ring_push_n(ak_ring *r, const void *src, uint64_t n, int
 	} else if (AK_UNLIKELY(!burst && n > 1 && n > r->cfg.capacity)) {
 		st = AK_E2BIG;
 	} else {
-		st = _ak_ring_prod_begin(r, n, mp, burst, &pos, &got);
+		uint32_t g;
+		st = _ak_ring_prod_begin_g(r, n, mp, burst, &pos, &got, &g);
 		if (AK_LIKELY(st == AK_OK)) {
 			_ak_ring_copy_in(r, pos, src, got, esz);
-			_ak_ring_prod_end(r, pos, got, mp);
+			_ak_ring_prod_end_g(r, pos, got, mp, g);
 		}
 	}
 	if (count)
@@ -842,14 +887,15 @@ _AK_RING_MODE(mpmc, 1, 1)
 	AK_UNUSED AK_INLINE ak_status name##_push_##m(name *q, T v)                        \
 	{                                                                                     \
 		uint64_t pos_, got_;                                                          \
+		uint32_t g_;                                                                  \
 		ak_status st_;                                                                \
 		if (AK_UNLIKELY(!q))                                                          \
 			return AK_EINVAL;                                                     \
-		st_ = _ak_ring_prod_begin(&q->ring, 1, MP, 0, &pos_, &got_);                  \
+		st_ = _ak_ring_prod_begin_g(&q->ring, 1, MP, 0, &pos_, &got_, &g_);           \
 		if (AK_LIKELY(st_ == AK_OK)) {                                                \
 			/* a typed store, not a copy through &v */                            \
 			*(T *)_ak_ring_slot(&q->ring, pos_, sizeof(T)) = v;                   \
-			_ak_ring_prod_end(&q->ring, pos_, 1, MP);                             \
+			_ak_ring_prod_end_g(&q->ring, pos_, 1, MP, g_);                       \
 		}                                                                             \
 		return st_;                                                                   \
 	}                                                                                     \
