@@ -32,8 +32,13 @@
 AK_RING_DEFINE(ak8, item8);
 AK_RING_DEFINE(ak64, item64);
 
-static AK_CACHE_ALIGNED item8 s8a[SPSC_CAP], s8b[SPSC_CAP];
-static AK_CACHE_ALIGNED item64 s64[SPSC_CAP];
+/* Slot storage is page-aligned (as a buffer from mmap or aligned_alloc would
+ * be), here and for ck below: otherwise its page offset follows the sizes of
+ * whatever statics the linker puts first, and the 64-byte burst rows moved by
+ * 25% with it (4K-aliasing between the slots and the stack buffers). */
+static AK_ALIGNAS(4096) item8 s8a[SPSC_CAP];
+static AK_ALIGNAS(4096) item8 s8b[SPSC_CAP];
+static AK_ALIGNAS(4096) item64 s64[SPSC_CAP];
 static ak8 q8, q8b;
 static ak64 q64;
 static int g_abort;
@@ -168,9 +173,13 @@ static void bm_ak_blocking(cbench_state *st, void *ctx)
 
 CK_RING_PROTOTYPE(item64, item64)
 
-static struct ck_ring ck_a, ck_b;
-static AK_CACHE_ALIGNED struct ck_ring_buffer ck_buf_a[SPSC_CAP], ck_buf_b[SPSC_CAP];
-static AK_CACHE_ALIGNED struct item64 ck_buf64[SPSC_CAP];
+/* 128-byte aligned like every other ring here, so where the linker puts
+ * its neighbours never decides which lines ck's indices share. */
+static AK_CACHE_ALIGNED struct ck_ring ck_a;
+static AK_CACHE_ALIGNED struct ck_ring ck_b;
+static AK_ALIGNAS(4096) struct ck_ring_buffer ck_buf_a[SPSC_CAP];
+static AK_ALIGNAS(4096) struct ck_ring_buffer ck_buf_b[SPSC_CAP];
+static AK_ALIGNAS(4096) struct item64 ck_buf64[SPSC_CAP];
 
 static void ck_setup(cbench_state *st)
 {

@@ -252,31 +252,51 @@ ak_status ak_ring_close(ak_ring *r)
 
 /* ---- sleeping ----------------------------------------------------------- */
 
-/* Can the waiter's operation make progress (or must it return)? */
-static int ready(ak_ring *r, int for_data, uint64_t n)
+/* ready_state(): the waiter's operation can make progress (or must return);
+ * it cannot; or it cannot yet, but a push is in flight that may not wake
+ * us, so we must not sleep for long. */
+enum { NOT_READY = 0, READY = 1, IN_FLIGHT = 2 };
+
+static int ready_state(ak_ring *r, int for_data, uint64_t n)
 {
 	/* seq_cst loads: the re-check half of the Dekker handshakes (pairs
 	 * with close's flag store, and with the notifier's index store +
 	 * barrier + gate load). */
 	uint32_t closed = atomic_load_explicit(&r->wait.closed, memory_order_seq_cst);
 	if (closed == _AK_RING_CLOSING || (closed == _AK_RING_SEALED && !for_data))
-		return 1;
+		return READY;
 	if (for_data) {
 		uint64_t p = atomic_load_explicit(&r->prod.tail, memory_order_seq_cst);
 		uint64_t h = atomic_load_explicit(&r->cons.head, memory_order_seq_cst);
 		if (p - h >= n && p - h <= r->cfg.capacity)
-			return 1;
+			return READY;
 		/* Sealed: ready when the pop would report AK_ECLOSED; else the
 		 * producers still publishing before close will notify us. */
-		return closed == _AK_RING_SEALED &&
-		       atomic_load_explicit(&r->wait.close_pos, memory_order_relaxed) - h < n;
+		if (closed == _AK_RING_SEALED &&
+		    atomic_load_explicit(&r->wait.close_pos, memory_order_relaxed) - h < n)
+			return READY;
+		/* seq_cst, after the tail: pairs with the producer's reservation
+		 * store + gate read in _ak_ring_prod_begin_g() (the re-check half
+		 * of that Dekker).  A copying push reads the gate only
+		 * there, so one whose reservation we see but whose publication
+		 * we did not (head != the tail read above) may have missed our
+		 * registration and will not wake us: poll.  One whose
+		 * reservation we do not see will see our registration. */
+		if (atomic_load_explicit(&r->prod.head, memory_order_seq_cst) != p)
+			return IN_FLIGHT;
+		return NOT_READY;
 	}
 	/* seq_cst: the space waiter's re-check; pairs with the consumer's
 	 * cons.tail store + barrier + gate load in _ak_ring_cons_end(). */
 	uint64_t c = atomic_load_explicit(&r->cons.tail, memory_order_seq_cst);
 	uint64_t h = atomic_load_explicit(&r->prod.head, memory_order_seq_cst);
 	uint64_t used = h - c;
-	return used <= r->cfg.capacity && r->cfg.capacity - used >= n;
+	return used <= r->cfg.capacity && r->cfg.capacity - used >= n ? READY : NOT_READY;
+}
+
+static int ready(ak_ring *r, int for_data, uint64_t n)
+{
+	return ready_state(r, for_data, n) == READY;
 }
 
 static int cancelled(ak_cancel *c)
@@ -350,13 +370,22 @@ ak_status _ak_ring_wait_for(ak_ring *r, int for_data, uint64_t n, int multi,
 		 * kick_waiters()). */
 		atomic_fetch_add_explicit(waiters, _AK_RING_GATE_WAITER, memory_order_seq_cst);
 		int sure = ring_membarrier(r);
-		if (ready(r, for_data, n) || cancelled(cancel)) {
+		int rs = ready_state(r, for_data, n);
+		/* A push in flight that may not wake us: it is a few stores from
+		 * done unless its thread was preempted (or it is a zero-copy
+		 * reservation, whose commit does wake us), so look again a few
+		 * times, still registered, before sleeping with a short cap. */
+		for (unsigned i = 0; rs == IN_FLIGHT && i < 256; i++) {
+			_ak_cpu_relax();
+			rs = ready_state(r, for_data, n);
+		}
+		if (rs == READY || cancelled(cancel)) {
 			atomic_fetch_sub_explicit(waiters, _AK_RING_GATE_WAITER,
 						  memory_order_relaxed);
 			break;
 		}
 		uint64_t dl = deadline_ns;
-		if (!sure) { /* no barrier: a wake-up can be missed, so poll */
+		if (!sure || rs == IN_FLIGHT) { /* a wake-up can be missed, so poll */
 			uint64_t cap = ak_deadline_after(AK_NS_PER_MS);
 			if (cap < dl)
 				dl = cap;

@@ -73,6 +73,7 @@
 #define ATOMKIT_RING_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "internal/compiler.h"
@@ -121,21 +122,30 @@ struct _ak_ring_cfg {
 };
 
 /*
- * One side (producer or consumer).  The indices are written only by that
- * side.  `gate` is the one word the side reads after each index store to
- * learn whether anything besides the store is needed: 0 on the fast path;
+ * One side (producer or consumer), in two destructive units.  The indices
+ * are written only by that side.
+ *
+ * The first unit is the side's own: `head`, `cache` and `gate` are read on
+ * every operation, and written by the side (head, cache) or, on slow paths
+ * only, by sleepers and the closer (gate), so the unit stays in the side's
+ * cache in the steady state.  `tail` has the second unit to itself: it is
+ * the one word the other side polls, so the only line that moves between
+ * the cores for an index is the one holding the index that changed, once
+ * per publish (a head store on the polled line would move it twice).
+ *
+ * `gate` is the one word the side reads after each index store to learn
+ * whether anything besides the store is needed: 0 on the fast path;
  * otherwise _AK_RING_GATE_* bits (fenced ring, close begun) plus
  * _AK_RING_GATE_WAITER per thread of the other side registered to sleep.
- * It sits on the side's own line, which the side holds anyway; sleepers and
- * the closer write it only on their slow paths.
  */
 struct _ak_ring_side {
 	_Atomic(uint64_t) head;  /* reserved up to here */
-	_Atomic(uint64_t) tail;  /* published up to here (the other side reads it) */
 	_Atomic(uint64_t) cache; /* last view of the other side: prod: cons.tail +
 				  * capacity (end of the free space); cons: prod.tail */
 	_Atomic(uint32_t) gate;  /* fenced | closed (producer side) | waiters */
 	uint32_t pad_;
+	AK_CACHE_ALIGNED _Atomic(uint64_t) tail; /* published up to here (the
+						  * other side reads it) */
 };
 
 #define _AK_RING_GATE_FENCED 0x1u /* constant: index stores need a real fence */
@@ -160,8 +170,10 @@ typedef struct ak_ring {
 } ak_ring;
 
 AK_ASSERT_PADDED(ak_ring);
-AK_STATIC_ASSERT(sizeof(struct _ak_ring_side) <= AK_DESTRUCTIVE_SIZE,
-		 "a ring side fits its own destructive unit");
+AK_STATIC_ASSERT(sizeof(struct _ak_ring_side) == 2 * AK_DESTRUCTIVE_SIZE,
+		 "a ring side is two destructive units: its own, and its tail's");
+AK_STATIC_ASSERT(offsetof(struct _ak_ring_side, tail) == AK_DESTRUCTIVE_SIZE,
+		 "the polled tail does not share a unit with head, cache or gate");
 
 #define _AK_RING_MAGIC 0x52696e67u /* "Ring" */
 #define _AK_RING_OPEN 0u
@@ -314,11 +326,15 @@ AK_INLINE uint32_t _ak_ring_gate(const _Atomic(uint64_t) *stored, _Atomic(uint32
 
 /*
  * Producer: reserve up to n slots (exactly n unless `burst`).  On AK_OK,
- * *pos is the first position and *got the count (>= 1).
+ * *pos is the first position and *got the count (>= 1), and *gate the gate
+ * as read right after the reservation (>= _AK_RING_GATE_WAITER: consumers
+ * were registered to sleep, so the publish must wake them; see
+ * _ak_ring_publish()).
  */
-AK_INLINE ak_status _ak_ring_prod_begin(ak_ring *r, uint64_t n, int mp, int burst, uint64_t *pos,
-				       uint64_t *got)
+AK_INLINE ak_status _ak_ring_prod_begin_g(ak_ring *r, uint64_t n, int mp, int burst,
+					 uint64_t *pos, uint64_t *got, uint32_t *gate)
 {
+	uint32_t g;
 	uint64_t h, c, used, room, k;
 
 	/* MP: a close already seen needs no reservation (a late CAS would
@@ -382,24 +398,40 @@ AK_INLINE ak_status _ak_ring_prod_begin(ak_ring *r, uint64_t n, int mp, int burs
 							  memory_order_relaxed))
 			break;
 	}
-	/* The close handshake: reservation store, then a load of the gate.
-	 * Either the closer sees our reservation, or we see its CLOSED bit.
+	/* The reservation store, then a load of the gate: Dekker against the
+	 * closer and against sleeping consumers, who both update the gate
+	 * with a seq_cst RMW and then read prod.head.  Either they see our
+	 * reservation, or we see their bit: CLOSED (the closer then counts
+	 * us in close_pos, or we fail), WAITER (we wake them once we have
+	 * published; a sleeper that sees the reservation but not yet its
+	 * publication polls instead of sleeping, see ready() in src/ring.c).
 	 * MP: seq_cst load after the seq_cst CAS (pairs with the seq_cst
-	 * fetch_or in ak_ring_close()); SP: see _ak_ring_gate(). */
-	if (AK_UNLIKELY((mp ? atomic_load_explicit(&r->prod.gate, memory_order_seq_cst)
-			    : _ak_ring_gate(&r->prod.head, &r->prod.gate)) &
-			_AK_RING_GATE_CLOSED)) {
+	 * RMWs of the gate in ak_ring_close() and _ak_ring_wait_for());
+	 * SP: see _ak_ring_gate(). */
+	g = mp ? atomic_load_explicit(&r->prod.gate, memory_order_seq_cst)
+	       : _ak_ring_gate(&r->prod.head, &r->prod.gate);
+	if (AK_UNLIKELY(g & _AK_RING_GATE_CLOSED)) {
 		ak_status st = _ak_ring_prod_closed(r, h, k, mp);
 		if (st != AK_OK)
 			return st;
 	}
 	*pos = h;
 	*got = k;
+	*gate = g;
 	return AK_OK;
 }
 
-/* Producer: publish [pos, pos + n) after the elements were written. */
-AK_INLINE void _ak_ring_prod_end(ak_ring *r, uint64_t pos, uint64_t n, int mp)
+/* The same, for callers that publish with _ak_ring_prod_end() (which reads
+ * the gate again after the publish): zero-copy reserve, ring_var. */
+AK_INLINE ak_status _ak_ring_prod_begin(ak_ring *r, uint64_t n, int mp, int burst, uint64_t *pos,
+				       uint64_t *got)
+{
+	uint32_t g;
+	return _ak_ring_prod_begin_g(r, n, mp, burst, pos, got, &g);
+}
+
+/* Producer: make [pos, pos + n) visible after the elements were written. */
+AK_INLINE void _ak_ring_publish(ak_ring *r, uint64_t pos, uint64_t n, int mp)
 {
 	if (mp && AK_UNLIKELY(atomic_load_explicit(&r->prod.tail, memory_order_acquire) != pos))
 		/* Earlier reservations publish first (acquire inside pairs
@@ -409,8 +441,32 @@ AK_INLINE void _ak_ring_prod_end(ak_ring *r, uint64_t pos, uint64_t n, int mp)
 	 * _ak_ring_cons_begin(): the elements are written before they are
 	 * visible. */
 	atomic_store_explicit(&r->prod.tail, pos + n, memory_order_release);
+}
+
+/*
+ * Producer, copying push: publish, and wake sleeping consumers if the gate
+ * read after the reservation (`gate`, from _ak_ring_prod_begin_g()) showed
+ * any.  No second gate read: a consumer that registered after that read
+ * saw our reservation (Dekker, see _ak_ring_prod_begin_g()) and polls
+ * until the publish below instead of sleeping.
+ */
+AK_INLINE void _ak_ring_prod_end_g(ak_ring *r, uint64_t pos, uint64_t n, int mp, uint32_t gate)
+{
+	_ak_ring_publish(r, pos, n, mp);
+	if (AK_UNLIKELY(gate >= _AK_RING_GATE_WAITER))
+		_ak_ring_notify(r, &r->wait.data_seq);
+}
+
+/*
+ * Producer, commit of a reservation made in an earlier call (zero-copy,
+ * ring_var): publish, then read the gate again, so a consumer that went to
+ * sleep while the reservation was open is woken by the commit.
+ */
+AK_INLINE void _ak_ring_prod_end(ak_ring *r, uint64_t pos, uint64_t n, int mp)
+{
+	_ak_ring_publish(r, pos, n, mp);
 	/* Sleeping consumers?  (Dekker with their registration on prod.gate
-	 * in _ak_ring_wait_for(); the CLOSED bit alone needs nothing here.) */
+	 * in _ak_ring_wait_for(): they re-read prod.tail after it.) */
 	if (AK_UNLIKELY(_ak_ring_gate(&r->prod.tail, &r->prod.gate) >= _AK_RING_GATE_WAITER))
 		_ak_ring_notify(r, &r->wait.data_seq);
 }
@@ -555,10 +611,11 @@ AK_INLINE ak_status _ak_ring_push_n(ak_ring *r, const void *src, uint64_t n, int
 	} else if (AK_UNLIKELY(!burst && n > 1 && n > r->cfg.capacity)) {
 		st = AK_E2BIG;
 	} else {
-		st = _ak_ring_prod_begin(r, n, mp, burst, &pos, &got);
+		uint32_t g;
+		st = _ak_ring_prod_begin_g(r, n, mp, burst, &pos, &got, &g);
 		if (AK_LIKELY(st == AK_OK)) {
 			_ak_ring_copy_in(r, pos, src, got, esz);
-			_ak_ring_prod_end(r, pos, got, mp);
+			_ak_ring_prod_end_g(r, pos, got, mp, g);
 		}
 	}
 	if (count)
@@ -830,14 +887,15 @@ _AK_RING_MODE(mpmc, 1, 1)
 	AK_UNUSED AK_INLINE ak_status name##_push_##m(name *q, T v)                        \
 	{                                                                                     \
 		uint64_t pos_, got_;                                                          \
+		uint32_t g_;                                                                  \
 		ak_status st_;                                                                \
 		if (AK_UNLIKELY(!q))                                                          \
 			return AK_EINVAL;                                                     \
-		st_ = _ak_ring_prod_begin(&q->ring, 1, MP, 0, &pos_, &got_);                  \
+		st_ = _ak_ring_prod_begin_g(&q->ring, 1, MP, 0, &pos_, &got_, &g_);           \
 		if (AK_LIKELY(st_ == AK_OK)) {                                                \
 			/* a typed store, not a copy through &v */                            \
 			*(T *)_ak_ring_slot(&q->ring, pos_, sizeof(T)) = v;                   \
-			_ak_ring_prod_end(&q->ring, pos_, 1, MP);                             \
+			_ak_ring_prod_end_g(&q->ring, pos_, 1, MP, g_);                       \
 		}                                                                             \
 		return st_;                                                                   \
 	}                                                                                     \

@@ -430,8 +430,9 @@ static void test_deadlines(void)
 
 struct waker {
 	ak_ring *r;
-	int what; /* 0 push one, 1 pop one, 2 close, 3 cancel */
+	int what; /* 0 push one, 1 pop one, 2 close, 3 cancel, 4 fill + commit zc */
 	ak_cancel *cancel;
+	ak_ring_zc *zc;
 	uint64_t delay_ns;
 };
 
@@ -448,7 +449,10 @@ static void *waker_main(void *p)
 		(void)ak_ring_pop_spsc(w->r, &v);
 	else if (w->what == 2)
 		(void)ak_ring_close(w->r);
-	else
+	else if (w->what == 4) {
+		memcpy(w->zc->seg[0], &v, sizeof v);
+		(void)ak_ring_commit_spsc(w->r, w->zc);
+	} else
 		(void)ak_cancel_request(w->cancel, 1);
 	return NULL;
 }
@@ -472,6 +476,23 @@ static void test_wakeups(void)
 	CHECK_EQ_U64(v, 77);
 	pthread_join(t, NULL);
 	CHECK(ak_ring_syscalls(&r) >= 1); /* it did sleep (or at least barrier) */
+
+	/* consumer waits while a reservation is open (the push is "in
+	 * flight": prod.head != prod.tail), woken by the commit */
+	{
+		ak_ring_zc zc;
+		CHECK_ST(ak_ring_init(&r, buf, sizeof buf, 1, 8, 0), AK_OK);
+		CHECK_ST(ak_ring_reserve_spsc(&r, 1, &zc), AK_OK);
+		w.what = 4;
+		w.zc = &zc;
+		v = 0;
+		pthread_create(&t, NULL, waker_main, &w);
+		CHECK_ST(ak_ring_pop_wait_spsc(&r, &v, dl, NULL), AK_OK);
+		CHECK_EQ_U64(v, 77);
+		pthread_join(t, NULL);
+		CHECK(ak_ring_syscalls(&r) >= 1);
+		CHECK_EQ_U64(ak_ring_size(&r), 0);
+	}
 
 	/* producer sleeps on full, woken by a pop */
 	CHECK_ST(ak_ring_init(&r, buf, sizeof buf, 1, 8, 0), AK_OK);
