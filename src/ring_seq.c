@@ -21,7 +21,7 @@ static ak_status geometry(size_t cap, size_t elem_size, size_t *stride, size_t *
 		return AK_EINVAL;
 	if ((uint64_t)cap > AK_RING_SEQ_MAX_CAP || elem_size > AK_RING_SEQ_MAX_ELEM)
 		return AK_E2BIG;
-	*stride = sizeof(uint64_t) + ((elem_size + 7) & ~(size_t)7);
+	*stride = _AK_RING_SEQ_STRIDE(elem_size);
 	/* cap <= 2^40 and stride <= 2^16 + 8: no overflow in 64 bits, but
 	 * size_t may be narrower. */
 	if ((uint64_t)cap > (uint64_t)SIZE_MAX / *stride)

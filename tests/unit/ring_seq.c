@@ -20,6 +20,128 @@
 #endif
 #endif
 
+/* Typed front end: an odd-sized struct, a one-byte type and an
+ * over-aligned one (alignment above the slot's 8 bytes). */
+struct odd13 {
+	unsigned char b[13];
+};
+struct wide {
+	AK_ALIGNAS(16) uint64_t x;
+	uint8_t tail;
+};
+AK_RING_SEQ_DEFINE(odd_ring, struct odd13);
+AK_RING_SEQ_DEFINE(byte_ring, uint8_t);
+AK_RING_SEQ_DEFINE(wide_ring, struct wide);
+
+static struct odd13 odd_of(unsigned i)
+{
+	struct odd13 o;
+	for (unsigned j = 0; j < sizeof(o.b); j++)
+		o.b[j] = (unsigned char)(i * 31 + j);
+	return o;
+}
+
+static void test_typed(void)
+{
+	odd_ring *q = NULL;
+	struct odd13 in[6], out[6];
+	size_t bytes = 0, done = 0;
+
+	CHECK_EQ_U64(sizeof(struct odd13), 13);
+	CHECK_ST(odd_ring_memsize(3, &bytes), AK_OK);
+	CHECK_EQ_U64(bytes, sizeof(ak_ring_seq) + 3 * (8 + 16));
+	CHECK_ST(odd_ring_memsize(0, &bytes), AK_EINVAL);
+	CHECK_ST(odd_ring_new(NULL, 3, 0), AK_EINVAL);
+	CHECK_ST(odd_ring_new(&q, 0, 0), AK_EINVAL);
+	CHECK(q == NULL);
+	CHECK_ST(odd_ring_init(NULL, 4096, 3, 0), AK_EINVAL);
+	CHECK_ST(odd_ring_validate(NULL, 0), AK_EINVAL);
+	CHECK_ST(odd_ring_new(&q, 3, AK_RING_SEQ_BLOCKING), AK_OK);
+	CHECK_ST(odd_ring_validate(q, bytes), AK_OK);
+	CHECK_EQ_U64(ak_ring_seq_elem_size(odd_ring_ring(q)), 13);
+	CHECK_EQ_U64(odd_ring_capacity(q), 3);
+	for (unsigned i = 0; i < 6; i++)
+		in[i] = odd_of(i + 1);
+
+	/* one element, every mode; FIFO; full/empty */
+	CHECK_ST(odd_ring_push_mpmc(q, in[0]), AK_OK);
+	CHECK_ST(odd_ring_push_spsc(q, in[1]), AK_OK);
+	CHECK_ST(odd_ring_push_mpsc(q, in[2]), AK_OK);
+	CHECK_ST(odd_ring_push_spmc(q, in[3]), AK_EFULL);
+	CHECK_EQ_U64(odd_ring_size(q), 3);
+	memset(out, 0, sizeof(out));
+	CHECK_ST(odd_ring_pop_spmc(q, &out[0]), AK_OK);
+	CHECK_ST(odd_ring_pop_mpsc(q, &out[1]), AK_OK);
+	CHECK_ST(odd_ring_pop_wait_mpmc(q, &out[2], AK_DEADLINE_NONE, NULL), AK_OK);
+	CHECK(memcmp(out, in, 3 * sizeof(in[0])) == 0);
+	CHECK_ST(odd_ring_pop_spsc(q, &out[0]), AK_EEMPTY);
+	CHECK_ST(odd_ring_pop_wait_mpmc(q, &out[0], ak_now_ns(), NULL), AK_ETIMEDOUT);
+
+	/* bulk, burst and their argument checks */
+	CHECK_ST(odd_ring_push_bulk_mpmc(q, in, 0), AK_EINVAL);
+	CHECK_ST(odd_ring_push_bulk_mpmc(q, in, 4), AK_E2BIG);
+	CHECK_ST(odd_ring_pop_bulk_spsc(q, out, 4), AK_E2BIG);
+	CHECK_ST(odd_ring_push_bulk_wait_mpmc(q, in, 4, AK_DEADLINE_NONE, NULL), AK_E2BIG);
+	CHECK_ST(odd_ring_push_bulk_spmc(q, in, 2), AK_OK);
+	CHECK_ST(odd_ring_push_bulk_mpmc(q, in + 2, 2), AK_EFULL);
+	CHECK_ST(odd_ring_push_burst_mpsc(q, in + 2, 4, &done), AK_OK);
+	CHECK_EQ_U64(done, 1);
+	CHECK_ST(odd_ring_push_burst_mpsc(q, in + 3, 1, &done), AK_EFULL);
+	CHECK_EQ_U64(done, 0);
+	memset(out, 0, sizeof(out));
+	CHECK_ST(odd_ring_pop_bulk_mpmc(q, out, 2), AK_OK);
+	CHECK_ST(odd_ring_pop_burst_spmc(q, out + 2, 5, &done), AK_OK);
+	CHECK_EQ_U64(done, 1);
+	CHECK(memcmp(out, in, 3 * sizeof(in[0])) == 0);
+	CHECK_ST(odd_ring_pop_burst_spmc(q, out, 0, &done), AK_EINVAL);
+	CHECK_ST(odd_ring_push_bulk_wait_spsc(q, in + 3, 3, AK_DEADLINE_NONE, NULL), AK_OK);
+	memset(out, 0, sizeof(out));
+	CHECK_ST(odd_ring_pop_bulk_wait_mpsc(q, out, 3, AK_DEADLINE_NONE, NULL), AK_OK);
+	CHECK(memcmp(out, in + 3, 3 * sizeof(in[0])) == 0);
+	CHECK_ST(odd_ring_push_wait_spmc(q, in[5], AK_DEADLINE_NONE, NULL), AK_OK);
+	CHECK_ST(odd_ring_close(q), AK_OK);
+	CHECK_ST(odd_ring_push_mpmc(q, in[0]), AK_ECLOSED);
+	CHECK_ST(odd_ring_pop_mpmc(q, &out[0]), AK_OK);
+	CHECK(memcmp(&out[0], &in[5], sizeof(in[0])) == 0);
+	CHECK_ST(odd_ring_pop_wait_spsc(q, &out[0], AK_DEADLINE_NONE, NULL), AK_ECLOSED);
+	odd_ring_delete(q);
+
+	/* a ring built for another element size is not a valid odd_ring */
+	ak_ring_seq *u = NULL;
+	CHECK_ST(ak_ring_seq_new(&u, 3, 12, 0), AK_OK);
+	CHECK_ST(odd_ring_validate((odd_ring *)(void *)u, 0), AK_EINVAL);
+	ak_ring_seq_delete(u);
+
+	/* one-byte elements in caller memory, three laps over capacity 1 */
+	static AK_ALIGNAS(AK_RING_SEQ_ALIGN) unsigned char mem[sizeof(ak_ring_seq) + 16];
+	byte_ring *b = (byte_ring *)(void *)mem;
+	uint8_t c = 0;
+	CHECK_ST(byte_ring_memsize(1, &bytes), AK_OK);
+	CHECK_EQ_U64(bytes, sizeof(mem));
+	CHECK_ST(byte_ring_init(b, bytes - 1, 1, 0), AK_ERANGE);
+	CHECK_ST(byte_ring_init(b, bytes, 1, 0), AK_OK);
+	CHECK_ST(byte_ring_validate(b, bytes), AK_OK);
+	for (unsigned i = 0; i < 3; i++) {
+		CHECK_ST(byte_ring_push_spsc(b, (uint8_t)(0xF0 + i)), AK_OK);
+		CHECK_ST(byte_ring_push_spsc(b, 1), AK_EFULL);
+		CHECK_ST(byte_ring_pop_spsc(b, &c), AK_OK);
+		CHECK_EQ_U64(c, 0xF0 + i);
+	}
+
+	/* alignment 16 > the slot's 8: copied, never dereferenced in place */
+	wide_ring *w = NULL;
+	struct wide wv, wo;
+	memset(&wv, 0, sizeof(wv));
+	wv.x = UINT64_C(0x0123456789abcdef);
+	wv.tail = 0x5a;
+	CHECK_ST(wide_ring_new(&w, 2, 0), AK_OK);
+	CHECK_ST(wide_ring_push_mpmc(w, wv), AK_OK);
+	memset(&wo, 0, sizeof(wo));
+	CHECK_ST(wide_ring_pop_mpmc(w, &wo), AK_OK);
+	CHECK(wo.x == wv.x && wo.tail == 0x5a);
+	wide_ring_delete(w);
+}
+
 static ak_ring_seq *make(size_t cap, size_t esz, unsigned flags)
 {
 	ak_ring_seq *r = NULL;
@@ -471,6 +593,7 @@ int main(void)
 	test_fast_path_and_args();
 	test_zero_copy_and_inflight();
 	test_close();
+	test_typed();
 	test_blocking();
 	test_two_processes();
 	return check_report("ring_seq");
