@@ -140,9 +140,12 @@ typedef struct ak_ring_seq {
 	AK_CACHE_ALIGNED _Atomic(uint64_t) tail;
 	/* Consumers' word: next ticket to consume. */
 	AK_CACHE_ALIGNED _Atomic(uint64_t) head;
-	/* Consumers sleep here waiting for items, producers for space. */
-	AK_CACHE_ALIGNED struct _ak_event items;
-	AK_CACHE_ALIGNED struct _ak_event space;
+	/* Consumers sleep on items[0] waiting for one element, on items[1]
+	 * waiting for a bulk of n > 1; producers likewise on space[0/1].
+	 * A push of k wakes k sleepers on items[0] and all on items[1]
+	 * (_ak_ring_seq_notify()); see src/ring_seq.c for why none is lost. */
+	AK_CACHE_ALIGNED struct _ak_event items[2];
+	AK_CACHE_ALIGNED struct _ak_event space[2];
 } ak_ring_seq;
 
 AK_ASSERT_PADDED(ak_ring_seq);
@@ -425,6 +428,28 @@ AK_INLINE ak_status _ak_ring_seq_claim_c(ak_ring_seq *r, uint64_t n, uint64_t mi
 	}
 }
 
+/* Out of line (src/ring_seq.c): wake k sleepers of ev[0] and all of ev[1]. */
+void _ak_ring_seq_wake(ak_ring_seq *r, struct _ak_event *ev, uint64_t k, uint32_t w0,
+		       uint32_t w1);
+
+/*
+ * After k elements were published (ev = r->items) or k slots freed
+ * (ev = r->space): the eventcount's notify (one full fence, then the waiter
+ * counts; a system call only when someone sleeps), but targeted: k
+ * one-element sleepers and every bulk sleeper.
+ */
+AK_INLINE void _ak_ring_seq_notify(ak_ring_seq *r, struct _ak_event *ev, uint64_t k)
+{
+	uint32_t w0, w1;
+	/* Dekker: pairs with the fence in _ak_event_prepare() (event.h): either
+	 * the waiter's re-check sees our slot store, or we see its count. */
+	_ak_fence_seq_cst(ev);
+	w0 = atomic_load_explicit(&ev[0].waiters, memory_order_relaxed);
+	w1 = atomic_load_explicit(&ev[1].waiters, memory_order_relaxed);
+	if (AK_UNLIKELY((w0 | w1) != 0))
+		_ak_ring_seq_wake(r, ev, k, w0, w1);
+}
+
 /*
  * One element: the same protocol as claim + finish, written out for n = 1
  * so the common case is one load, one CAS, the copy and one store.
@@ -453,7 +478,7 @@ AK_INLINE ak_status _ak_ring_seq_push1(ak_ring_seq *r, const void *src, size_t e
 				 * _ak_ring_seq_claim_c()/_ak_ring_seq_pop1(). */
 				atomic_store_explicit(cell, t + 1, memory_order_release);
 				if (r->flags & AK_RING_SEQ_BLOCKING)
-					_ak_event_notify(&r->items, (int)r->scope);
+					_ak_ring_seq_notify(r, r->items, 1);
 				return AK_OK;
 			}
 			continue;
@@ -493,7 +518,7 @@ AK_INLINE ak_status _ak_ring_seq_pop1(ak_ring_seq *r, void *dst, int sc, size_t 
 			 * _ak_ring_seq_claim_p()/_ak_ring_seq_push1(). */
 			atomic_store_explicit(cell, h + r->lap, memory_order_release);
 			if (r->flags & AK_RING_SEQ_BLOCKING)
-				_ak_event_notify(&r->space, (int)r->scope);
+				_ak_ring_seq_notify(r, r->space, 1);
 			return AK_OK;
 		}
 		st = _ak_ring_seq_stuck_c(r, &h, (int64_t)(s - (h + 1)), 1, &polls);
@@ -517,7 +542,7 @@ AK_INLINE void _ak_ring_seq_finish_p(ak_ring_seq *r, uint64_t tk, uint64_t k, co
 		atomic_store_explicit(cell, tk + 2 * j + 1, memory_order_release);
 	}
 	if (r->flags & AK_RING_SEQ_BLOCKING)
-		_ak_event_notify(&r->items, (int)r->scope);
+		_ak_ring_seq_notify(r, r->items, k);
 }
 
 /* Release k consumed slots from tk (copied out to dst first when dst != NULL). */
@@ -534,7 +559,7 @@ AK_INLINE void _ak_ring_seq_finish_c(ak_ring_seq *r, uint64_t tk, uint64_t k, vo
 		atomic_store_explicit(cell, tk + 2 * j + r->lap, memory_order_release);
 	}
 	if (r->flags & AK_RING_SEQ_BLOCKING)
-		_ak_event_notify(&r->space, (int)r->scope);
+		_ak_ring_seq_notify(r, r->space, k);
 }
 
 AK_INLINE ak_status _ak_ring_seq_push_n(ak_ring_seq *r, const void *src, uint64_t n,

@@ -542,6 +542,85 @@ static void test_blocking(void)
 }
 
 /*
+ * The lost-wake-up window, made deterministic: the library calls
+ * _ak_ring_seq_test_window() in a waiter right before it registers, and
+ * the hook makes the element (or the free slot) appear right there, from
+ * the waiter's own thread, so the notify finds no registered waiter.  Only
+ * the waiter's re-check after registering can see it; a waiter that skipped
+ * it would sleep for ever (bounded here by STALL_S, then rescued by a close
+ * and reported).
+ */
+extern void (*_ak_ring_seq_test_window)(ak_ring_seq *r);
+#define STALL_S 10
+static _Atomic(int) window_fired;
+
+static void in_window(ak_ring_seq *r)
+{
+	uint64_t v;
+	if (atomic_exchange_explicit(&window_fired, 1, memory_order_relaxed))
+		return;
+	if (ak_ring_seq_size(r) == 0)
+		CHECK_ST(ak_ring_seq_push64_mpmc(r, 99), AK_OK); /* the waiter pops */
+	else
+		CHECK_ST(ak_ring_seq_pop64_mpmc(r, &v), AK_OK);  /* the waiter pushes */
+}
+
+struct win_waiter {
+	ak_ring_seq *r;
+	int pop;
+	uint64_t v;
+	ak_status st;
+	_Atomic(int) done;
+};
+
+static void *win_main(void *p)
+{
+	struct win_waiter *w = (struct win_waiter *)p;
+	w->st = w->pop ? ak_ring_seq_pop_wait_mpmc(w->r, &w->v, AK_DEADLINE_NONE, NULL)
+		       : ak_ring_seq_push_wait_mpmc(w->r, &w->v, AK_DEADLINE_NONE, NULL);
+	/* Release: pairs with the acquire load in test_recheck_window(). */
+	atomic_store_explicit(&w->done, 1, memory_order_release);
+	return NULL;
+}
+
+static void test_recheck_window(void)
+{
+	for (int pop = 1; pop >= 0; pop--) {
+		struct win_waiter w;
+		pthread_t tid;
+		memset(&w, 0, sizeof(w));
+		w.r = make(1, 8, AK_RING_SEQ_BLOCKING);
+		w.pop = pop;
+		w.v = 7;
+		if (!pop)
+			CHECK_ST(ak_ring_seq_push64_mpmc(w.r, 5), AK_OK); /* full */
+		atomic_store_explicit(&window_fired, 0, memory_order_relaxed);
+		_ak_ring_seq_test_window = in_window;
+		pthread_create(&tid, NULL, win_main, &w);
+		uint64_t bound = ak_deadline_after((uint64_t)STALL_S * AK_NS_PER_SEC);
+		/* Acquire: pairs with the release store in win_main(). */
+		while (!atomic_load_explicit(&w.done, memory_order_acquire) && ak_now_ns() < bound)
+			usleep(1000);
+		int stalled = !atomic_load_explicit(&w.done, memory_order_acquire);
+		CHECK(!stalled); /* else: the waiter slept through the change (no re-check) */
+		if (stalled)
+			ak_ring_seq_close(w.r);
+		pthread_join(tid, NULL);
+		_ak_ring_seq_test_window = NULL;
+		CHECK(atomic_load_explicit(&window_fired, memory_order_relaxed));
+		CHECK_ST(w.st, AK_OK);
+		uint64_t v = 0;
+		if (pop) {
+			CHECK_EQ_U64(w.v, 99);
+		} else {
+			CHECK_ST(ak_ring_seq_pop64_mpmc(w.r, &v), AK_OK);
+			CHECK_EQ_U64(v, 7);
+		}
+		ak_ring_seq_delete(w.r);
+	}
+}
+
+/*
  * Two processes: 100000 items; the ring lives in a shared anonymous mapping; the child
  * maps it through fork (same address here, but the ring holds only an
  * offset) and pushes with push_wait, the parent pops with pop_wait, both
@@ -595,6 +674,7 @@ int main(void)
 	test_close();
 	test_typed();
 	test_blocking();
+	test_recheck_window();
 	test_two_processes();
 	return check_report("ring_seq");
 }
