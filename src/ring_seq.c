@@ -105,6 +105,8 @@ ak_status _ak_ring_seq_init_at(ak_ring_seq *r, void *slots, size_t slots_bytes, 
 		_ak_event_init(&r->items[i]);
 		_ak_event_init(&r->space[i]);
 	}
+	atomic_store_explicit(&r->items_syscalls, 0, memory_order_relaxed);
+	atomic_store_explicit(&r->space_syscalls, 0, memory_order_relaxed);
 
 	/* Slot i waits for the first position p >= start with p mod cap == i. */
 	base = (char *)slots;
@@ -249,10 +251,26 @@ ak_status ak_ring_seq_close(ak_ring_seq *r)
  * in a release build): _AK_RING_SEQ_BROKEN = 1: the sleeper skips its
  * re-check after registering; 2: a notify wakes one sleeper whatever k is,
  * and bulk waiters sleep with the others; 3: no chain forwarding.
+ * _AK_RING_SEQ_BROADCAST = 1 (correct, for measuring what targeting saves):
+ * every notify wakes every sleeper, as before targeting, and no forwarding.
  */
 #ifndef _AK_RING_SEQ_BROKEN
 #define _AK_RING_SEQ_BROKEN 0
 #endif
+#ifndef _AK_RING_SEQ_BROADCAST
+#define _AK_RING_SEQ_BROADCAST 0
+#endif
+
+static _Atomic(uint64_t) *syscalls_of(ak_ring_seq *r, const struct _ak_event *ev)
+{
+	return ev == &r->items[0] || ev == &r->items[1] ? &r->items_syscalls : &r->space_syscalls;
+}
+
+uint64_t ak_ring_seq_syscalls(const ak_ring_seq *r)
+{
+	return atomic_load_explicit(&r->items_syscalls, memory_order_relaxed) +
+	       atomic_load_explicit(&r->space_syscalls, memory_order_relaxed);
+}
 
 /* Test hook (not API, declared by the tests that use it): called by a
  * waiter right before it registers on the event, i.e. inside the window
@@ -263,9 +281,14 @@ void (*_ak_ring_seq_test_window)(ak_ring_seq *r);
 void _ak_ring_seq_wake(ak_ring_seq *r, struct _ak_event *ev, uint64_t k, uint32_t w0,
 		       uint32_t w1)
 {
+	if (w0 || w1)
+		atomic_fetch_add_explicit(syscalls_of(r, ev), (uint64_t)(w0 != 0) + (w1 != 0),
+					  memory_order_relaxed);
 	if (w0) {
 #if _AK_RING_SEQ_BROKEN == 2
 		k = 1;
+#elif _AK_RING_SEQ_BROADCAST
+		k = INT_MAX;
 #endif
 		/* Release: pairs with the acquire load of seq in
 		 * _ak_event_prepare(), as in _ak_event_wake_all(): a waiter whose
@@ -327,7 +350,7 @@ static int cancelled(struct ak_cancel *cancel)
  */
 static void forward(ak_ring_seq *r, struct _ak_event *pair)
 {
-#if _AK_RING_SEQ_BROKEN == 3
+#if _AK_RING_SEQ_BROKEN == 3 || _AK_RING_SEQ_BROADCAST
 	(void)r;
 	(void)pair;
 #else
@@ -407,6 +430,7 @@ static ak_status wait_loop(ak_ring_seq *r, struct _ak_event *pair, attempt_fn at
 			break;
 		}
 		rc = _ak_event_wait(ev, ticket, deadline_ns, (int)r->scope);
+		atomic_fetch_add_explicit(syscalls_of(r, ev), 1, memory_order_relaxed);
 		slept = 1;
 		if (rc == AK_ETIMEDOUT) {
 			/* One last look, so a wake racing the deadline is not

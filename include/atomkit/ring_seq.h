@@ -145,7 +145,9 @@ typedef struct ak_ring_seq {
 	 * A push of k wakes k sleepers on items[0] and all on items[1]
 	 * (_ak_ring_seq_notify()); see src/ring_seq.c for why none is lost. */
 	AK_CACHE_ALIGNED struct _ak_event items[2];
+	_Atomic(uint64_t) items_syscalls; /* futex waits/wakes on items[] */
 	AK_CACHE_ALIGNED struct _ak_event space[2];
+	_Atomic(uint64_t) space_syscalls;
 } ak_ring_seq;
 
 AK_ASSERT_PADDED(ak_ring_seq);
@@ -196,6 +198,10 @@ ak_status ak_ring_seq_validate(const ak_ring_seq *r, size_t bytes);
  * ak_ring_seq_delete().  AK_ENOMEM, or init's statuses. */
 ak_status ak_ring_seq_new(ak_ring_seq **out, size_t cap, size_t elem_size, unsigned flags);
 void ak_ring_seq_delete(ak_ring_seq *r);
+
+/* System calls (futex waits and wakes) the ring's waits and notifies have
+ * made so far: 0 as long as nobody had to sleep.  For tests and benchmarks. */
+uint64_t ak_ring_seq_syscalls(const ak_ring_seq *r);
 
 /* Close: wait-free, idempotent (AK_OK the first time, AK_ECLOSED after).
  * Wakes every waiter. */

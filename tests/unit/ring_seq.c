@@ -345,6 +345,26 @@ static void test_fast_path_and_args(void)
 	ak_ring_seq_delete(r);
 }
 
+/* A blocking ring whose operations never have to wait makes no system
+ * call: the notify is a fence and two loads. */
+static void test_no_syscalls_without_sleepers(void)
+{
+	ak_ring_seq *r = make(4, 8, AK_RING_SEQ_BLOCKING);
+	uint64_t buf[4] = { 1, 2, 3, 4 }, v;
+	size_t done;
+	for (int lap = 0; lap < 100; lap++) {
+		CHECK_ST(ak_ring_seq_push_bulk_mpmc(r, buf, 3), AK_OK);
+		CHECK_ST(ak_ring_seq_push_wait_mpmc(r, &buf[3], AK_DEADLINE_NONE, NULL), AK_OK);
+		CHECK_ST(ak_ring_seq_pop_wait_spsc(r, &v, AK_DEADLINE_NONE, NULL), AK_OK);
+		CHECK_ST(ak_ring_seq_pop_burst_mpmc(r, buf, 4, &done), AK_OK);
+	}
+	CHECK_EQ_U64(ak_ring_seq_syscalls(r), 0);
+	/* a wait that has to sleep (here: until its deadline) does make one */
+	CHECK_ST(ak_ring_seq_pop_wait_mpmc(r, &v, ak_now_ns(), NULL), AK_ETIMEDOUT);
+	CHECK(ak_ring_seq_syscalls(r) >= 1);
+	ak_ring_seq_delete(r);
+}
+
 static void test_zero_copy_and_inflight(void)
 {
 	ak_ring_seq *r = make(2, 8, 0);
@@ -672,6 +692,7 @@ int main(void)
 	test_fast_path_and_args();
 	test_zero_copy_and_inflight();
 	test_close();
+	test_no_syscalls_without_sleepers();
 	test_typed();
 	test_blocking();
 	test_recheck_window();
