@@ -58,9 +58,11 @@
  *     AK_OK is never lost: consumers get every element, then AK_ECLOSED.
  *   - Blocking: only rings created with AK_RING_SEQ_BLOCKING can be waited
  *     on (the _wait forms return AK_ESTATE otherwise).  On such rings each
- *     successful push/pop also pays one full fence and a load of the waiter
- *     count (the eventcount's Dekker handshake); it makes a system call only
- *     when a thread is actually asleep.  Rings without the flag pay nothing.
+ *     successful push/pop also pays one full fence and two loads of waiter
+ *     counts (the eventcount's Dekker handshake); it makes a system call only
+ *     when a thread is actually asleep, and then wakes k sleepers for k
+ *     elements (or slots), every bulk sleeper, and everyone on close.  Rings
+ *     without the flag pay nothing.
  *   - size() is clamped to [0, cap] and exact when no operation is in
  *     flight; it counts claimed positions, so an element being written
  *     already counts and one being read no longer does.
@@ -73,6 +75,8 @@
  *   the index words (a failed CAS means another thread succeeded), bounded
  *   spin otherwise; never blocked by a preempted thread on another slot.
  *   commit/release/close: wait-free.  _wait forms: blocking (futex).
+ *
+ * Typed front end: AK_RING_SEQ_DEFINE(name, T) (end of this header).
  *
  * Example
  *     size_t bytes;
