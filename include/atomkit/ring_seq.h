@@ -29,7 +29,7 @@
  *   cancel token; close.
  *
  * Storage
- *   The control block (struct ak_ring_seq, 512 bytes) and the slots are
+ *   The control block (struct ak_ring_seq, 640 bytes) and the slots are
  *   either one block of ak_ring_seq_memsize() bytes (slots follow the
  *   control block) or two (ak_ring_seq_init_split()).  The ring stores the
  *   slot array as an offset from the control block, never a pointer, so a

@@ -32,7 +32,7 @@
  *   B  a one-element consumer and a bulk consumer of 2 (3 elements), so a
  *      bulk waiter can be woken by an element it cannot use;
  * (0.3 M states); -DBIG adds C: one consumer popping twice and a bulk of 2
- * (4 elements, 2.1 M states).  Three one-element consumers (21 M states)
+ * (4 elements, 2.4 M states).  Three one-element consumers (21 M states)
  * were checked once by hand: 0 errors.
  * No spurious wake-ups, timeouts, cancels or close are modelled: close and
  * cancel wake everyone, spurious returns only add re-checks.
