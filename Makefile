@@ -107,7 +107,7 @@ $(B)/atomkit.pc: scripts/atomkit.pc.in Makefile
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' \
 	    -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
 
-.PHONY: all lib test test-build tsan tsan-build bench bench-build examples \
+.PHONY: FORCE all lib test test-build tsan tsan-build bench bench-build examples \
         install uninstall deps clean check-headers
 .DEFAULT_GOAL := all
 
@@ -121,21 +121,34 @@ $(B)/examples/%: examples/%.c $(B)/gcc/libatomkit.a $(HEADERS)
 examples: $(foreach e,$(EXAMPLES),$(B)/examples/$(e))
 
 # ---- benchmarks ------------------------------------------------------------
+# DPDK rte_ring peer rows, when libdpdk is installed (`make deps DPDK=1`).
+# Only the *_dpdk.cc adapters see DPDK's headers and flags; the C rows get
+# -DAK_HAVE_DPDK alone.  build/bench/dpdk.flags records the choice, so the
+# objects are rebuilt when DPDK appears or goes.
+DPDK_CFLAGS := $(shell pkg-config --exists libdpdk 2>/dev/null && echo -DAK_HAVE_DPDK $$(pkg-config --cflags libdpdk))
+DPDK_LIBS   := $(if $(DPDK_CFLAGS),$(shell pkg-config --libs libdpdk))
+DPDK_STAMP  := $(B)/bench/dpdk.flags
+$(DPDK_STAMP): FORCE
+	@mkdir -p $(@D)
+	@echo '$(DPDK_CFLAGS) $(DPDK_LIBS)' | cmp -s - $@ || echo '$(DPDK_CFLAGS) $(DPDK_LIBS)' > $@
+FORCE:
+$(B)/bench/obj/peers/%_dpdk.o: PEER_FLAGS = $(DPDK_CFLAGS)
+
 BENCH_COBJS := $(patsubst bench/%.c,$(B)/bench/obj/%.o,$(BENCH_SRCS))
 BENCH_XOBJS := $(patsubst bench/peers/%.cc,$(B)/bench/obj/peers/%.o,$(BENCH_PEERS)) $(B)/bench/obj/shim/cbench.o
 BENCH_BIN   := $(B)/bench/atomkit-bench
 
-$(B)/bench/obj/%.o: bench/%.c $(HEADERS) $(wildcard bench/*.h bench/shim/*.h)
+$(B)/bench/obj/%.o: bench/%.c $(HEADERS) $(wildcard bench/*.h bench/shim/*.h) $(DPDK_STAMP)
 	@mkdir -p $(@D)
-	$(GCC) $(STD) $(WARN) -O2 -g $(INC) -Ibench -c $< -o $@
-$(B)/bench/obj/peers/%.o: bench/peers/%.cc $(wildcard bench/*.h bench/shim/*.h bench/peers/*.h)
+	$(GCC) $(STD) $(WARN) -O2 -g $(INC) -Ibench $(filter -DAK_HAVE_DPDK,$(DPDK_CFLAGS)) -c $< -o $@
+$(B)/bench/obj/peers/%.o: bench/peers/%.cc $(wildcard bench/*.h bench/shim/*.h bench/peers/*.h) $(DPDK_STAMP)
 	@mkdir -p $(@D)
-	$(GXX) -std=c++17 -O2 -g -Wall -Wextra -Werror $(INC) -Ibench -c $< -o $@
+	$(GXX) -std=c++17 -O2 -g -Wall -Wextra -Werror $(INC) -Ibench $(PEER_FLAGS) -c $< -o $@
 $(B)/bench/obj/shim/cbench.o: bench/shim/cbench.cc bench/shim/cbench.h
 	@mkdir -p $(@D)
 	$(GXX) -std=c++17 -O2 -g -Wall -Wextra -Werror -Ibench -c $< -o $@
 $(BENCH_BIN): $(BENCH_COBJS) $(BENCH_XOBJS) $(B)/gcc/libatomkit.a
-	$(GXX) -o $@ $(BENCH_COBJS) $(BENCH_XOBJS) $(B)/gcc/libatomkit.a $(BENCH_LDLIBS)
+	$(GXX) -o $@ $(BENCH_COBJS) $(BENCH_XOBJS) $(B)/gcc/libatomkit.a $(BENCH_LDLIBS) $(DPDK_LIBS)
 
 # ---- the two commands -----------------------------------------------------
 # deps first, then a sub-make, so compilers installed by deps.sh are seen.
@@ -156,15 +169,18 @@ tsan-build: $(call stress_bins,tsan)
 
 bench:
 	@scripts/deps.sh bench
+	@$(if $(DPDK),scripts/deps.sh dpdk)
 	@$(MAKE) --no-print-directory -j2 bench-build
 	@scripts/run-bench.sh '$(FILTER)'
 bench-build: $(BENCH_BIN)
 
 deps:
 	@scripts/deps.sh all
+	@$(if $(DPDK),scripts/deps.sh dpdk)
 
 check-headers:
 	@scripts/check-headers.sh
+	@scripts/check-link.sh
 
 # ---- install ---------------------------------------------------------------
 install: lib
@@ -215,12 +231,25 @@ $(B)/spin/%.broken/pan: tests/spin/%.pml scripts/spin-check.sh
 $(B)/spin/%/pan: tests/spin/%.pml scripts/spin-check.sh
 	@scripts/deps.sh verify
 	scripts/spin-check.sh --build-only $<
+# Further broken variants, named on "broken-<variant>:" header lines
+# (model:variant pairs; built with -DBROKEN_<VARIANT>).
+SPIN_VARIANTS := $(shell for m in tests/spin/*.pml; do \
+	sed -n "s|^ *\* *broken-\([a-z0-9_]*\):.*|$$(basename $$m .pml):\1|p" $$m; done)
+spin_vmodel = $(word 1,$(subst :, ,$(1)))
+spin_vname  = $(word 2,$(subst :, ,$(1)))
+define SPIN_VARIANT_RULE
+$(B)/spin/$(call spin_vmodel,$(1)).broken-$(call spin_vname,$(1))/pan: tests/spin/$(call spin_vmodel,$(1)).pml scripts/spin-check.sh
+	@scripts/deps.sh verify
+	scripts/spin-check.sh --build-only --variant $(call spin_vname,$(1)) $$<
+endef
+$(foreach v,$(SPIN_VARIANTS),$(eval $(call SPIN_VARIANT_RULE,$(v))))
+SPIN_PANS += $(foreach v,$(SPIN_VARIANTS),$(B)/spin/$(call spin_vmodel,$(v)).broken-$(call spin_vname,$(v))/pan)
 
-$(B)/litmus/%: tests/litmus/%.c tests/litmus/litmus.h $(B)/gcc/libatomkit.a $(HEADERS)
+$(B)/litmus/%: tests/litmus/%.c $(wildcard tests/litmus/*.h) $(B)/gcc/libatomkit.a $(HEADERS)
 	@mkdir -p $(@D)
 	$(GCC) $(STD) $(WARN) -O2 -g $(INC) -Itests/litmus $< -o $@ $(B)/gcc/libatomkit.a $(TEST_LDLIBS)
 # A fuzzer is compiled together with the library sources, all instrumented.
-$(B)/fuzz/%: tests/fuzz/%.c $(wildcard tests/fuzz/*.h) $(LIB_SRCS) $(HEADERS)
+$(B)/fuzz/%: tests/fuzz/%.c $(wildcard tests/fuzz/*.h tests/unit/*.h) $(LIB_SRCS) $(HEADERS)
 	@mkdir -p $(@D)
 	$(CLANG) $(FUZZ_FLAGS) $(WARN) -Wno-pedantic $(INC) -Itests/fuzz $< $(LIB_SRCS) -o $@ $(TEST_LDLIBS)
 

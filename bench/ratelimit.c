@@ -8,7 +8,14 @@
  *   clock/<source>/read              one clock read
  *
  * ratelimit/atomkit_limiter_coarse/try_acquire is the GCRA limiter on
- * CLOCK_MONOTONIC_COARSE (ak_clock_monotonic_coarse()).
+ * CLOCK_MONOTONIC_COARSE (ak_clock_monotonic_coarse()),
+ * ratelimit/atomkit_limiter_tsc/try_acquire the same on the calibrated TSC
+ * (ak_tsc_clock), and ratelimit/mutex_lazy/try_acquire_tsc the mutex
+ * baseline reading that same TSC clock: each clock-reading row is compared
+ * with the mutex row that reads the same clock.
+ *
+ * The cas_fail/op counter is the failed admission CASes per operation
+ * (per thread, averaged), through limiter.h's benchmark hook.
  *
  * Every limiter is configured so that requests are admitted (1e9 tokens/s,
  * a burst far larger than a run takes), so the rows measure the admitting
@@ -23,6 +30,9 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+/* Count failed admission CASes per thread (see limiter.h). */
+static _Thread_local unsigned long long t_cas_failed;
+#define _AK_LIMITER_CAS_FAILED() (t_cas_failed++)
 #include <atomkit/limiter.h>
 #include <atomkit/tbucket.h>
 #include <pthread.h>
@@ -36,6 +46,10 @@
 
 static ak_limiter g_lim;
 static ak_limiter g_lim_coarse;
+static ak_limiter g_lim_tsc;
+static ak_tsc_clock g_tsc;
+static ak_clock g_tsc_clock;
+static int g_tsc_ok;
 static ak_tbucket g_tb;
 static ak_limiter_table g_tab;
 static ak_limiter_slot g_slots[4096];
@@ -75,13 +89,14 @@ static void setup(cbench_state *st)
 	ak_limiter_init(&g_lim, 1, 1, BIG_BURST, NULL);
 	ak_clock coarse = ak_clock_monotonic_coarse(NULL);
 	ak_limiter_init(&g_lim_coarse, 1, 1, BIG_BURST, &coarse);
+	ak_limiter_init(&g_lim_tsc, 1, 1, BIG_BURST, &g_tsc_clock);
 	ak_tbucket_init(&g_tb, 1, 1, BIG_BURST, NULL);
 	ak_limiter_table_init(&g_tab, g_slots, 4096, 1, 1, BIG_BURST, NULL);
 	pthread_mutex_lock(&g_mx.mu);
 	g_mx.rate_per_ns = 1.0;
 	g_mx.burst = (double)BIG_BURST;
 	g_mx.tokens = g_mx.burst;
-	g_mx.last = ak_now_ns();
+	g_mx.last = 0; /* the TSC row and the others share it: time only moves it forward */
 	pthread_mutex_unlock(&g_mx.mu);
 }
 
@@ -99,6 +114,7 @@ static void fail_if(cbench_state *st, uint64_t refused, uint64_t total)
 		(void)ctx;                                                     \
 		(void)w;                                                       \
 		setup(st);                                                     \
+		t_cas_failed = 0;                                              \
 		while ((n = cbench_next_batch(st, BATCH))) {                   \
 			uint64_t now = ak_now_ns();                            \
 			(void)now;                                             \
@@ -107,10 +123,16 @@ static void fail_if(cbench_state *st, uint64_t refused, uint64_t total)
 			total += n;                                            \
 		}                                                              \
 		fail_if(st, refused, total);                                   \
+		if (total)                                                     \
+			cbench_counter(st, "cas_fail/op",                      \
+				       (double)t_cas_failed / (double)total,   \
+				       CBENCH_COUNTER_AVG);                    \
 	}
 
 BM(bm_limiter, ak_limiter_try_acquire(&g_lim, 1, &w) == AK_OK)
 BM(bm_limiter_coarse, ak_limiter_try_acquire(&g_lim_coarse, 1, &w) == AK_OK)
+BM(bm_limiter_tsc, ak_limiter_try_acquire(&g_lim_tsc, 1, &w) == AK_OK)
+BM(bm_mutex_tsc, mutex_try_acquire_at(ak_clock_read(&g_tsc_clock), 1))
 BM(bm_limiter_at, ak_limiter_try_acquire_at(&g_lim, now + i, 1, &w) == AK_OK)
 BM(bm_tbucket, ak_tbucket_try_acquire(&g_tb, 1, &w) == AK_OK)
 BM(bm_tbucket_at, ak_tbucket_try_acquire_at(&g_tb, now + i, 1, &w) == AK_OK)
@@ -146,9 +168,17 @@ static void bm_clock_coarse(cbench_state *st, void *ctx)
 	g_sink = acc;
 }
 
-/* Raw TSC, for scale only: not offered as a source (it would need a
- * calibrated ns conversion, and is not monotonic across sockets/VM
- * migrations without an invariant, synchronised TSC). */
+/* The calibrated TSC clock (clock/rdtsc/read: the raw counter, for scale). */
+static void bm_clock_tsc(cbench_state *st, void *ctx)
+{
+	uint64_t n, acc = 0;
+	(void)ctx;
+	while ((n = cbench_next_batch(st, BATCH)))
+		for (uint64_t i = 0; i < n; i++)
+			acc += ak_clock_read(&g_tsc_clock);
+	g_sink = acc;
+}
+
 static void bm_clock_rdtsc(cbench_state *st, void *ctx)
 {
 	uint64_t n, acc = 0;
@@ -162,12 +192,24 @@ static void bm_clock_rdtsc(cbench_state *st, void *ctx)
 CBENCH_INIT(ratelimit)
 {
 	static const int threads[] = { 1, 2 };
+	/* The TSC rows exist only with an invariant TSC (calibrated here, in
+	 * 10 ms), never silently on another clock. */
+	if (ak_tsc_clock_init(&g_tsc, 0) == AK_OK) {
+		g_tsc_clock = ak_tsc_clock_as_clock(&g_tsc);
+		g_tsc_ok = 1;
+	}
 	cbench_register_threads("ratelimit/atomkit_limiter/try_acquire", bm_limiter, NULL, threads, 2);
 	cbench_register_threads("ratelimit/atomkit_limiter_coarse/try_acquire", bm_limiter_coarse,
 				NULL, threads, 2);
+	if (g_tsc_ok)
+		cbench_register_threads("ratelimit/atomkit_limiter_tsc/try_acquire", bm_limiter_tsc,
+					NULL, threads, 2);
 	cbench_register_threads("ratelimit/atomkit_tbucket/try_acquire", bm_tbucket, NULL, threads, 2);
 	cbench_register_threads("ratelimit/atomkit_table/try_acquire", bm_table, NULL, threads, 2);
 	cbench_register_threads("ratelimit/mutex_lazy/try_acquire", bm_mutex, NULL, threads, 2);
+	if (g_tsc_ok)
+		cbench_register_threads("ratelimit/mutex_lazy/try_acquire_tsc", bm_mutex_tsc, NULL,
+					threads, 2);
 	cbench_register_threads("ratelimit/atomkit_limiter/try_acquire_at", bm_limiter_at, NULL,
 				threads, 2);
 	cbench_register_threads("ratelimit/atomkit_tbucket/try_acquire_at", bm_tbucket_at, NULL,
@@ -178,5 +220,7 @@ CBENCH_INIT(ratelimit)
 				2);
 	cbench_register("clock/monotonic/read", bm_clock_monotonic, NULL, 0, 0);
 	cbench_register("clock/monotonic_coarse/read", bm_clock_coarse, NULL, 0, 0);
+	if (g_tsc_ok)
+		cbench_register("clock/tsc/read", bm_clock_tsc, NULL, 0, 0);
 	cbench_register("clock/rdtsc/read", bm_clock_rdtsc, NULL, 0, 0);
 }

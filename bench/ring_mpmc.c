@@ -16,7 +16,8 @@
  * impl: atomkit_seq (ak_ring_seq, per-slot sequences), atomkit (ak_ring's
  * in-order MP/MC modes, when atomkit/ring.h is in the tree), ck (ck_ring),
  * boost (boost::lockfree::queue), moodycamel (ConcurrentQueue with tokens),
- * dpdk (rte_ring MP/MC, RTS, HTS, only if <rte_ring.h> exists).
+ * dpdk, dpdk_rts, dpdk_hts (rte_ring MP/MC, RTS, HTS; only when the Makefile
+ * found libdpdk and defined AK_HAVE_DPDK, see bench/peers/mpmc_dpdk.cc).
  *
  * Every row: 8-byte items, usable capacity MPMC_CAP (ck: one less), the
  * same loops and spin policy (bench/peers/mpmc.h).  Each producer pushes
@@ -28,7 +29,13 @@
  */
 #include <atomkit/ring_seq.h>
 #include <ck_ring.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <string.h>
 
 #include "peers/mpmc.h"
@@ -55,6 +62,12 @@ static const struct shape s2p2c = { 2, 2 }, s4p4c = { 4, 4 }, s3p1c = { 3, 1 }, 
  * destroyed at the start of the next run (other threads may still be
  * tearing down their per-thread state after the loop). */
 uint64_t mpmc_deadline_ns = UINT64_MAX;
+/* A collapsed run reports how far it got: items pushed by all producers,
+ * and whether any thread gave up.  Reset by thread 0 before the start
+ * barrier, read by thread 0 after the end barrier (the shim's barriers are
+ * a mutex and order these relaxed accesses). */
+static _Atomic(uint64_t) g_pushed;
+static _Atomic(int) g_collapsed;
 static void *g_q;
 static void (*g_q_free)(void *);
 
@@ -67,11 +80,139 @@ static void replace_queue(void *q, void (*q_free)(void *))
 }
 
 /*
+ * The guard in mpmc_backoff() works only when a thread comes back from the
+ * queue.  A peer whose MP/MC commit spins inside the library on a preempted
+ * predecessor without ever yielding (DPDK's default MP/MC mode, ck_ring's
+ * MP enqueue) can, with 8 threads on 2 loaded CPUs, move a few items per
+ * second there (seen: rte_ring 4p4c at about 8 items/s) and keep the run
+ * going for hours.  So each thread arms a timer that sends it SIGUSR1 every
+ * 100 ms from one second after the deadline; if the thread is inside
+ * PRODUCE/CONSUME then, the handler jumps back to the driver, which abandons
+ * the run.  The queue may be left mid-operation; it is dropped anyway.  By
+ * then every thread that could come back by itself has (its backoff saw the
+ * deadline), so the ones jumped out of are spinning in queue code: atomics
+ * and copies, no locks or destructors.  A normal run ends long before the
+ * timer fires, and the timer costs three system calls per thread per run,
+ * outside the timed loop.
+ */
+#define ESCAPE_SIG SIGUSR1
+#define ESCAPE_GRACE_NS UINT64_C(1000000000)
+
+static AK_THREAD_LOCAL sigjmp_buf *volatile t_escape;
+
+static void escape_handler(int sig)
+{
+	sigjmp_buf *jb = t_escape;
+	(void)sig;
+	if (jb)
+		siglongjmp(*jb, 1);
+}
+
+/* The handler is installed once, before main() (see CBENCH_INIT below). */
+static void escape_install(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = escape_handler;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	(void)sigaction(ESCAPE_SIG, &sa, NULL);
+}
+
+/* Arm this thread's timer: 0 when armed (then escape_disarm() it). */
+static int escape_arm(timer_t *tm)
+{
+	struct sigevent ev;
+	struct itimerspec when;
+	uint64_t at = mpmc_deadline_ns + ESCAPE_GRACE_NS;
+	memset(&ev, 0, sizeof ev);
+	ev.sigev_notify = SIGEV_THREAD_ID;
+	ev.sigev_signo = ESCAPE_SIG;
+#ifdef sigev_notify_thread_id
+	ev.sigev_notify_thread_id = gettid();
+#else /* glibc < 2.35 names the field only internally */
+	ev._sigev_un._tid = gettid();
+#endif
+	if (timer_create(CLOCK_MONOTONIC, &ev, tm) != 0)
+		return -1;
+	memset(&when, 0, sizeof when);
+	when.it_value.tv_sec = (time_t)(at / 1000000000u);
+	when.it_value.tv_nsec = (long)(at % 1000000000u);
+	when.it_interval.tv_nsec = 100000000;
+	if (timer_settime(*tm, TIMER_ABSTIME, &when, NULL) != 0) {
+		(void)timer_delete(*tm);
+		return -1;
+	}
+	return 0;
+}
+
+static void escape_disarm(timer_t tm)
+{
+	(void)timer_delete(tm);
+}
+
+/* After a jump out of the handler, whose signal stays blocked (sigsetjmp
+ * without the mask, to keep the syscall off the per-batch path). */
+static void escape_landed(void)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, ESCAPE_SIG);
+	(void)pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+	t_escape = NULL;
+	atomic_store_explicit(&g_collapsed, 1, memory_order_relaxed);
+}
+
+/* The row's error message after the 5 s guard fired: the rate it had
+ * reached, so a collapse reads as a (bad) figure, not only as a failure. */
+static void report_collapse(cbench_state *st)
+{
+	static char msg[160];
+	uint64_t pushed = atomic_load_explicit(&g_pushed, memory_order_relaxed);
+	double secs = (double)MPMC_RUN_LIMIT_NS / 1e9;
+	if (pushed)
+		snprintf(msg, sizeof msg,
+			 "collapsed: only %llu items in the %.0f s guard (%.1f us/item), run abandoned",
+			 (unsigned long long)pushed, secs, secs * 1e6 / (double)pushed);
+	else
+		snprintf(msg, sizeof msg, "collapsed: no item in the %.0f s guard, run abandoned",
+			 secs);
+	cbench_skip_with_error(st, msg);
+}
+
+/*
  * The driver: one function per impl, generated from the impl's produce and
  * consume (no indirect call per item).  Consumer j pops
  * floor((n * prod + j) / cons) per batch of n, which sums to n * prod.
  */
 #define DEFINE_ROW(impl, CREATE, FREE, TBEGIN, TEND, PRODUCE, CONSUME)                    \
+	/* PRODUCE / CONSUME with the way out (escape_handler) */                        \
+	static int impl##_produce_g(void *t, uint64_t tag, uint64_t *seq, uint64_t n)     \
+	{                                                                                 \
+		sigjmp_buf jb;                                                            \
+		int r;                                                                    \
+		if (sigsetjmp(jb, 0)) { /* stuck inside the queue past the deadline */ \
+			escape_landed();                                                  \
+			return -1;                                                        \
+		}                                                                         \
+		t_escape = &jb;                                                           \
+		r = PRODUCE(g_q, t, tag, seq, n);                                         \
+		t_escape = NULL;                                                          \
+		return r;                                                                 \
+	}                                                                                 \
+	static int64_t impl##_consume_g(void *t, uint64_t n, uint64_t *last, unsigned np) \
+	{                                                                                 \
+		sigjmp_buf jb;                                                            \
+		int64_t r;                                                                \
+		if (sigsetjmp(jb, 0)) {                                                   \
+			escape_landed();                                                  \
+			return -1;                                                        \
+		}                                                                         \
+		t_escape = &jb;                                                           \
+		r = CONSUME(g_q, t, n, last, np);                                         \
+		t_escape = NULL;                                                          \
+		return r;                                                                 \
+	}                                                                                 \
 	static void bm_##impl(cbench_state *st, void *arg)                                \
 	{                                                                                 \
 		const struct shape *sh = (const struct shape *)arg;                       \
@@ -79,9 +220,13 @@ static void replace_queue(void *q, void (*q_free)(void *))
 		uint64_t n, moved = 0;                                                    \
 		int64_t bad = 0;                                                          \
 		int abandoned = 0;                                                        \
+		timer_t tm;                                                               \
+		int armed;                                                                \
 		void *t;                                                                  \
 		if (ti == 0) {                                                            \
 			replace_queue(CREATE(), FREE);                                    \
+			atomic_store_explicit(&g_pushed, 0, memory_order_relaxed);        \
+			atomic_store_explicit(&g_collapsed, 0, memory_order_relaxed);     \
 			mpmc_deadline_ns = mpmc_now_ns() + MPMC_RUN_LIMIT_NS;             \
 		}                                                                         \
 		if ((unsigned)cbench_threads(st) != sh->prod + sh->cons) {                \
@@ -92,10 +237,19 @@ static void replace_queue(void *q, void (*q_free)(void *))
 		/* (tokens) is made only after it */                                   \
 		n = cbench_next_batch(st, BATCH);                                         \
 		t = TBEGIN(g_q, ti < sh->prod);                                           \
+		armed = escape_arm(&tm) == 0;                                             \
 		if (ti < sh->prod) {                                                      \
 			uint64_t seq = 0, tag = (uint64_t)ti << MPMC_SEQ_BITS;            \
-			for (; n && !abandoned; n = cbench_next_batch(st, BATCH)) {       \
-				abandoned = PRODUCE(g_q, t, tag, &seq, n) < 0;            \
+			for (; n; n = cbench_next_batch(st, BATCH)) {                     \
+				uint64_t seq0 = seq;                                      \
+				if (abandoned) /* drain the batches, to the end barrier */ \
+					continue;                                         \
+				abandoned = impl##_produce_g(t, tag, &seq, n) < 0;        \
+				atomic_fetch_add_explicit(&g_pushed, seq - seq0,          \
+							  memory_order_relaxed);          \
+				if (abandoned)                                            \
+					atomic_store_explicit(&g_collapsed, 1,            \
+							      memory_order_relaxed);      \
 				moved += n;                                               \
 			}                                                                 \
 			cbench_set_items_processed(st, (int64_t)moved);                   \
@@ -104,21 +258,27 @@ static void replace_queue(void *q, void (*q_free)(void *))
 			unsigned j = ti - sh->prod;                                       \
 			for (unsigned p = 0; p < MAXP; p++)                               \
 				last[p] = UINT64_MAX;                                     \
-			for (; n && !abandoned; n = cbench_next_batch(st, BATCH)) {       \
+			for (; n; n = cbench_next_batch(st, BATCH)) {                     \
 				uint64_t k = (n * sh->prod + j) / sh->cons;               \
-				int64_t b = CONSUME(g_q, t, k, last, sh->prod);           \
-				if (b < 0)                                                \
+				if (abandoned)                                            \
+					continue;                                         \
+				int64_t b = impl##_consume_g(t, k, last, sh->prod);       \
+				if (b < 0) {                                              \
 					abandoned = 1;                                    \
-				else                                                      \
+					atomic_store_explicit(&g_collapsed, 1,            \
+							      memory_order_relaxed);      \
+				} else                                                    \
 					bad += b;                                         \
 			}                                                                 \
 		}                                                                         \
+		if (armed)                                                                \
+			escape_disarm(tm);                                                \
 		TEND(t);                                                                  \
-		if (abandoned) {                                                          \
-			cbench_skip_with_error(st, "collapsed: run not done in 5 s");     \
-			while (cbench_next_batch(st, BATCH)) /* to the end barrier */     \
-				;                                                         \
-		}                                                                         \
+		/* Past the end barrier (the last cbench_next_batch): every thread's */ \
+		/* counts and flag are in.  One thread reports, after the barrier,  */ \
+		/* so the message has the totals. */                                   \
+		if (ti == 0 && atomic_load_explicit(&g_collapsed, memory_order_relaxed)) \
+			report_collapse(st);                                              \
 		else if (bad)                                                             \
 			cbench_skip_with_error(st, "per-producer FIFO violated");         \
 	}
@@ -302,16 +462,37 @@ DEFINE_UNCONTENDED(moodycamel, mpmc_moodycamel_create, mpmc_moodycamel_destroy,
 		   mpmc_moodycamel_thread_begin, mpmc_moodycamel_thread_end, mpmc_moodycamel_produce,
 		   mpmc_moodycamel_consume)
 
+/* ---- DPDK rte_ring (bench/peers/mpmc_dpdk.cc, when libdpdk is installed) ------ */
+
+#ifdef AK_HAVE_DPDK
+#define DPDK_ROW(m)                                                                       \
+	DEFINE_ROW(m, mpmc_##m##_create, mpmc_##m##_destroy, mpmc_##m##_thread_begin,     \
+		   mpmc_##m##_thread_end, mpmc_##m##_produce, mpmc_##m##_consume)
+DPDK_ROW(dpdk)
+DPDK_ROW(dpdk_rts)
+DPDK_ROW(dpdk_hts)
+DPDK_ROW(dpdk_mpsc)
+DPDK_ROW(dpdk_spmc)
+DEFINE_UNCONTENDED(dpdk, mpmc_dpdk_create, mpmc_dpdk_destroy, mpmc_dpdk_thread_begin,
+		   mpmc_dpdk_thread_end, mpmc_dpdk_produce, mpmc_dpdk_consume)
+#endif
+
 /* ---- atomkit in-order ring (atomkit/ring.h) --------------------------------------- */
 
 #ifdef HAVE_AK_RING
+/* The typed front end, as a user moving 8-byte items would write it (and as
+ * the SPSC rows do): the element size is a compile-time constant, so each
+ * copy is one move, like the peers' (the untyped calls copy with memcpy of
+ * a run-time size). */
+AK_RING_DEFINE(akr64, uint64_t);
+
 static void *akr_create(void)
 {
-	size_t bytes = ak_ring_memsize(MPMC_CAP, sizeof(uint64_t));
-	ak_ring *r = (ak_ring *)aligned_alloc(AK_DESTRUCTIVE_SIZE,
-					      (sizeof(ak_ring) + bytes + 127) & ~(size_t)127);
-	if (!r || ak_ring_init(r, (char *)r + sizeof(ak_ring), bytes, MPMC_CAP, sizeof(uint64_t),
-			       0) != AK_OK)
+	size_t bytes = akr64_memsize(MPMC_CAP);
+	akr64 *r = (akr64 *)aligned_alloc(AK_DESTRUCTIVE_SIZE,
+					  (sizeof(akr64) + bytes + 127) & ~(size_t)127);
+	if (!r || akr64_init(r, (uint64_t *)(void *)((char *)r + sizeof(akr64)), bytes, MPMC_CAP,
+			     0) != AK_OK)
 		abort();
 	return r;
 }
@@ -319,18 +500,10 @@ static void akr_free(void *q)
 {
 	free(q);
 }
-#define AKR_PUSH_MP(q, t, v) akr_push_mpmc((ak_ring *)(q), (v))
-#define AKR_PUSH_SP(q, t, v) akr_push_spmc((ak_ring *)(q), (v))
-#define AKR_POP_MC(q, t, v) (ak_ring_pop_mpmc((ak_ring *)(q), (v)) == AK_OK)
-#define AKR_POP_SC(q, t, v) (ak_ring_pop_mpsc((ak_ring *)(q), (v)) == AK_OK)
-static inline bool akr_push_mpmc(ak_ring *r, uint64_t v)
-{
-	return ak_ring_push_mpmc(r, &v) == AK_OK;
-}
-static inline bool akr_push_spmc(ak_ring *r, uint64_t v)
-{
-	return ak_ring_push_spmc(r, &v) == AK_OK;
-}
+#define AKR_PUSH_MP(q, t, v) (akr64_push_mpmc((akr64 *)(q), (v)) == AK_OK)
+#define AKR_PUSH_SP(q, t, v) (akr64_push_spmc((akr64 *)(q), (v)) == AK_OK)
+#define AKR_POP_MC(q, t, v) (akr64_pop_mpmc((akr64 *)(q), (v)) == AK_OK)
+#define AKR_POP_SC(q, t, v) (akr64_pop_mpsc((akr64 *)(q), (v)) == AK_OK)
 MPMC_DRIVER(akr_mpmc, void *, void *, AKR_PUSH_MP, AKR_POP_MC)
 MPMC_DRIVER(akr_mpsc, void *, void *, AKR_PUSH_MP, AKR_POP_SC)
 MPMC_DRIVER(akr_spmc, void *, void *, AKR_PUSH_SP, AKR_POP_MC)
@@ -354,6 +527,7 @@ static void reg(const char *name, cbench_fn fn, const struct shape *sh)
 
 CBENCH_INIT(ring_mpmc)
 {
+	escape_install();
 	reg("ring_mpmc/atomkit_seq/2p2c", bm_seq_mpmc, &s2p2c);
 	reg("ring_mpmc/atomkit_seq/4p4c", bm_seq_mpmc, &s4p4c);
 #ifdef HAVE_AK_RING
@@ -368,17 +542,31 @@ CBENCH_INIT(ring_mpmc)
 	reg("ring_mpmc/boost/4p4c", bm_boost, &s4p4c);
 	reg("ring_mpmc/moodycamel/2p2c", bm_moodycamel, &s2p2c);
 	reg("ring_mpmc/moodycamel/4p4c", bm_moodycamel, &s4p4c);
+#ifdef AK_HAVE_DPDK
+	reg("ring_mpmc/dpdk/2p2c", bm_dpdk, &s2p2c);
+	reg("ring_mpmc/dpdk/4p4c", bm_dpdk, &s4p4c);
+	reg("ring_mpmc/dpdk_rts/2p2c", bm_dpdk_rts, &s2p2c);
+	reg("ring_mpmc/dpdk_rts/4p4c", bm_dpdk_rts, &s4p4c);
+	reg("ring_mpmc/dpdk_hts/2p2c", bm_dpdk_hts, &s2p2c);
+	reg("ring_mpmc/dpdk_hts/4p4c", bm_dpdk_hts, &s4p4c);
+#endif
 
 	reg("ring_mpsc/atomkit_seq/3p1c", bm_seq_mpsc, &s3p1c);
 #ifdef HAVE_AK_RING
 	reg("ring_mpsc/atomkit/3p1c", bm_akr_mpsc, &s3p1c);
 #endif
 	reg("ring_mpsc/ck/3p1c", bm_ck_mpsc, &s3p1c);
+#ifdef AK_HAVE_DPDK
+	reg("ring_mpsc/dpdk/3p1c", bm_dpdk_mpsc, &s3p1c);
+#endif
 	reg("ring_spmc/atomkit_seq/1p3c", bm_seq_spmc, &s1p3c);
 #ifdef HAVE_AK_RING
 	reg("ring_spmc/atomkit/1p3c", bm_akr_spmc, &s1p3c);
 #endif
 	reg("ring_spmc/ck/1p3c", bm_ck_spmc, &s1p3c);
+#ifdef AK_HAVE_DPDK
+	reg("ring_spmc/dpdk/1p3c", bm_dpdk_spmc, &s1p3c);
+#endif
 
 	cbench_register("ring_mpmc/atomkit_seq/uncontended", bm_unc_seq, NULL, 0, 0);
 #ifdef HAVE_AK_RING
@@ -387,4 +575,7 @@ CBENCH_INIT(ring_mpmc)
 	cbench_register("ring_mpmc/ck/uncontended", bm_unc_ck, NULL, 0, 0);
 	cbench_register("ring_mpmc/boost/uncontended", bm_unc_boost, NULL, 0, 0);
 	cbench_register("ring_mpmc/moodycamel/uncontended", bm_unc_moodycamel, NULL, 0, 0);
+#ifdef AK_HAVE_DPDK
+	cbench_register("ring_mpmc/dpdk/uncontended", bm_unc_dpdk, NULL, 0, 0);
+#endif
 }

@@ -1,7 +1,7 @@
 /*
- * SPSC ring benchmarks: atomkit beside ck_ring, boost spsc_queue and
- * moodycamel ReaderWriterQueue, all through the same loops
- * (bench/peers/spsc.h): consumer on CPU 0, producer on CPU 1, one `pause`
+ * SPSC ring benchmarks: atomkit beside ck_ring, boost spsc_queue,
+ * moodycamel ReaderWriterQueue and DPDK rte_ring (when AK_HAVE_DPDK), all
+ * through the same loops (bench/peers/spsc.h): consumer on CPU 0, producer on CPU 1, one `pause`
  * per failed attempt, FIFO checked by the consumer, capacity 4096.
  *
  *   ring_spsc/<impl>/single        one 8-byte element per call
@@ -304,25 +304,43 @@ CBENCH_INIT(ring_spsc)
 	cbench_register_threads("ring_spsc/ck/single", bm_ck_single, NULL, two, 1);
 	cbench_register_threads("ring_spsc/boost/single", bm_boost_single, NULL, two, 1);
 	cbench_register_threads("ring_spsc/moodycamel/single", bm_moodycamel_single, NULL, two, 1);
+#ifdef AK_HAVE_DPDK
+	cbench_register_threads("ring_spsc/dpdk/single", bm_dpdk_single, NULL, two, 1);
+#endif
 	cbench_register_threads("ring_spsc/atomkit/single_64b", bm_ak_single_64b, NULL, two, 1);
 	cbench_register_threads("ring_spsc/ck/single_64b", bm_ck_single_64b, NULL, two, 1);
 	cbench_register_threads("ring_spsc/boost/single_64b", bm_boost_single_64b, NULL, two, 1);
 	cbench_register_threads("ring_spsc/moodycamel/single_64b", bm_moodycamel_single_64b, NULL,
 				two, 1);
+#ifdef AK_HAVE_DPDK
+	cbench_register_threads("ring_spsc/dpdk/single_64b", bm_dpdk_single_64b, NULL, two, 1);
+#endif
 	cbench_register_threads("ring_spsc/atomkit/burst32", bm_ak_burst32, NULL, two, 1);
 	cbench_register_threads("ring_spsc/boost/burst32", bm_boost_burst32, NULL, two, 1);
+#ifdef AK_HAVE_DPDK
+	cbench_register_threads("ring_spsc/dpdk/burst32", bm_dpdk_burst32, NULL, two, 1);
+#endif
 	cbench_register_threads("ring_spsc/atomkit/burst32_64b", bm_ak_burst32_64b, NULL, two, 1);
 	cbench_register_threads("ring_spsc/boost/burst32_64b", bm_boost_burst32_64b, NULL, two, 1);
+#ifdef AK_HAVE_DPDK
+	cbench_register_threads("ring_spsc/dpdk/burst32_64b", bm_dpdk_burst32_64b, NULL, two, 1);
+#endif
 	cbench_register_threads("ring_spsc/atomkit/blocking", bm_ak_blocking, NULL, two, 1);
 	cbench_register_threads("ring_rtt/pingpong/rtt", bm_pingpong, NULL, two, 1);
 	cbench_register_threads("ring_rtt/atomkit/rtt", bm_ak_rtt, NULL, two, 1);
 	cbench_register_threads("ring_rtt/ck/rtt", bm_ck_rtt, NULL, two, 1);
 	cbench_register_threads("ring_rtt/boost/rtt", bm_boost_rtt, NULL, two, 1);
 	cbench_register_threads("ring_rtt/moodycamel/rtt", bm_moodycamel_rtt, NULL, two, 1);
+#ifdef AK_HAVE_DPDK
+	cbench_register_threads("ring_rtt/dpdk/rtt", bm_dpdk_rtt, NULL, two, 1);
+#endif
 	cbench_register("ring_spsc/atomkit/uncontended", bm_ak_uncontended, NULL, 0, 0);
 	cbench_register("ring_spsc/ck/uncontended", bm_ck_uncontended, NULL, 0, 0);
 	cbench_register("ring_spsc/boost/uncontended", bm_boost_uncontended, NULL, 0, 0);
 	cbench_register("ring_spsc/moodycamel/uncontended", bm_moodycamel_uncontended, NULL, 0, 0);
+#ifdef AK_HAVE_DPDK
+	cbench_register("ring_spsc/dpdk/uncontended", bm_dpdk_uncontended, NULL, 0, 0);
+#endif
 	cbench_register("ring_spsc/atomkit/uncontended_64b", bm_ak_uncontended_64b, NULL, 0, 0);
 	cbench_register("ring_spsc/ck/uncontended_64b", bm_ck_uncontended_64b, NULL, 0, 0);
 	cbench_register("ring_spsc/boost/uncontended_64b", bm_boost_uncontended_64b, NULL, 0, 0);
@@ -332,6 +350,10 @@ CBENCH_INIT(ring_spsc)
 			0, 0);
 	cbench_register("ring_spsc/boost/uncontended_burst32", bm_boost_uncontended_burst32, NULL,
 			0, 0);
+#ifdef AK_HAVE_DPDK
+	cbench_register("ring_spsc/dpdk/uncontended_burst32", bm_dpdk_uncontended_burst32, NULL, 0,
+			0);
+#endif
 	cbench_register("ring_spsc/atomkit/uncontended_burst32_64b",
 			bm_ak_uncontended_burst32_64b, NULL, 0, 0);
 	cbench_register("ring_spsc/boost/uncontended_burst32_64b",

@@ -51,10 +51,13 @@ def load(path):
         fam, impl, work, thr = key
         r = rows.setdefault((fam, work, thr), OrderedDict()).setdefault(impl, {})
         if b.get("error_occurred"):
-            r["error"] = b.get("error_message", "error")
+            r.setdefault("error", b.get("error_message", "error"))
+            r["errors"] = r.get("errors", 0) + 1
             continue
         agg = b.get("aggregate_name")
         scale = UNIT.get(b.get("time_unit", "ns"), 1.0)
+        if agg is None:
+            r.setdefault("ok", []).append(b.get("real_time", 0.0) * scale)
         if agg == "median" or (agg is None and "median" not in r):
             r["median"] = b.get("real_time", 0.0) * scale
             for c in ("items_per_second", "rtt_ns", "futex_calls"):
@@ -62,6 +65,20 @@ def load(path):
                     r[c] = b[c]
         elif agg == "cv":
             r["cv"] = b.get("real_time", 0.0)
+    # A row that failed in some repetitions only (an MPMC run that collapsed
+    # behind its 5 s guard in one of five) is reported as failed, with how
+    # many failed and what the others measured: a median of the good ones
+    # alone would flatter it.
+    for impls in rows.values():
+        for r in impls.values():
+            ok = sorted(r.pop("ok", []))
+            if "errors" in r and ok:
+                r["error"] += " (in %d of %d repetitions; the others: median %s)" % (
+                    r["errors"], r["errors"] + len(ok), fmt_time(ok[len(ok) // 2]))
+                for k in ("median", "cv"):
+                    r.pop(k, None)
+            elif r.get("errors", 0) > 1:
+                r["error"] += " (all %d repetitions)" % r["errors"]
     return data.get("context", {}), rows
 
 
@@ -218,7 +235,8 @@ def main():
           "**ratio** = row time / the fastest atomkit row's time in the same group (above 1.00: atomkit is faster). **cv** is the "
           "spread over repetitions. This is a shared 2-vCPU virtual machine: runs above 2 "
           "threads are oversubscribed on purpose, and absolute figures move between runs, so "
-          "compare rows of the same run only.", ""]
+          "compare rows of the same run only. The DPDK `rte_ring` rows (dpdk, dpdk_rts, "
+          "dpdk_hts) are there only when libdpdk is installed: `make bench DPDK=1`.", ""]
 
     md += ["## Machine", ""] + machine(ctx) + [""]
 
@@ -262,7 +280,9 @@ def main():
             order = sorted(impls.items(), key=lambda kv: (not kv[0].startswith("atomkit"), kv[0]))
             for impl, r in order:
                 if "error" in r:
-                    md.append("| %s | %d | %s | error: %s | | | |" % (work, thr, impl, r["error"]))
+                    md.append("| %s | %d | %s | %s: %s | | | |" % (
+                        work, thr, impl, "collapsed" if r["error"].startswith("collapsed") else "error",
+                        r["error"][len("collapsed: "):] if r["error"].startswith("collapsed: ") else r["error"]))
                     continue
                 if "median" not in r:
                     continue

@@ -53,6 +53,9 @@ def markdown(ctx, groups):
         ref = reference(rows)
         order = sorted(rows.items(), key=lambda kv: (not kv[0].startswith("atomkit"), kv[0]))
         for impl, r in order:
+            if "error" in r:  # e.g. a run that collapsed behind the 5 s guard
+                print("| %s/%s | %s | %s | %s | - |" % (fam, work, thr or "1", impl, r["error"]))
+                continue
             if "median" not in r:
                 continue
             ratio = "%.2fx" % (r["median"] / ref) if ref else "-"
@@ -86,7 +89,11 @@ def main():
         order = sorted(rows.items(), key=lambda kv: (not kv[0].startswith("atomkit"), kv[0]))
         for impl, r in order:
             if "error" in r:
-                print("%-*s  %-*s  ERROR: %s" % (w_name, label, w_impl, impl, r["error"]))
+                msg = r["error"]
+                tag = "ERROR"
+                if msg.startswith("collapsed: "):
+                    tag, msg = "COLLAPSED", msg[len("collapsed: "):]
+                print("%-*s  %-*s  %s: %s" % (w_name, label, w_impl, impl, tag, msg))
             elif "median" in r:
                 cv = "%5.1f%%" % (100 * r["cv"]) if "cv" in r else "     -"
                 ratio = "%7.2fx" % (r["median"] / ref) if ref else "       -"

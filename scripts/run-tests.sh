@@ -4,6 +4,9 @@
 #
 # Suites (each line is one test):
 #   headers              every public header alone (scripts/check-headers.sh)
+#   headers/link         a program calling every family's inline functions,
+#                        gcc and clang at -O0..-O3 and -Os, linked and run
+#                        (scripts/check-link.sh)
 #   unit/<cfg>/<name>    unit tests: gcc, clang, asan-gcc, asan-clang
 #   stress/<name>/tN     stress suites natively (gcc -O2), N = 2 4 8 16 threads
 #   tsan/<name>/tN       stress suites under ThreadSanitizer, same thread counts
@@ -15,6 +18,7 @@
 #                        gcc and clang, 4 threads, 10% of the op count
 #   spin/<model>         Spin model check (tests/spin), must verify
 #   spin/<model>/broken  the deliberately broken variant, must be rejected
+#   spin/<model>/broken-<v>  further broken variants ("broken-<v>:" lines)
 #   litmus/<name>        ordering litmus tests, 0 forbidden outcomes
 #   fuzz/<target>        libFuzzer slice: seed corpus + FUZZ_SLICE s (3)
 #   lint                 cppcheck + clang-tidy + the atomics grep rules
@@ -93,6 +97,7 @@ tsan_probe() {
 }
 
 run headers scripts/check-headers.sh
+run headers/link scripts/check-link.sh
 
 for cfg in gcc clang asan-gcc asan-clang; do
 	for bin in $B/$cfg/unit/*; do
@@ -134,6 +139,9 @@ for model in tests/spin/*.pml; do
 	m=$(basename "$model" .pml)
 	run "spin/$m" scripts/spin-check.sh "$model"
 	run "spin/$m/broken" scripts/spin-check.sh --broken "$model"
+	for v in $(sed -n 's/^ *\* *broken-\([a-z0-9_]*\):.*/\1/p' "$model"); do
+		run "spin/$m/broken-$v" scripts/spin-check.sh --variant "$v" "$model"
+	done
 	if [ "${VERIFY_FULL:-0}" = 1 ]; then
 		run "spin/$m/big" scripts/spin-check.sh --big "$model"
 	fi

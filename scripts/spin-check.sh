@@ -10,6 +10,9 @@
 #              FAIL, and for the reason the model's "broken:" header line
 #              names (so a broken variant that fails for some unrelated
 #              reason does not count as a pass).
+#   --variant NAME  like --broken, for a model's further broken variants:
+#              compile with -DBROKEN_<NAME> (upper case) and expect the
+#              reason on its "broken-<name>:" header line.
 #   --big      compile with -DBIG: the larger bounds used by `make verify`.
 #   --build-only  generate and compile the verifier, do not run it (make
 #              verify-build does this, so `make test` only runs them).
@@ -19,13 +22,14 @@
 set -u
 cd "$(dirname "$0")/.."
 
-broken=0; big=0; build_only=0
+broken=0; big=0; build_only=0; variant=
 while [ $# -gt 1 ]; do
 	case "$1" in
 	--broken) broken=1 ;;
+	--variant) broken=1; variant=$2; shift ;;
 	--big) big=1 ;;
 	--build-only) build_only=1 ;;
-	*) echo "usage: $0 [--broken] [--big] [--build-only] MODEL.pml" >&2; exit 2 ;;
+	*) echo "usage: $0 [--broken | --variant NAME] [--big] [--build-only] MODEL.pml" >&2; exit 2 ;;
 	esac
 	shift
 done
@@ -36,14 +40,19 @@ command -v spin >/dev/null || { echo "spin not installed (scripts/deps.sh verify
 name=$(basename "$model" .pml)
 defs=()
 tag=$name
-[ $broken = 1 ] && { defs+=(-DBROKEN); tag=$tag.broken; }
+if [ -n "$variant" ]; then
+	defs+=(-DBROKEN_$(echo "$variant" | tr a-z A-Z)); tag=$tag.broken-$variant
+elif [ $broken = 1 ]; then
+	defs+=(-DBROKEN); tag=$tag.broken
+fi
 [ $big = 1 ] && { defs+=(-DBIG); tag=$tag.big; }
 dir=build/spin/$tag
 script=$0
 
 # The reason the broken variant must fail, from the model header:
 #   broken: assertion violated       or     broken: invalid end state
-expect=$(sed -n 's/^ *\* *broken: *//p' "$model" | head -1)
+#   broken-<variant>: ...                    (for --variant)
+expect=$(sed -n "s/^ *\\* *broken${variant:+-$variant}: *//p" "$model" | head -1)
 
 if ! [ -x "$dir/pan" ] || [ "$model" -nt "$dir/pan" ] || [ "$script" -nt "$dir/pan" ]; then
 	rm -rf "$dir"; mkdir -p "$dir"

@@ -61,6 +61,7 @@ ak_status ak_limiter_init(ak_limiter *l, uint64_t k, uint64_t per_ns, uint64_t b
 	atomic_store_explicit(&l->tolerance, b * iv, memory_order_relaxed);
 	atomic_store_explicit(&l->epoch, 0, memory_order_relaxed);
 	atomic_store_explicit(&l->horizon, _AK_LIMITER_SPAN / scale, memory_order_relaxed);
+	atomic_store_explicit(&l->gen, 0, memory_order_relaxed);
 	if (clock) {
 		l->clock = *clock;
 	} else {
@@ -106,17 +107,45 @@ static void limiter_unlock(ak_limiter *l, uint64_t tat)
 }
 
 /*
- * The TAT (in the new units, from the new epoch r) after a change at r:
- * the debt, TAT - r, is kept in tokens (rescaled by new P' / old P',
- * rounded up), so the token level is kept and never raised.  Units of
- * different scales only ever meet through tokens.
+ * The TAT after a rebase at r (same rate; new epoch r): the same instant,
+ * counted from r.  Exact.
  */
-static uint64_t rescale(uint64_t tat, uint64_t r_u, uint64_t iv_old, uint64_t iv_new)
+static uint64_t rebase_tat(uint64_t tat, uint64_t r_u)
 {
+	return tat > r_u ? tat - r_u : 0; /* full at r */
+}
+
+/*
+ * The TAT (in the new units, from the new epoch r) after a rate change at
+ * r, or UINT64_MAX if it cannot be represented.  Old units: k_old per ns,
+ * iv_old per token, tolerance tol_old; new: k_new, iv_new, tol_new.
+ *
+ * Promises made before r (reservations good after r) keep the good_at the
+ * old rate gave them, so the old rate stays in force until the last of
+ * them is good: at g = TAT - tol_old (every take in debt leaves exactly
+ * that, and set_burst keeps it), or r if g <= r.  From that instant
+ * s = max(r, g) on, the debt TAT - s is kept in tokens:
+ *     TAT' = s + (TAT - s) * T_new / T_old
+ * which is the level kept (s = r), or, with promises pending, the promised
+ * stretch kept in time and then an empty bucket (s = g: TAT' = g + b T_new),
+ * so no new grant is good before the last promise.  Keeping the whole debt
+ * in tokens from r instead is exact only without promises: a rise would let
+ * newcomers be good before the promises (two streams at once), a fall
+ * would charge the promised tokens again at the new rate, and a fall and a
+ * rise in turn would inflate the debt without bound.  Rounded up: later
+ * only ever admits less.  See "Rate changes" in docs/ratelimit.md.
+ */
+static uint64_t rescale(uint64_t tat, uint64_t r_u, uint64_t k_old, uint64_t iv_old,
+			uint64_t tol_old, uint64_t k_new, uint64_t iv_new, uint64_t tol_new)
+{
+	uint64_t d;
 	if (tat <= r_u)
 		return 0; /* full at r */
-	uint64_t d = _ak_rl_muldiv_up(tat - r_u, iv_new, iv_old);
-	return d < _AK_RL_TIME_LIMIT ? d : _AK_RL_TIME_LIMIT - 1;
+	if (tat - r_u > tol_old) /* promises pending: s = g */
+		d = _ak_rl_add_sat(_ak_rl_muldiv_up(tat - tol_old - r_u, k_new, k_old), tol_new);
+	else
+		d = _ak_rl_muldiv_up(tat - r_u, iv_new, iv_old);
+	return d < _AK_LIMITER_TAT_LIMIT ? d : UINT64_MAX;
 }
 
 /* r = max(now, epoch) in old units: 128-bit safe, saturating. */
@@ -125,9 +154,15 @@ static uint64_t units_at(uint64_t r, uint64_t epoch, uint64_t scale)
 	return _ak_rl_mul_sat(r - epoch, scale);
 }
 
-static uint64_t flip(uint64_t w, uint64_t tat)
+/* End a change: new generation, word = tat with the generation bit
+ * flipped. */
+static void limiter_publish(ak_limiter *l, uint64_t w, uint64_t tat)
 {
-	return tat | ((w & _AK_LIMITER_GEN) ^ _AK_LIMITER_GEN);
+	/* Relaxed: read under the lock (ak_limiter_cancel) or validated by
+	 * the word (a take's CAS); the unlock's release publishes it. */
+	atomic_store_explicit(&l->gen, atomic_load_explicit(&l->gen, memory_order_relaxed) + 1,
+			      memory_order_relaxed);
+	limiter_unlock(l, tat | ((w & _AK_LIMITER_GEN) ^ _AK_LIMITER_GEN));
 }
 
 void _ak_limiter_rebase(ak_limiter *l, uint64_t now)
@@ -139,10 +174,9 @@ void _ak_limiter_rebase(ak_limiter *l, uint64_t now)
 		limiter_unlock(l, w); /* someone else did it */
 		return;
 	}
-	uint64_t iv = atomic_load_explicit(&l->interval, memory_order_relaxed);
-	uint64_t tat = rescale(w & _AK_LIMITER_TAT, units_at(now, epoch, scale), iv, iv);
+	uint64_t tat = rebase_tat(w & _AK_LIMITER_TAT, units_at(now, epoch, scale));
 	atomic_store_explicit(&l->epoch, now, memory_order_relaxed);
-	limiter_unlock(l, flip(w, tat));
+	limiter_publish(l, w, tat);
 }
 
 ak_status ak_limiter_set_rate_at(ak_limiter *l, uint64_t now, uint64_t k, uint64_t per_ns)
@@ -163,14 +197,21 @@ ak_status ak_limiter_set_rate_at(ak_limiter *l, uint64_t now, uint64_t k, uint64
 	uint64_t epoch = atomic_load_explicit(&l->epoch, memory_order_relaxed);
 	uint64_t old_scale = atomic_load_explicit(&l->scale, memory_order_relaxed);
 	uint64_t old_iv = atomic_load_explicit(&l->interval, memory_order_relaxed);
+	uint64_t old_tol = atomic_load_explicit(&l->tolerance, memory_order_relaxed);
 	uint64_t r = now > epoch ? now : epoch;
-	uint64_t tat = rescale(w & _AK_LIMITER_TAT, units_at(r, epoch, old_scale), old_iv, iv);
+	uint64_t tat = rescale(w & _AK_LIMITER_TAT, units_at(r, epoch, old_scale), old_scale, old_iv,
+			       old_tol, scale, iv, b * iv);
+	if (tat == UINT64_MAX) {
+		/* The promised debt does not fit the new units: change nothing. */
+		limiter_unlock(l, w);
+		return AK_EOVERFLOW;
+	}
 	atomic_store_explicit(&l->interval, iv, memory_order_relaxed);
 	atomic_store_explicit(&l->scale, scale, memory_order_relaxed);
 	atomic_store_explicit(&l->tolerance, b * iv, memory_order_relaxed);
 	atomic_store_explicit(&l->epoch, r, memory_order_relaxed);
 	atomic_store_explicit(&l->horizon, _AK_LIMITER_SPAN / scale, memory_order_relaxed);
-	limiter_unlock(l, flip(w, tat));
+	limiter_publish(l, w, tat);
 	return AK_OK;
 }
 
@@ -193,10 +234,30 @@ ak_status ak_limiter_set_burst_at(ak_limiter *l, uint64_t now, uint64_t b)
 		limiter_unlock(l, w);
 		return AK_EINVAL;
 	}
-	/* The tokens used (TAT - now) stay used: the TAT does not move. */
+	/* The tokens available are kept, capped at the new burst (a raise
+	 * adds none at once; the bucket refills up to it):
+	 * TAT' = max(TAT, now) + new tol - old tol, at least now.  This keeps
+	 * g = TAT - tol, the good_at of the last reservation when one is
+	 * pending, which rescale() relies on; and since the level never rises,
+	 * a change cannot create tokens, however often it is repeated. */
+	uint64_t tat = w & _AK_LIMITER_TAT;
+	uint64_t tol = atomic_load_explicit(&l->tolerance, memory_order_relaxed);
+	uint64_t epoch = atomic_load_explicit(&l->epoch, memory_order_relaxed);
+	uint64_t scale = atomic_load_explicit(&l->scale, memory_order_relaxed);
+	uint64_t r_u = now > epoch ? units_at(now, epoch, scale) : 0;
+	uint64_t t2 = _ak_rl_add_sat(tat > r_u ? tat : r_u, b * iv);
+	if (t2 >= tol && t2 - tol > r_u)
+		t2 -= tol;
+	else
+		t2 = tat < r_u ? tat : r_u; /* full at the new burst */
+	if (t2 >= _AK_LIMITER_TAT_LIMIT) {
+		limiter_unlock(l, w);
+		return AK_EOVERFLOW;
+	}
+	tat = t2;
 	atomic_store_explicit(&l->burst, b, memory_order_relaxed);
 	atomic_store_explicit(&l->tolerance, b * iv, memory_order_relaxed);
-	limiter_unlock(l, flip(w, w & _AK_LIMITER_TAT));
+	limiter_publish(l, w, tat);
 	return AK_OK;
 }
 
@@ -361,4 +422,98 @@ ak_clock ak_clock_monotonic_coarse(uint64_t *res_ns)
 	c.now = coarse_now;
 	c.ctx = NULL;
 	return c;
+}
+
+/* ---- TSC clock ------------------------------------------------------------------ */
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#include <x86intrin.h>
+
+static int tsc_invariant(void)
+{
+	unsigned a, b, c, d;
+	/* CPUID 0x80000007 EDX bit 8: invariant TSC (constant rate, runs in
+	 * every power state). */
+	if (!__get_cpuid(0x80000000u, &a, &b, &c, &d) || a < 0x80000007u)
+		return 0;
+	__get_cpuid(0x80000007u, &a, &b, &c, &d);
+	return (d & (1u << 8)) != 0;
+}
+
+static uint64_t tsc_now(void *ctx)
+{
+	return ak_tsc_clock_ns((const ak_tsc_clock *)ctx, __rdtsc());
+}
+
+/* A (tsc, ns) pair read as close together as the clock allows: the TSC
+ * read between two clock reads, keeping the tightest of a few tries. */
+static void tsc_pair(uint64_t *tsc, uint64_t *ns)
+{
+	uint64_t best = UINT64_MAX;
+	for (int i = 0; i < 5; i++) {
+		uint64_t a = ak_now_ns(), t = __rdtsc(), b = ak_now_ns();
+		if (b - a < best) {
+			best = b - a;
+			*tsc = t;
+			*ns = a + (b - a) / 2;
+		}
+	}
+}
+#else
+static int tsc_invariant(void)
+{
+	return 0;
+}
+
+static uint64_t tsc_now(void *ctx)
+{
+	return ((const ak_tsc_clock *)ctx)->ns0;
+}
+
+static void tsc_pair(uint64_t *tsc, uint64_t *ns)
+{
+	*tsc = 0;
+	*ns = ak_now_ns();
+}
+#endif
+
+ak_status ak_tsc_clock_init_from(ak_tsc_clock *c, uint64_t tsc0, uint64_t ns0, uint64_t tsc1,
+				 uint64_t ns1)
+{
+	__extension__ typedef unsigned __int128 u128;
+	if (!c || tsc1 <= tsc0 || ns1 <= ns0)
+		return AK_EINVAL;
+	u128 m = ((u128)(ns1 - ns0) << 32) / (tsc1 - tsc0);
+	if (m == 0 || m >= ((u128)1 << 63))
+		return AK_EINVAL; /* below 2^-32 or from 2^31 ns per tick */
+	c->tsc0 = tsc0;
+	c->ns0 = ns0;
+	c->mult = (uint64_t)m;
+	return AK_OK;
+}
+
+ak_status ak_tsc_clock_init(ak_tsc_clock *c, uint64_t calib_ns)
+{
+	uint64_t t0 = 0, n0 = 0, t1 = 0, n1 = 0;
+	if (!c)
+		return AK_EINVAL;
+	if (!tsc_invariant())
+		return AK_ENOENT;
+	if (calib_ns == 0)
+		calib_ns = 10 * AK_NS_PER_MS;
+	tsc_pair(&t0, &n0);
+	struct timespec ts = { (time_t)(calib_ns / AK_NS_PER_SEC), (long)(calib_ns % AK_NS_PER_SEC) };
+	while (nanosleep(&ts, &ts) != 0)
+		;
+	tsc_pair(&t1, &n1);
+	return ak_tsc_clock_init_from(c, t0, n0, t1, n1);
+}
+
+ak_clock ak_tsc_clock_as_clock(ak_tsc_clock *c)
+{
+	ak_clock k;
+	k.now = tsc_now;
+	k.ctx = c;
+	return k;
 }

@@ -7,6 +7,7 @@
  * success); MPMC_DRIVER(prefix, Q, T, TRY_PUSH, TRY_POP) then defines
  *   prefix_produce(q, t, tag, &seq, n)     push n items tag|seq++, spinning;
  *                                          0, or -1 if the run was abandoned
+ *                                          (seq then counts what got in)
  *   prefix_consume(q, t, n, last, nprod)   pop n items; returns how many
  *                                          broke per-producer FIFO (0 = ok),
  *                                          or -1 if the run was abandoned
@@ -80,8 +81,10 @@ static inline int mpmc_backoff(unsigned *fails)
 		(void)t;                                                             \
 		for (uint64_t i = 0; i < n; i++, s++) {                              \
 			while (!(TRY_PUSH(q, t, tag | s)))                           \
-				if (mpmc_backoff(&fails))                            \
+				if (mpmc_backoff(&fails)) {                          \
+					*seq = s; /* what did get through */          \
 					return -1;                                   \
+				}                                                    \
 		}                                                                    \
 		*seq = s;                                                            \
 		return 0;                                                            \
@@ -121,6 +124,13 @@ static inline int mpmc_backoff(unsigned *fails)
 
 MPMC_PEER_DECL(boost)
 MPMC_PEER_DECL(moodycamel)
+#ifdef AK_HAVE_DPDK /* bench/peers/mpmc_dpdk.cc */
+MPMC_PEER_DECL(dpdk)
+MPMC_PEER_DECL(dpdk_rts)
+MPMC_PEER_DECL(dpdk_hts)
+MPMC_PEER_DECL(dpdk_mpsc)
+MPMC_PEER_DECL(dpdk_spmc)
+#endif
 
 #ifdef __cplusplus
 }

@@ -246,6 +246,15 @@ void bm_moodycamel_uncontended(cbench_state *st, void *ctx);
 void bm_moodycamel_uncontended_64b(cbench_state *st, void *ctx);
 void bm_moodycamel_single_64b(cbench_state *st, void *ctx);
 void bm_moodycamel_rtt(cbench_state *st, void *ctx);
+#ifdef AK_HAVE_DPDK /* bench/peers/spsc_dpdk.cc */
+void bm_dpdk_single(cbench_state *st, void *ctx);
+void bm_dpdk_single_64b(cbench_state *st, void *ctx);
+void bm_dpdk_burst32(cbench_state *st, void *ctx);
+void bm_dpdk_burst32_64b(cbench_state *st, void *ctx);
+void bm_dpdk_rtt(cbench_state *st, void *ctx);
+void bm_dpdk_uncontended(cbench_state *st, void *ctx);
+void bm_dpdk_uncontended_burst32(cbench_state *st, void *ctx);
+#endif
 #ifdef __cplusplus
 }
 #endif

@@ -1,17 +1,13 @@
 // DPDK rte_ring (SP/SC) in the shared SPSC loops (bench/peers/spsc.h).
 //
-// Built only where <rte_ring.h> is on the include path (libdpdk-dev, with
-// `pkg-config --cflags libdpdk` in the peer flags and `--libs` at link
-// time); otherwise this file compiles to nothing and no dpdk rows exist.
-// The ring lives in plain memory (rte_ring_get_memsize_elem + rte_ring_init,
-// no EAL), RING_F_EXACT_SZ so that SPSC_CAP slots are usable, elements of
-// 8 and 64 bytes through the _elem API.
-#if defined(__has_include)
-#if __has_include(<rte_ring.h>) && __has_include(<rte_ring_elem.h>)
-#define AK_HAVE_DPDK 1
-#endif
-#endif
-
+// Built only when the Makefile found libdpdk with pkg-config: it then
+// compiles this file with -DAK_HAVE_DPDK and `pkg-config --cflags libdpdk`
+// and links `--libs`; otherwise this file compiles to nothing and no dpdk
+// rows exist.  The ring lives in plain memory (rte_ring_get_memsize_elem +
+// rte_ring_init, no EAL: rte_ring_init only fills in the header), with
+// RING_F_EXACT_SZ so that SPSC_CAP slots are usable (the storage is the next
+// power of two above SPSC_CAP), elements of 8 and 64 bytes through the _elem
+// API.  bench/ring_spsc.c registers the rows beside the other peers'.
 #ifdef AK_HAVE_DPDK
 #include <rte_ring.h>
 #include <rte_ring_elem.h>
@@ -58,6 +54,9 @@ unsigned popn(T *buf, uint64_t n)
 	return rte_ring_sc_dequeue_burst_elem(g_r, buf, sizeof(T), static_cast<unsigned>(n), nullptr);
 }
 
+} // namespace
+
+extern "C" {
 void bm_dpdk_single(cbench_state *st, void *)
 {
 	setup(st, sizeof(item8), false);
@@ -93,17 +92,24 @@ void bm_dpdk_rtt(cbench_state *st, void *)
 		 rte_ring_sc_dequeue_elem(g_rb, &it, sizeof it) == 0);
 }
 
-struct registrar {
-	registrar()
-	{
-		static const int two[] = { 2 };
-		cbench_register_threads("ring_spsc/dpdk/single", bm_dpdk_single, nullptr, two, 1);
-		cbench_register_threads("ring_spsc/dpdk/single_64b", bm_dpdk_single_64b, nullptr, two, 1);
-		cbench_register_threads("ring_spsc/dpdk/burst32", bm_dpdk_burst32, nullptr, two, 1);
-		cbench_register_threads("ring_spsc/dpdk/burst32_64b", bm_dpdk_burst32_64b, nullptr, two, 1);
-		cbench_register_threads("ring_rtt/dpdk/rtt", bm_dpdk_rtt, nullptr, two, 1);
+void bm_dpdk_uncontended(cbench_state *st, void *)
+{
+	if (!fresh(g_r, sizeof(item8), "ak_bench_a")) {
+		cbench_skip_with_error(st, "rte_ring_init failed");
+		return;
 	}
-} registrar_instance;
+	SPSC_UNCONTENDED(st, item8, rte_ring_sp_enqueue_elem(g_r, &it, sizeof it) == 0,
+			 rte_ring_sc_dequeue_elem(g_r, &it, sizeof it) == 0);
+}
 
-} // namespace
+void bm_dpdk_uncontended_burst32(cbench_state *st, void *)
+{
+	if (!fresh(g_r, sizeof(item8), "ak_bench_a")) {
+		cbench_skip_with_error(st, "rte_ring_init failed");
+		return;
+	}
+	SPSC_UNCONTENDED_BURST(st, item8, pushn(buf, cnt), popn(buf, cnt));
+}
+} // extern "C"
+
 #endif // AK_HAVE_DPDK

@@ -30,9 +30,9 @@
  *   - try_acquire(n) admits n tokens or returns AK_EAGAIN with the ns until
  *     it would succeed, and then writes nothing.  n > b is AK_E2BIG (it could
  *     never succeed), n == 0 is AK_EINVAL.  Bad configuration is AK_EINVAL.
- *   - Time.  Times are ns below 2^62 (146 years); a time at or beyond 2^62,
- *     or a reservation further ahead than the state can count, is
- *     AK_EOVERFLOW, never a wrap.  A clock that steps backwards never
+ *   - Time.  Times are ns below 2^63 (292 years); a time at or beyond 2^63,
+ *     or a reservation further ahead than the state can count (2^62 units
+ *     past the epoch), is AK_EOVERFLOW, never a wrap.  A clock that steps backwards never
  *     creates tokens: a smaller `now` only makes the limiter stricter, and a
  *     time before the epoch (only possible across a rebase) is refused.
  *     The limiter starts full.
@@ -47,17 +47,21 @@
  *   - Reconfiguration.  set_rate / set_burst are safe against concurrent
  *     acquirers: they take the state word's lock bit for a few stores, and
  *     flip its generation bit so that an acquirer that read the old config
- *     cannot complete its CAS.  The token level is kept across a change
- *     (the debt is rescaled by new T / old T, rounded up), so the window
- *     guarantee holds piecewise: b + the rate in force over each part.
- *     Reservations granted before a change keep their good_at times, which
- *     the new rate does not re-check (as in Go's x/time/rate).
+ *     cannot complete its CAS.  Reservations granted before a change keep
+ *     their good_at times (as in Go's x/time/rate), so a rate change at r
+ *     takes effect at s = max(r, good_at of the last pending reservation):
+ *     the old rate until s, the debt kept in tokens from s, and no new
+ *     grant good before the last promise.  The window guarantee holds with
+ *     that schedule and the largest burst.  set_burst keeps the tokens
+ *     available, capped at the new burst (a raise adds none at once).
+ *     See docs/ratelimit.md, "Rate changes".
  *
  * Progress
  *   try_acquire, reserve, cancel, refund: lock-free (one CAS loop on one
  *   word; a rejection is one load).  They wait only while a set_rate /
- *   set_burst / rebase on the same limiter is between its lock and unlock
- *   (a few stores; the waiter spins, then yields).  The call that finds the
+ *   set_burst / rebase, or a successful cancel's undo, on the same limiter
+ *   is between its lock and unlock (a few stores; the waiter spins, then
+ *   yields).  cancel itself never waits.  The call that finds the
  *   epoch 2^60 units old does the rebase itself (rare: at most about once
  *   a second, and never for k' = 1 in 36 years).  set_rate / set_burst: blocking against each other.
  *   ak_limiter_acquire(): blocking (sleeps until its reservation is good).
@@ -99,6 +103,8 @@ typedef struct ak_cancel ak_cancel;
 #define _AK_LIMITER_LOCK (UINT64_C(1) << 63)
 #define _AK_LIMITER_GEN (UINT64_C(1) << 62)
 #define _AK_LIMITER_TAT (_AK_LIMITER_GEN - 1)
+/* The TAT field's range, in units past the epoch (not ns: the epoch moves). */
+#define _AK_LIMITER_TAT_LIMIT _AK_LIMITER_GEN
 
 typedef struct ak_limiter {
 	/* TAT | _AK_LIMITER_GEN | _AK_LIMITER_LOCK.  The config below is
@@ -111,6 +117,7 @@ typedef struct ak_limiter {
 	_Atomic(uint64_t) tolerance; /* b * P' units */
 	_Atomic(uint64_t) epoch;     /* ns at unit 0 */
 	_Atomic(uint64_t) horizon;   /* ns after the epoch that need a rebase */
+	_Atomic(uint64_t) gen;       /* +1 by every set_rate/set_burst/rebase */
 	ak_clock clock;              /* now == NULL: CLOCK_MONOTONIC */
 } ak_limiter;
 AK_ASSERT_PADDED(ak_limiter);
@@ -121,6 +128,7 @@ typedef struct ak_limiter_ticket {
 	uint64_t start;   /* state word the reservation started from */
 	uint64_t end;     /* state word it left behind */
 	uint64_t good_at; /* when the tokens may be used (<= now: at once) */
+	uint64_t gen;     /* config generation it was taken under */
 } ak_limiter_ticket;
 
 /*
@@ -133,7 +141,8 @@ ak_status ak_limiter_init(ak_limiter *l, uint64_t k, uint64_t per_ns, uint64_t b
 			  const ak_clock *clock);
 
 /* Reconfigure (see Contract).  Same validation as init; AK_EOVERFLOW for
- * now >= 2^62.  Any thread; serialised against other setters. */
+ * now >= 2^63 or when the pending debt would not fit the new units
+ * (nothing changed).  Any thread; serialised against other setters. */
 ak_status ak_limiter_set_rate_at(ak_limiter *l, uint64_t now, uint64_t k, uint64_t per_ns);
 ak_status ak_limiter_set_rate(ak_limiter *l, uint64_t k, uint64_t per_ns);
 ak_status ak_limiter_set_burst_at(ak_limiter *l, uint64_t now, uint64_t b);
@@ -150,9 +159,15 @@ AK_INLINE uint64_t ak_limiter_burst(ak_limiter *l)
 	return atomic_load_explicit(&l->burst, memory_order_relaxed);
 }
 
+/* Benchmark hook, not API: bench/ratelimit.c defines it before including
+ * this header to count failed admission CASes.  Nothing by default. */
+#ifndef _AK_LIMITER_CAS_FAILED
+#define _AK_LIMITER_CAS_FAILED() ((void)0)
+#endif
+
 /* Config snapshot validated against the state word (see _ak_limiter_take). */
 struct _ak_limiter_cfg {
-	uint64_t interval, scale, burst, tolerance, epoch, horizon;
+	uint64_t interval, scale, burst, tolerance, epoch, horizon, gen;
 };
 
 /* Span of the unit clock before a rebase (and largest tolerance). */
@@ -203,6 +218,7 @@ AK_INLINE void _ak_limiter_cfg_read(ak_limiter *l, struct _ak_limiter_cfg *c)
 	c->tolerance = atomic_load_explicit(&l->tolerance, memory_order_relaxed);
 	c->epoch = atomic_load_explicit(&l->epoch, memory_order_relaxed);
 	c->horizon = atomic_load_explicit(&l->horizon, memory_order_relaxed);
+	c->gen = atomic_load_explicit(&l->gen, memory_order_relaxed);
 }
 
 /* now in units since the epoch: 0, or 1 (before the epoch), or 2 (a
@@ -234,7 +250,7 @@ AK_INLINE bool _ak_limiter_cfg_valid(ak_limiter *l, uint64_t w)
 
 /*
  * The one GCRA decision.  State tat, time now, cost = n * T, tolerance
- * tol = b * T.  All inputs < 2^62 (tat, now) or <= 2^62 (cost, tol), so
+ * tol = b * T.  All inputs < 2^63 (tat, now) or <= 2^62 (cost, tol), so
  * no sum below leaves 64 bits.  Returns the new TAT through *end and the
  * time the tokens are good through *good.
  */
@@ -303,7 +319,7 @@ AK_INLINE ak_status _ak_limiter_take(ak_limiter *l, uint64_t now, uint64_t n, ui
 		}
 		uint64_t wait_u = good - now_u;
 		int late = wait_u != 0 && (max_wait == 0 || wait_u > _ak_rl_mul_sat(max_wait, c.scale));
-		if (late || AK_UNLIKELY(end >= _AK_RL_TIME_LIMIT)) {
+		if (late || AK_UNLIKELY(end >= _AK_LIMITER_TAT_LIMIT)) {
 			if (!_ak_limiter_cfg_valid(l, w)) {
 				w = _ak_limiter_load(l);
 				continue;
@@ -325,11 +341,13 @@ AK_INLINE ak_status _ak_limiter_take(ak_limiter *l, uint64_t now, uint64_t n, ui
 				tk->start = (end - n * c.interval) | gen;
 				tk->end = end | gen;
 				tk->good_at = c.epoch + _ak_rl_div_up(good, c.scale);
+				tk->gen = c.gen;
 			}
 			wait = wait_u ? wait_u / c.scale : 0; /* a multiple of scale */
 			st = AK_OK;
 			goto out;
 		}
+		_AK_LIMITER_CAS_FAILED();
 		while (AK_UNLIKELY(w & _AK_LIMITER_LOCK))
 			w = _ak_limiter_load(l);
 	}
@@ -346,7 +364,7 @@ out:
  *   AK_EAGAIN    not now; *wait_ns = ns until it would succeed; no state written
  *   AK_E2BIG     n > burst: can never succeed (*wait_ns = UINT64_MAX)
  *   AK_EINVAL    n == 0
- *   AK_EOVERFLOW now >= 2^62, or the state would pass 2^62
+ *   AK_EOVERFLOW now >= 2^63, or the state would pass 2^62 units past the epoch
  * wait_ns may be NULL.  Any thread.  Lock-free.
  */
 AK_INLINE ak_status ak_limiter_try_acquire_at(ak_limiter *l, uint64_t now, uint64_t n,
@@ -403,6 +421,13 @@ AK_INLINE ak_status ak_limiter_reserve(ak_limiter *l, uint64_t n, uint64_t max_w
  * ak_limiter_cancel() reads the clock after loading the state for that
  * reason; with _at, `now` must not be older than the state it cancels
  * against (see docs/ratelimit.md, "Pitfalls").
+ *
+ * Reconfigurations are told apart by the config generation, not by the
+ * word: the word's one generation bit comes back after two changes, and a
+ * TAT re-expressed in new units can equal the ticket's old value.  So the
+ * undo takes the word's lock bit (a CAS from exactly tk->end: it never
+ * waits), checks the generation while no setter can run, and stores the
+ * answer.  Acquirers wait those few instructions, as for a setter.
  */
 AK_INLINE ak_status _ak_limiter_cancel(ak_limiter *l, uint64_t now, uint64_t w,
 				       ak_limiter_ticket *tk)
@@ -411,13 +436,18 @@ AK_INLINE ak_status _ak_limiter_cancel(ak_limiter *l, uint64_t now, uint64_t w,
 	tk->n = 0;
 	if (w != expect || now >= tk->good_at)
 		return AK_EBUSY;
-	/* Relaxed: success restores a TAT this ticket wrote; no data is
-	 * published.  A set_rate holding the lock makes the word differ,
-	 * which is the "something changed" answer. */
-	if (atomic_compare_exchange_strong_explicit(&l->word, &expect, tk->start,
-						    memory_order_relaxed, memory_order_relaxed))
-		return AK_OK;
-	return AK_EBUSY;
+	/* Acquire pairs with the release store ending a set_rate/set_burst/
+	 * rebase (limiter_unlock in src/limiter.c; takes since then continue
+	 * its release sequence): the generation read next is that setter's or
+	 * newer.  A setter holding the lock makes the word differ: EBUSY. */
+	if (!atomic_compare_exchange_strong_explicit(&l->word, &expect, expect | _AK_LIMITER_LOCK,
+						     memory_order_acquire, memory_order_relaxed))
+		return AK_EBUSY;
+	int same = atomic_load_explicit(&l->gen, memory_order_relaxed) == tk->gen;
+	/* Release pairs with the acquire loads in _ak_limiter_load(), as a
+	 * setter's unlock: waiters see the word we leave. */
+	atomic_store_explicit(&l->word, same ? tk->start : tk->end, memory_order_release);
+	return same ? AK_OK : AK_EBUSY;
 }
 
 AK_INLINE ak_status ak_limiter_cancel_at(ak_limiter *l, uint64_t now, ak_limiter_ticket *tk)
@@ -449,7 +479,7 @@ AK_INLINE ak_status ak_limiter_cancel(ak_limiter *l, ak_limiter_ticket *tk)
  * NULL) receives the tokens put back (whole tokens, exactly).
  *   AK_OK        done (possibly *given < n, or 0 when already full)
  *   AK_EBUSY     reservations are outstanding in the future: nothing given
- *   AK_EINVAL    n == 0 or NULL;  AK_EOVERFLOW  now >= 2^62
+ *   AK_EINVAL    n == 0 or NULL;  AK_EOVERFLOW  now >= 2^63
  * Any thread.  Lock-free.
  */
 AK_INLINE ak_status ak_limiter_refund_at(ak_limiter *l, uint64_t now, uint64_t n,
@@ -724,6 +754,48 @@ size_t ak_limiter_table_active(ak_limiter_table *t, uint64_t now);
  * tokens (rate x resolution).  See docs/ratelimit.md, "Clocks".
  */
 ak_clock ak_clock_monotonic_coarse(uint64_t *res_ns);
+
+/*
+ * The CPU's time-stamp counter as an ak_clock (x86 only): ns = ns0 +
+ * (tsc - tsc0) * mult / 2^32, one rdtsc and one 128-bit multiply per read,
+ * no system call, no shared cache line.  Calibrated against CLOCK_MONOTONIC
+ * by ak_tsc_clock_init(); ak_tsc_clock_init_from() takes the two reference
+ * points directly (tests, or a calibration you trust more).
+ *
+ * Monotonic on one CPU when the TSC is invariant (ak_tsc_clock_init refuses
+ * otherwise: AK_ENOENT); across CPUs only as far as the CPUs' TSCs agree,
+ * which a VM cannot promise.  A thread whose reading lags makes a limiter
+ * stricter for it, never looser (a smaller now never admits more), and a
+ * reading before tsc0 reads as ns0.  Accuracy: the rate is right to the
+ * calibration's relative error (about 2 * (clock_gettime latency) /
+ * calib_ns; 1e-5 for 10 ms here), so a limiter on it may admit that
+ * fraction more than configured in real time.  See docs/ratelimit.md,
+ * "Clocks".
+ */
+typedef struct ak_tsc_clock {
+	uint64_t tsc0, ns0; /* reference point */
+	uint64_t mult;      /* ns per tick * 2^32 */
+} ak_tsc_clock;
+
+/* Calibrate over about calib_ns of CLOCK_MONOTONIC (sleeps that long; 0:
+ * 10 ms).  AK_ENOENT: no invariant TSC (or not x86); AK_EINVAL: NULL. */
+ak_status ak_tsc_clock_init(ak_tsc_clock *c, uint64_t calib_ns);
+/* From two reference points (tsc, ns), tsc1 > tsc0 and ns1 > ns0, with
+ * (ns1 - ns0) / (tsc1 - tsc0) < 2^31 ns per tick; else AK_EINVAL. */
+ak_status ak_tsc_clock_init_from(ak_tsc_clock *c, uint64_t tsc0, uint64_t ns0, uint64_t tsc1,
+				 uint64_t ns1);
+/* ns at counter value tsc (ns0 for tsc <= tsc0; saturates at UINT64_MAX). */
+AK_INLINE uint64_t ak_tsc_clock_ns(const ak_tsc_clock *c, uint64_t tsc)
+{
+	__extension__ typedef unsigned __int128 u128;
+	if (tsc <= c->tsc0)
+		return c->ns0;
+	u128 d = ((u128)(tsc - c->tsc0) * c->mult) >> 32;
+	u128 ns = d + c->ns0;
+	return ns > (u128)UINT64_MAX ? UINT64_MAX : (uint64_t)ns;
+}
+/* The clock: reads the TSC of the calling CPU; c must outlive it. */
+ak_clock ak_tsc_clock_as_clock(ak_tsc_clock *c);
 
 AK_END_DECLS
 

@@ -38,7 +38,7 @@
  *     On AK_EAGAIN the wait is an estimate from the schedule (0 when a
  *     deposit is overdue: the driver is late).
  *   - Limits: b <= 2^30; debt <= 2^30 tokens (further reservations:
- *     AK_EAGAIN); times < 2^62 (else AK_EOVERFLOW).
+ *     AK_EAGAIN); times < 2^63 (else AK_EOVERFLOW).
  *   - Reservations, cancel, refund: as in limiter.h.  cancel gives back
  *     exactly what the ticket took when no later take has happened, else
  *     nothing; refund(n) is clamped so the bucket never holds more than b.
@@ -123,7 +123,7 @@ ak_status ak_tbucket_init_at(ak_tbucket *tb, uint64_t epoch, uint64_t k, uint64_
 uint64_t ak_tbucket_tick_at(ak_tbucket *tb, uint64_t now);
 uint64_t ak_tbucket_tick(ak_tbucket *tb);
 
-/* Reconfigure (see Contract).  AK_EINVAL as init; AK_EOVERFLOW now >= 2^62. */
+/* Reconfigure (see Contract).  AK_EINVAL as init; AK_EOVERFLOW now >= 2^63. */
 ak_status ak_tbucket_set_rate_at(ak_tbucket *tb, uint64_t now, uint64_t k, uint64_t period_ns);
 ak_status ak_tbucket_set_rate(ak_tbucket *tb, uint64_t k, uint64_t period_ns);
 ak_status ak_tbucket_set_burst(ak_tbucket *tb, uint64_t b);
@@ -222,7 +222,7 @@ out:
 /*
  * Take n tokens now or say how long until the schedule brings them.
  * AK_OK / AK_EAGAIN (*wait_ns: estimate, nothing written) / AK_E2BIG (n > b)
- * / AK_EINVAL (n == 0) / AK_EOVERFLOW (now >= 2^62).  Any thread; lock-free.
+ * / AK_EINVAL (n == 0) / AK_EOVERFLOW (now >= 2^63).  Any thread; lock-free.
  */
 AK_INLINE ak_status ak_tbucket_try_acquire_at(ak_tbucket *tb, uint64_t now, uint64_t n,
 					      uint64_t *wait_ns)

@@ -13,54 +13,22 @@
  * r0=1/r1=0, so a harness whose actors do not overlap fails here instead
  * of silently proving nothing elsewhere; the 0/0 count is printed.
  */
-#include "litmus.h"
-
-struct st {
-	_Atomic(int) x;
-	char pad1[124];
-	_Atomic(int) y;
-	char pad2[124];
-};
-
-static void reset(void *p)
-{
-	struct st *s = (struct st *)p;
-	atomic_store_explicit(&s->x, 0, memory_order_relaxed);
-	atomic_store_explicit(&s->y, 0, memory_order_relaxed);
-}
+#include "sb.h"
 
 static void a0(void *p, int *r)
 {
-	struct st *s = (struct st *)p;
+	struct sb_state *s = (struct sb_state *)p;
 	atomic_store_explicit(&s->x, 1, memory_order_release); /* pairs with the acquire load in a1 */
 	r[0] = atomic_load_explicit(&s->y, memory_order_acquire); /* pairs with the release store in a1 */
 }
 static void a1(void *p, int *r)
 {
-	struct st *s = (struct st *)p;
+	struct sb_state *s = (struct sb_state *)p;
 	atomic_store_explicit(&s->y, 1, memory_order_release); /* pairs with the acquire load in a0 */
 	r[1] = atomic_load_explicit(&s->x, memory_order_acquire); /* pairs with the release store in a0 */
 }
 
-static unsigned outcome(const int *r, const void *st)
-{
-	(void)st;
-	return (unsigned)(r[0] * 2 + r[1]);
-}
-
 int main(int argc, char **argv)
 {
-	struct litmus t = {
-		.name = "fence_sb_acqrel",
-		.nactors = 2,
-		.state_size = sizeof(struct st),
-		.batch = 512,
-		.reset = reset,
-		.actor = { a0, a1 },
-		.outcome = outcome,
-		.outcome_name = { "r0=0 r1=0 (allowed; store buffer)", "r0=0 r1=1", "r0=1 r1=0", "r0=1 r1=1" },
-		.forbidden = { 0, 0, 0, 0 },
-		.must_see = { 0, 1, 1, 0 },
-	};
-	return litmus_main(&t, argc, argv, 2000000);
+	return sb_run("fence_sb_acqrel", a0, a1, 0, 1, argc, argv, 2000000);
 }

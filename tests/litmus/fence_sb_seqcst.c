@@ -13,32 +13,18 @@
  */
 #include <atomkit/internal/fence.h>
 
-#include "litmus.h"
-
-struct st {
-	_Atomic(int) x;
-	char pad1[124];
-	_Atomic(int) y;
-	char pad2[124];
-};
-
-static void reset(void *p)
-{
-	struct st *s = (struct st *)p;
-	atomic_store_explicit(&s->x, 0, memory_order_relaxed);
-	atomic_store_explicit(&s->y, 0, memory_order_relaxed);
-}
+#include "sb.h"
 
 /* seq_cst accesses: the stores and loads pair in the single total order */
 static void sc0(void *p, int *r)
 {
-	struct st *s = (struct st *)p;
+	struct sb_state *s = (struct sb_state *)p;
 	atomic_store_explicit(&s->x, 1, memory_order_seq_cst); /* pairs with the seq_cst load in sc1 */
 	r[0] = atomic_load_explicit(&s->y, memory_order_seq_cst); /* pairs with the seq_cst store in sc1 */
 }
 static void sc1(void *p, int *r)
 {
-	struct st *s = (struct st *)p;
+	struct sb_state *s = (struct sb_state *)p;
 	atomic_store_explicit(&s->y, 1, memory_order_seq_cst); /* pairs with the seq_cst load in sc0 */
 	r[1] = atomic_load_explicit(&s->x, memory_order_seq_cst); /* pairs with the seq_cst store in sc0 */
 }
@@ -46,43 +32,21 @@ static void sc1(void *p, int *r)
 /* relaxed accesses ordered by the fence helper */
 static void fn0(void *p, int *r)
 {
-	struct st *s = (struct st *)p;
+	struct sb_state *s = (struct sb_state *)p;
 	atomic_store_explicit(&s->x, 1, memory_order_relaxed);
 	_ak_fence_seq_cst(&s->x); /* pairs with the fence in fn1 */
 	r[0] = atomic_load_explicit(&s->y, memory_order_relaxed);
 }
 static void fn1(void *p, int *r)
 {
-	struct st *s = (struct st *)p;
+	struct sb_state *s = (struct sb_state *)p;
 	atomic_store_explicit(&s->y, 1, memory_order_relaxed);
 	_ak_fence_seq_cst(&s->y); /* pairs with the fence in fn0 */
 	r[1] = atomic_load_explicit(&s->x, memory_order_relaxed);
 }
 
-static unsigned outcome(const int *r, const void *st)
-{
-	(void)st;
-	return (unsigned)(r[0] * 2 + r[1]);
-}
-
 int main(int argc, char **argv)
 {
-	struct litmus t = {
-		.name = "fence_sb_seqcst (seq_cst accesses)",
-		.nactors = 2,
-		.state_size = sizeof(struct st),
-		.batch = 512,
-		.reset = reset,
-		.actor = { sc0, sc1 },
-		.outcome = outcome,
-		.outcome_name = { "r0=0 r1=0 (both loads early)", "r0=0 r1=1", "r0=1 r1=0", "r0=1 r1=1" },
-		.forbidden = { 1, 0, 0, 0 },
-		.must_see = { 0, 0, 0, 0 },
-	};
-	int rc = litmus_main(&t, argc, argv, 2000000);
-
-	t.name = "fence_sb_seqcst (_ak_fence_seq_cst)";
-	t.actor[0] = fn0;
-	t.actor[1] = fn1;
-	return litmus_main(&t, argc, argv, 2000000) | rc;
+	int rc = sb_run("fence_sb_seqcst (seq_cst accesses)", sc0, sc1, 1, 0, argc, argv, 2000000);
+	return sb_run("fence_sb_seqcst (_ak_fence_seq_cst)", fn0, fn1, 1, 0, argc, argv, 2000000) | rc;
 }

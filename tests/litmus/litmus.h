@@ -143,18 +143,12 @@ static inline void *litmus_thread_(void *p)
 	return NULL;
 }
 
-/* Run; returns the process exit status. */
-static inline int litmus_main(const struct litmus *t, int argc, char **argv, uint64_t default_iters)
+/* The iteration count: `dflt`, or LITMUS_ITERS, times LITMUS_SCALE, or -n N. */
+static inline uint64_t litmus_iters(int argc, char **argv, uint64_t dflt)
 {
-	uint64_t iters = default_iters, seen[LITMUS_MAX_OUTCOMES] = { 0 }, bad = 0;
-	uint64_t seen_ovl[LITMUS_MAX_OUTCOMES] = { 0 }, overlapped = 0, sweeps = 0, max_sweeps;
-	double t_end;
 	const char *env = getenv("LITMUS_ITERS");
 	const char *scale = getenv("LITMUS_SCALE");
-	struct litmus_run_ r;
-	struct litmus_arg_ args[LITMUS_MAX_ACTORS];
-	pthread_t th[LITMUS_MAX_ACTORS];
-	int status = 0;
+	uint64_t iters = dflt;
 
 	if (env)
 		iters = strtoull(env, NULL, 0);
@@ -163,6 +157,51 @@ static inline int litmus_main(const struct litmus *t, int argc, char **argv, uin
 	for (int i = 1; i + 1 < argc; i++)
 		if (!strcmp(argv[i], "-n"))
 			iters = strtoull(argv[i + 1], NULL, 0);
+	return iters;
+}
+
+/*
+ * Streaming tests (one thread writes as fast as it can, the test thread
+ * reads and checks each read) count how many changes the reader observed.
+ * On a loaded machine the threads may not run at the same time for a
+ * while, so a reader keeps going after its `n` reads until it has seen
+ * LITMUS_STREAM_MIN changes, or until `t_end` (checked every 4096 reads).
+ */
+#define LITMUS_STREAM_MIN 100
+#define LITMUS_STREAM_SECONDS 20.0
+
+static inline int litmus_stream_more(uint64_t i, uint64_t n, uint64_t changes, double t_end)
+{
+	return i < n || (changes < LITMUS_STREAM_MIN && ((i & 4095) || ak_litmus_now_() < t_end));
+}
+
+/* Exit status of a streaming test: 1 if anything forbidden was counted,
+ * or if the reads overlapped too few changes to prove anything. */
+static inline int litmus_stream_verdict(const char *name, uint64_t forbidden, uint64_t changes)
+{
+	if (forbidden) {
+		fprintf(stderr, "%s: %" PRIu64 " FORBIDDEN outcomes\n", name, forbidden);
+		return 1;
+	}
+	if (changes < LITMUS_STREAM_MIN) {
+		fprintf(stderr, "%s: reads overlapped only %" PRIu64 " changes; the test proved nothing\n",
+			name, changes);
+		return 1;
+	}
+	return 0;
+}
+
+/* Run; returns the process exit status. */
+static inline int litmus_main(const struct litmus *t, int argc, char **argv, uint64_t default_iters)
+{
+	uint64_t iters = litmus_iters(argc, argv, default_iters), seen[LITMUS_MAX_OUTCOMES] = { 0 }, bad = 0;
+	uint64_t seen_ovl[LITMUS_MAX_OUTCOMES] = { 0 }, overlapped = 0, sweeps = 0, max_sweeps;
+	double t_end;
+	struct litmus_run_ r;
+	struct litmus_arg_ args[LITMUS_MAX_ACTORS];
+	pthread_t th[LITMUS_MAX_ACTORS];
+	int status = 0;
+
 	memset(&r, 0, sizeof r);
 	r.t = t;
 	max_sweeps = 20 * ((iters + t->batch - 1) / t->batch + 1);

@@ -89,17 +89,9 @@ static int run(const char *name)
 
 int main(int argc, char **argv)
 {
-	const char *env = getenv("LITMUS_ITERS"), *scale = getenv("LITMUS_SCALE");
 	int rc;
 
-	n_writes = 2000000;
-	if (env)
-		n_writes = strtoull(env, NULL, 0);
-	if (scale)
-		n_writes = (uint64_t)((double)n_writes * strtod(scale, NULL));
-	for (int i = 1; i + 1 < argc; i++)
-		if (!strcmp(argv[i], "-n"))
-			n_writes = strtoull(argv[i + 1], NULL, 0);
+	n_writes = litmus_iters(argc, argv, 2000000);
 	struct rec init = { 0, 0, K, ~UINT64_C(0) }; /* consistent, like every write */
 
 	if (ak_seqlock_init(&sl, words, sizeof(struct rec), &init) != AK_OK)

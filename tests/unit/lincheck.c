@@ -9,10 +9,12 @@
 #include "check.h"
 #include "lincheck.h"
 
-static struct lc_history h, h2;
+static struct lc_history h;
 static FILE *sink;
 
 #define V(p, s) (((uint64_t)(p) << 40) | (uint64_t)(s))
+#define PUSH(t, r, v, inv, resp) { t, LC_PUSH, r, v, inv, resp }
+#define POP(t, r, v, inv, resp) { t, LC_POP, r, v, inv, resp }
 
 static void reset(void)
 {
@@ -36,97 +38,101 @@ static void expect(int wgl, int fast, size_t cap, int drained, const char *what)
 	CHECK_EQ_I64(f, fast);
 }
 
+/*
+ * Hand-made histories: events (thread, kind, result, value, invoke,
+ * response), the queue capacity, whether the run was drained, and the
+ * verdicts of the exact (WGL) and the fast checker (0 accept, 1 reject).
+ */
+struct event {
+	unsigned t;
+	int kind, result;
+	uint64_t v, inv, resp;
+};
+struct hcase {
+	const char *what;
+	size_t cap;
+	int drained, wgl, fast;
+	struct event ev[32]; /* up to the first { 0 } with resp == 0 */
+};
+
+static const struct hcase cases[] = {
+	{ "sequential", 2, 1, 0, 0,
+	  { PUSH(0, LC_OK, V(0, 1), 0, 10), PUSH(0, LC_OK, V(0, 2), 20, 30),
+	    POP(1, LC_OK, V(0, 1), 40, 50), POP(1, LC_OK, V(0, 2), 60, 70),
+	    POP(1, LC_EMPTY, 0, 80, 90) } },
+	/* FIFO violated in real time: push a, then push b, pop b then pop a */
+	{ "fifo", 4, 1, 1, 1,
+	  { PUSH(0, LC_OK, V(0, 1), 0, 10), PUSH(0, LC_OK, V(0, 2), 20, 30),
+	    POP(1, LC_OK, V(0, 2), 40, 50), POP(1, LC_OK, V(0, 1), 60, 70) } },
+	/* the same pops, but the pushes overlap: either order is legal */
+	{ "overlapping pushes", 4, 1, 0, 0,
+	  { PUSH(0, LC_OK, V(0, 1), 0, 30), PUSH(2, LC_OK, V(2, 1), 10, 20),
+	    POP(1, LC_OK, V(2, 1), 40, 50), POP(1, LC_OK, V(0, 1), 60, 70) } },
+	/* EMPTY although an element was present the whole time */
+	{ "empty while present", 4, 1, 1, 1,
+	  { PUSH(0, LC_OK, V(0, 1), 0, 10), POP(1, LC_EMPTY, 0, 20, 30),
+	    POP(1, LC_OK, V(0, 1), 40, 50) } },
+	/* EMPTY overlapping the push: legal */
+	{ "empty overlapping push", 4, 1, 0, 0,
+	  { PUSH(0, LC_OK, V(0, 1), 0, 30), POP(1, LC_EMPTY, 20, 25, 26),
+	    POP(1, LC_OK, V(0, 1), 40, 50) } },
+	{ "phantom", 4, 0, 1, 1,
+	  { PUSH(0, LC_OK, V(0, 1), 0, 10), POP(1, LC_OK, V(3, 3), 20, 30) } },
+	{ "duplicate", 4, 0, 1, 1,
+	  { PUSH(0, LC_OK, V(0, 1), 0, 10), POP(1, LC_OK, V(0, 1), 20, 30),
+	    POP(2, LC_OK, V(0, 1), 25, 35) } },
+	/* FULL with capacity 2 and only one element: rejected; with two: ok */
+	{ "full too early", 2, 0, 1, 1,
+	  { PUSH(0, LC_OK, V(0, 1), 0, 10), PUSH(0, LC_FULL, V(0, 2), 20, 30) } },
+	{ "full", 2, 0, 0, 0,
+	  { PUSH(0, LC_OK, V(0, 1), 0, 10), PUSH(0, LC_OK, V(0, 2), 12, 18),
+	    PUSH(0, LC_FULL, V(0, 3), 20, 30), POP(1, LC_OK, V(0, 1), 25, 40) } },
+	/* a lost element in a drained history (the exact checker has no notion
+	 * of "drained": a remaining element is a legal final state) */
+	{ "lost", 4, 1, 0, 1,
+	  { PUSH(0, LC_OK, V(0, 1), 0, 10), PUSH(0, LC_OK, V(0, 2), 20, 30),
+	    POP(1, LC_OK, V(0, 1), 40, 50) } },
+	/* needs the search: every pairwise test passes but no order works.
+	 * cap 1: push a || push b both succeed and overlap, and a pop of a ends
+	 * before the pop of b begins; but with capacity 1 b can only be pushed
+	 * after a is popped, and b's push ended before a's pop even started. */
+	{ "capacity interplay", 1, 1, 1, 0,
+	  { PUSH(0, LC_OK, V(0, 1), 0, 100), PUSH(1, LC_OK, V(1, 1), 10, 20),
+	    POP(2, LC_OK, V(0, 1), 30, 40), POP(2, LC_OK, V(1, 1), 50, 60) } },
+	/* regression: a legal history (recorded from ak_ring_seq, capacity 3)
+	 * whose only linearization puts T7's long push near the end; the
+	 * search must backtrack over pops whose queue cells later pushes have
+	 * reused (an early checker lost the popped entry and rejected it). */
+	{ "backtracking over reused cells", 3, 1, 0, 0,
+	  { POP(4, LC_EMPTY, 0, 0, 60), PUSH(4, LC_OK, V(4, 8374), 90, 130),
+	    POP(4, LC_OK, V(4, 8374), 150, 190), PUSH(7, LC_OK, V(7, 8461), 2294, 2334),
+	    PUSH(7, LC_OK, V(7, 8462), 2365, 73180), PUSH(3, LC_OK, V(3, 8527), 59503, 59543),
+	    PUSH(3, LC_OK, V(3, 8528), 59574, 59614), POP(3, LC_OK, V(7, 8461), 59644, 59674),
+	    POP(0, LC_OK, V(3, 8527), 61958, 62019), PUSH(0, LC_OK, V(0, 8535), 62039, 62079),
+	    POP(0, LC_OK, V(3, 8528), 62099, 62139), POP(2, LC_OK, V(0, 8535), 64243, 64283),
+	    PUSH(2, LC_OK, V(2, 8412), 64312, 64343), PUSH(2, LC_OK, V(2, 8413), 64373, 64403),
+	    PUSH(5, LC_OK, V(5, 8452), 66487, 66517), POP(5, LC_OK, V(2, 8412), 66547, 66577),
+	    PUSH(5, LC_OK, V(5, 8453), 66607, 66637), PUSH(6, LC_FULL, V(6, 8451), 68651, 68701),
+	    PUSH(6, LC_FULL, V(6, 8452), 68731, 68761), PUSH(6, LC_FULL, V(6, 8453), 68781, 68811),
+	    PUSH(1, LC_FULL, V(1, 8387), 70785, 70825), POP(1, LC_OK, V(2, 8413), 70855, 70885),
+	    POP(1, LC_OK, V(5, 8452), 70916, 70945), POP(7, LC_OK, V(5, 8453), 73220, 73249),
+	    POP(0, LC_OK, V(7, 8462), 84962, 85022), POP(0, LC_EMPTY, 0, 85052, 85083) } },
+};
+
 int main(void)
 {
-	CHECK(lc_history_init(&h, 4, 64) == 0);
+	CHECK(lc_history_init(&h, 8, 64) == 0);
 	sink = fopen("/dev/null", "w");
 	CHECK(sink != NULL);
 
-	/* 1. sequential FIFO: accepted */
-	reset();
-	add(0, LC_PUSH, LC_OK, V(0, 1), 0, 10);
-	add(0, LC_PUSH, LC_OK, V(0, 2), 20, 30);
-	add(1, LC_POP, LC_OK, V(0, 1), 40, 50);
-	add(1, LC_POP, LC_OK, V(0, 2), 60, 70);
-	add(1, LC_POP, LC_EMPTY, 0, 80, 90);
-	expect(0, 0, 2, 1, "sequential");
+	for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+		reset();
+		for (const struct event *e = cases[c].ev; e->resp != 0; e++)
+			add(e->t, e->kind, e->result, e->v, e->inv, e->resp);
+		expect(cases[c].wgl, cases[c].fast, cases[c].cap, cases[c].drained, cases[c].what);
+	}
 
-	/* 2. FIFO violated in real time: push a, then push b, pop b then pop a */
-	reset();
-	add(0, LC_PUSH, LC_OK, V(0, 1), 0, 10);
-	add(0, LC_PUSH, LC_OK, V(0, 2), 20, 30);
-	add(1, LC_POP, LC_OK, V(0, 2), 40, 50);
-	add(1, LC_POP, LC_OK, V(0, 1), 60, 70);
-	expect(1, 1, 4, 1, "fifo");
-
-	/* 3. the same pops, but the pushes overlap: either order is legal */
-	reset();
-	add(0, LC_PUSH, LC_OK, V(0, 1), 0, 30);
-	add(2, LC_PUSH, LC_OK, V(2, 1), 10, 20);
-	add(1, LC_POP, LC_OK, V(2, 1), 40, 50);
-	add(1, LC_POP, LC_OK, V(0, 1), 60, 70);
-	expect(0, 0, 4, 1, "overlapping pushes");
-
-	/* 4. EMPTY although an element was present the whole time */
-	reset();
-	add(0, LC_PUSH, LC_OK, V(0, 1), 0, 10);
-	add(1, LC_POP, LC_EMPTY, 0, 20, 30);
-	add(1, LC_POP, LC_OK, V(0, 1), 40, 50);
-	expect(1, 1, 4, 1, "empty while present");
-
-	/* 5. EMPTY overlapping the push: legal */
-	reset();
-	add(0, LC_PUSH, LC_OK, V(0, 1), 0, 30);
-	add(1, LC_POP, LC_EMPTY, 20, 25, 26);
-	add(1, LC_POP, LC_OK, V(0, 1), 40, 50);
-	expect(0, 0, 4, 1, "empty overlapping push");
-
-	/* 6. phantom value */
-	reset();
-	add(0, LC_PUSH, LC_OK, V(0, 1), 0, 10);
-	add(1, LC_POP, LC_OK, V(3, 3), 20, 30);
-	expect(1, 1, 4, 0, "phantom");
-
-	/* 7. duplicate delivery */
-	reset();
-	add(0, LC_PUSH, LC_OK, V(0, 1), 0, 10);
-	add(1, LC_POP, LC_OK, V(0, 1), 20, 30);
-	add(2, LC_POP, LC_OK, V(0, 1), 25, 35);
-	expect(1, 1, 4, 0, "duplicate");
-
-	/* 8. FULL with capacity 2 and only one element: rejected; with two: ok */
-	reset();
-	add(0, LC_PUSH, LC_OK, V(0, 1), 0, 10);
-	add(0, LC_PUSH, LC_FULL, V(0, 2), 20, 30);
-	expect(1, 1, 2, 0, "full too early");
-	reset();
-	add(0, LC_PUSH, LC_OK, V(0, 1), 0, 10);
-	add(0, LC_PUSH, LC_OK, V(0, 2), 12, 18);
-	add(0, LC_PUSH, LC_FULL, V(0, 3), 20, 30);
-	add(1, LC_POP, LC_OK, V(0, 1), 25, 40);
-	expect(0, 0, 2, 0, "full");
-
-	/* 9. lost element in a drained history (the exact checker has no
-	 * notion of "drained": a remaining element is a legal final state) */
-	reset();
-	add(0, LC_PUSH, LC_OK, V(0, 1), 0, 10);
-	add(0, LC_PUSH, LC_OK, V(0, 2), 20, 30);
-	add(1, LC_POP, LC_OK, V(0, 1), 40, 50);
-	expect(0, 1, 4, 1, "lost");
-
-	/* 10. needs the search: every pairwise test passes but no order works.
-	 * cap 1: push a || push b both succeed and overlap, and a pop of a ends
-	 * before the pop of b begins; but b's push ended before a pop of a
-	 * began, with capacity 1 b can only be pushed after a is popped, and
-	 * b's push ended before a's pop even started. */
-	reset();
-	add(0, LC_PUSH, LC_OK, V(0, 1), 0, 100);
-	add(1, LC_PUSH, LC_OK, V(1, 1), 10, 20);
-	add(2, LC_POP, LC_OK, V(0, 1), 30, 40);
-	add(2, LC_POP, LC_OK, V(1, 1), 50, 60);
-	expect(1, 0, 1, 1, "capacity interplay");
-
-	/* 11. a longer legal interleaving with many overlaps */
+	/* a longer legal interleaving with many overlaps */
 	reset();
 	for (unsigned t = 0; t < 3; t++)
 		for (unsigned i = 0; i < 5; i++)
@@ -137,47 +143,7 @@ int main(void)
 			    1000 + 30 * (3 * i + t) + 10);
 	expect(0, 0, 16, 1, "long legal");
 
-	/* 12. regression: a legal history (recorded from ak_ring_seq, capacity
-	 * 3) whose only linearization puts T7's long push near the end; the
-	 * search must backtrack over pops whose queue cells later pushes have
-	 * reused (an early checker lost the popped entry and rejected it). */
-	CHECK(lc_history_init(&h2, 8, 64) == 0);
-	{
-		struct lc_history saved = h;
-		h = h2;
-		add(4, LC_POP, LC_EMPTY, 0, 0, 60);
-		add(4, LC_PUSH, LC_OK, V(4, 8374), 90, 130);
-		add(4, LC_POP, LC_OK, V(4, 8374), 150, 190);
-		add(7, LC_PUSH, LC_OK, V(7, 8461), 2294, 2334);
-		add(7, LC_PUSH, LC_OK, V(7, 8462), 2365, 73180);
-		add(3, LC_PUSH, LC_OK, V(3, 8527), 59503, 59543);
-		add(3, LC_PUSH, LC_OK, V(3, 8528), 59574, 59614);
-		add(3, LC_POP, LC_OK, V(7, 8461), 59644, 59674);
-		add(0, LC_POP, LC_OK, V(3, 8527), 61958, 62019);
-		add(0, LC_PUSH, LC_OK, V(0, 8535), 62039, 62079);
-		add(0, LC_POP, LC_OK, V(3, 8528), 62099, 62139);
-		add(2, LC_POP, LC_OK, V(0, 8535), 64243, 64283);
-		add(2, LC_PUSH, LC_OK, V(2, 8412), 64312, 64343);
-		add(2, LC_PUSH, LC_OK, V(2, 8413), 64373, 64403);
-		add(5, LC_PUSH, LC_OK, V(5, 8452), 66487, 66517);
-		add(5, LC_POP, LC_OK, V(2, 8412), 66547, 66577);
-		add(5, LC_PUSH, LC_OK, V(5, 8453), 66607, 66637);
-		add(6, LC_PUSH, LC_FULL, V(6, 8451), 68651, 68701);
-		add(6, LC_PUSH, LC_FULL, V(6, 8452), 68731, 68761);
-		add(6, LC_PUSH, LC_FULL, V(6, 8453), 68781, 68811);
-		add(1, LC_PUSH, LC_FULL, V(1, 8387), 70785, 70825);
-		add(1, LC_POP, LC_OK, V(2, 8413), 70855, 70885);
-		add(1, LC_POP, LC_OK, V(5, 8452), 70916, 70945);
-		add(7, LC_POP, LC_OK, V(5, 8453), 73220, 73249);
-		add(0, LC_POP, LC_OK, V(7, 8462), 84962, 85022);
-		add(0, LC_POP, LC_EMPTY, 0, 85052, 85083);
-		expect(0, 0, 3, 1, "backtracking over reused cells");
-		h2 = h;
-		h = saved;
-	}
-	lc_history_free(&h2);
-
-	/* 13. the checker refuses what it cannot decide */
+	/* the checker refuses what it cannot decide */
 	reset();
 	add(0, LC_PUSH, LC_OK, V(0, 1), 0, 10);
 	CHECK_EQ_I64(lc_check_wgl(&h, 0, 0, sink), -1);

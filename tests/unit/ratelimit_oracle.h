@@ -14,6 +14,11 @@
  * them).  Then, with S_j the prefix sum over distinct times, the claim is
  * (D S_j - hi(t_j)) - (D S_{i-1} - lo(t_i)) <= D b for all i <= j: one pass
  * keeping the minimum of the right-hand term.  O(N log N) for the sort.
+ *
+ * Every product and sum goes through rl_mul()/rl_add(), which abort on
+ * 128-bit overflow: an oracle that wraps reports windows that do not exist
+ * (session 1's "2e-15 token" excess over rate changes was exactly that: the
+ * common denominator D, then computed in 64 bits, wrapped).
  */
 #ifndef ATOMKIT_TESTS_RATELIMIT_ORACLE_H
 #define ATOMKIT_TESTS_RATELIMIT_ORACLE_H
@@ -38,6 +43,22 @@ struct rl_verdict {
 	uint64_t bad_from, bad_to; /* the first violating window, if any */
 };
 
+static inline rl_i128 rl_mul(rl_i128 a, rl_i128 b)
+{
+	rl_i128 r;
+	if (__builtin_mul_overflow(a, b, &r))
+		abort(); /* test bug: the oracle's arithmetic would wrap */
+	return r;
+}
+
+static inline rl_i128 rl_add(rl_i128 a, rl_i128 b)
+{
+	rl_i128 r;
+	if (__builtin_add_overflow(a, b, &r))
+		abort(); /* test bug: as above */
+	return r;
+}
+
 static inline int rl_event_cmp(const void *a, const void *b)
 {
 	const struct rl_event *x = (const struct rl_event *)a, *y = (const struct rl_event *)b;
@@ -52,7 +73,8 @@ static inline struct rl_verdict rl_oracle(struct rl_event *ev, size_t n, rl_i128
 	rl_i128 minY = 0, S = 0;
 	uint64_t min_at = 0;
 
-	qsort(ev, n, sizeof *ev, rl_event_cmp);
+	if (n)
+		qsort(ev, n, sizeof *ev, rl_event_cmp);
 	for (size_t i = 0; i < n;) {
 		uint64_t t = ev[i].t;
 		int64_t net = 0;
@@ -60,15 +82,15 @@ static inline struct rl_verdict rl_oracle(struct rl_event *ev, size_t n, rl_i128
 			net += ev[i++].n;
 		rl_i128 lo, hi;
 		allow(ctx, t, &lo, &hi);
-		rl_i128 Y = D * S - lo; /* window starting here */
+		rl_i128 Y = rl_add(rl_mul(D, S), -lo); /* window starting here */
 		if (!have_min || Y < minY) {
 			minY = Y;
 			min_at = t;
 		}
 		have_min = 1;
 		S += net;
-		rl_i128 X = D * S - hi; /* window ending here */
-		rl_i128 over = X - minY - D * (rl_i128)b;
+		rl_i128 X = rl_add(rl_mul(D, S), -hi); /* window ending here */
+		rl_i128 over = rl_add(rl_add(X, -minY), -rl_mul(D, (rl_i128)b));
 		if (!have_tight || over > v.tightest)
 			v.tightest = over;
 		have_tight = 1;
@@ -85,7 +107,7 @@ static inline struct rl_verdict rl_oracle(struct rl_event *ev, size_t n, rl_i128
 /* ---- allowance for the lazy limiter: piecewise rate k/per ---------------- */
 
 struct rl_seg {
-	uint64_t start; /* segment covers [start, next start) */
+	uint64_t start; /* segment covers [start, next start); starts never decrease */
 	uint64_t k, per;
 };
 
@@ -105,7 +127,8 @@ static inline void rl_rate_allow(void *ctx, uint64_t t, rl_i128 *lo, rl_i128 *hi
 		if (t <= st)
 			break;
 		uint64_t e = t < en ? t : en;
-		a += (rl_i128)(e - st) * s->seg[i].k * (s->D / s->seg[i].per);
+		a = rl_add(a, rl_mul(rl_mul((rl_i128)(e - st), (rl_i128)s->seg[i].k),
+				     s->D / s->seg[i].per));
 	}
 	*lo = *hi = a;
 }
@@ -126,12 +149,16 @@ static inline void rl_rate_push(struct rl_rate_sched *s, uint64_t start, uint64_
 		s->D = 1;
 	if (s->nseg == sizeof s->seg / sizeof s->seg[0])
 		abort(); /* test bug: too many changes in one trace */
+	if (s->nseg && start < s->seg[s->nseg - 1].start)
+		abort(); /* test bug: segments out of order */
 	s->seg[s->nseg].start = start;
 	s->seg[s->nseg].k = k;
 	s->seg[s->nseg].per = per;
 	s->nseg++;
-	uint64_t d = (uint64_t)s->D;
-	s->D = (rl_i128)(d / rl_gcd(d, per) * per);
+	/* lcm in 128 bits, checked (see rl_mul): a wrapped D is not a
+	 * multiple of every per, and D / per then under-counts the allowance */
+	rl_i128 g = (rl_i128)rl_gcd((uint64_t)(s->D % per), per);
+	s->D = rl_mul(s->D / g, (rl_i128)per);
 }
 
 /* ---- allowance for the interval bucket: what the ticks credited ---------
@@ -172,7 +199,8 @@ static inline int rl_credit_cmp(const void *a, const void *b)
 /* Call once after the trace, before rl_oracle(). */
 static inline void rl_credit_seal(struct rl_credit_sched *s)
 {
-	qsort(s->c, s->n, sizeof *s->c, rl_credit_cmp);
+	if (s->n)
+		qsort(s->c, s->n, sizeof *s->c, rl_credit_cmp);
 	for (size_t i = 1; i < s->n; i++)
 		s->c[i].sum += s->c[i - 1].sum;
 }

@@ -46,6 +46,26 @@ static void test_config(void)
 	CHECK_EQ_I64(ak_tbucket_tokens(&tb), (int64_t)AK_TBUCKET_MAX_BURST);
 }
 
+/* Times up to 2^63 - 1 ns; 2^63 and up: AK_EOVERFLOW (or 0 deposited). */
+static void test_time_range(void)
+{
+	ak_tbucket tb;
+	uint64_t w, top = (UINT64_C(1) << 63) - 1;
+	CHECK_ST(ak_tbucket_init_at(&tb, top + 1, 1, 10, 2, NULL), AK_EOVERFLOW);
+	CHECK_ST(ak_tbucket_init_at(&tb, top - 100, 1, 10, 2, NULL), AK_OK);
+	CHECK_ST(ak_tbucket_try_acquire_at(&tb, top, 2, &w), AK_OK);
+	CHECK_ST(ak_tbucket_try_acquire_at(&tb, top, 1, &w), AK_EAGAIN);
+	CHECK_EQ_U64(w, 0); /* deposits overdue: the driver is late */
+	CHECK_EQ_U64(ak_tbucket_tick_at(&tb, top + 1), 0);
+	CHECK_EQ_U64(ak_tbucket_tick_at(&tb, top), 2); /* 10 instants, capped at b */
+	CHECK_ST(ak_tbucket_try_acquire_at(&tb, top + 1, 1, &w), AK_EOVERFLOW);
+	CHECK_ST(ak_tbucket_set_rate_at(&tb, top + 1, 1, 10), AK_EOVERFLOW);
+	CHECK_ST(ak_tbucket_set_rate_at(&tb, top, 1, 10), AK_OK);
+	CHECK_ST(ak_tbucket_try_acquire_at(&tb, top, 2, &w), AK_OK);
+	CHECK_ST(ak_tbucket_try_acquire_at(&tb, top, 1, &w), AK_EAGAIN);
+	CHECK_EQ_U64(w, 10); /* the first deposit of the new schedule: top + 10 */
+}
+
 static void test_basic(void)
 {
 	ak_tbucket tb;
@@ -571,6 +591,7 @@ static void test_acquire(void)
 int main(void)
 {
 	test_config();
+	test_time_range();
 	test_basic();
 	test_reserve();
 	test_reconfigure();

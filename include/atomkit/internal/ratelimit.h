@@ -13,12 +13,14 @@
 
 #include "compiler.h"
 
-/* Times the limiters accept: below 2^62 ns (146 years of CLOCK_MONOTONIC).
- * The two top bits of a limiter's state word are flags (lock, generation). */
-#define _AK_RL_TIME_LIMIT (UINT64_C(1) << 62)
+/* Times the limiters accept: below 2^63 ns (292 years of CLOCK_MONOTONIC;
+ * 2^63 and up is AK_EOVERFLOW).  No state word holds a time in ns that
+ * needs more: ak_limiter counts units from an epoch, the table's slots keep
+ * bit 63 as a flag, ak_tbucket keeps token totals. */
+#define _AK_RL_TIME_LIMIT (UINT64_C(1) << 63)
 
 /* Largest burst * interval product (the tolerance), so that now + tolerance
- * and TAT + cost stay below 2^63 for times below 2^62. */
+ * and TAT + cost stay below 2^64 for times (and table TATs) below 2^63. */
 #define _AK_RL_SPAN_LIMIT (UINT64_C(1) << 62)
 
 AK_INLINE uint64_t _ak_rl_gcd(uint64_t a, uint64_t b)
