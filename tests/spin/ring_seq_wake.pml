@@ -30,17 +30,23 @@
  *   A  2 consumers popping one element each (2 elements), so both can sleep
  *      behind a late head with an element published after it;
  *   B  a one-element consumer and a bulk consumer of 2 (3 elements), so a
- *      bulk waiter can be woken by an element it cannot use;
- * (0.3 M states); -DBIG adds C: one consumer popping twice and a bulk of 2
+ *      bulk waiter can be woken by an element it cannot use; B' the same
+ *      with the bulk's two elements pushed only once the one-element
+ *      consumer is served (so a wake it missed is not made up by later
+ *      pushes);
+ * (0.46 M states); -DBIG adds C: one consumer popping twice and a bulk of 2
  * (4 elements, 2.4 M states).  Three one-element consumers (21 M states)
  * were checked once by hand: 0 errors, complete search.
  * No spurious wake-ups, timeouts, cancels or close are modelled: close and
  * cancel wake everyone, spurious returns only add re-checks.
  *
  * broken: invalid end state
+ * broken-bulk: invalid end state
  * The broken variant drops the forward: consumers woken by elements behind
  * a late head find AK_EAGAIN and sleep again; the commit wakes one, and
- * the rest stay asleep beside published elements.
+ * the rest stay asleep beside published elements.  The second
+ * (-DBROKEN_BULK) puts bulk waiters in the one-element queue: a wake meant
+ * for a single element goes to a bulk waiter that cannot use it.
  */
 #define NC 3
 
@@ -50,6 +56,7 @@ byte waiters[2];
 chan q0 = [NC] of { byte };
 chan q1 = [NC] of { byte };
 bool asleep[NC];
+bool c0done = false;  /* consumer 0 finished (for the gated producer) */
 
 inline wake(e, k)
 {
@@ -99,7 +106,11 @@ inline attempt(n, ok)
 
 proctype consumer(byte id; byte n; byte times)
 {
+#ifdef BROKEN_BULK
+	byte e = 0, t, w0, w1, j, x;
+#else
 	byte e = (n > 1 -> 1 : 0), t, w0, w1, j, x;
+#endif
 	bool ok, slept;
 
 	do
@@ -157,7 +168,11 @@ proctype consumer(byte id; byte n; byte times)
 		fi;
 #endif
 		times--
-	od
+	od;
+	if
+	:: id == 0 -> c0done = true
+	:: else -> skip
+	fi
 }
 
 proctype producer(byte total)
@@ -192,6 +207,22 @@ proctype producer(byte total)
 	od
 }
 
+/* One element, then (once consumer 0 is served) the bulk's two: the bulk
+ * waiter cannot use the first, so the wake for it must reach consumer 0. */
+proctype producer_gated()
+{
+	byte k, w0, w1, j, x;
+
+	atomic { ready = ready + 1 };
+	notify(1);
+	c0done;
+	if
+	:: k = 2; atomic { ready = ready + 2 }; notify(k)
+	:: atomic { ready = ready + 1 }; notify(1);
+	   atomic { ready = ready + 1 }; notify(1)
+	fi
+}
+
 init
 {
 	atomic {
@@ -202,6 +233,10 @@ init
 			run consumer(1, 1, 1)
 		:: /* B: a one-element and a bulk consumer */
 			run producer(3);
+			run consumer(0, 1, 1);
+			run consumer(1, 2, 1)
+		:: /* B': the same, the bulk's elements only after consumer 0 */
+			run producer_gated();
 			run consumer(0, 1, 1);
 			run consumer(1, 2, 1)
 #ifdef BIG
