@@ -35,7 +35,7 @@
  *      consumer is served (so a wake it missed is not made up by later
  *      pushes);
  * (0.46 M states); -DBIG adds C: one consumer popping twice and a bulk of 2
- * (4 elements, 2.4 M states).  Three one-element consumers (21 M states)
+ * (4 elements, 3.2 M states).  Three one-element consumers (21 M states)
  * were checked once by hand: 0 errors, complete search.
  * No spurious wake-ups, timeouts, cancels or close are modelled: close and
  * cancel wake everyone, spurious returns only add re-checks.
