@@ -6,6 +6,12 @@
  *   ring_mpsc/<impl>/3p1c/threads:4    3 producers, 1 consumer
  *   ring_spmc/<impl>/1p3c/threads:4    1 producer, 3 consumers
  *   ring_mpmc/<impl>/uncontended       one thread: push 512, pop 512 (op cost)
+ *   ring_mpmc/atomkit_seq_wait/2p2c, /1p4c  (threads:4, :5) the same loops
+ *                                      with push_wait/pop_wait instead of
+ *                                      try + spin: threads sleep on the
+ *                                      ring's futexes when it is full or
+ *                                      empty; futex_calls = system calls per
+ *                                      item (each wake targets k sleepers)
  *
  * impl: atomkit_seq (ak_ring_seq, per-slot sequences), atomkit (ak_ring's
  * in-order MP/MC modes, when atomkit/ring.h is in the tree), ck (ck_ring),
@@ -49,7 +55,8 @@ struct shape {
 	unsigned prod, cons;
 };
 
-static const struct shape s2p2c = { 2, 2 }, s4p4c = { 4, 4 }, s3p1c = { 3, 1 }, s1p3c = { 1, 3 };
+static const struct shape s2p2c = { 2, 2 }, s4p4c = { 4, 4 }, s3p1c = { 3, 1 }, s1p3c = { 1, 3 },
+			  s1p4c = { 1, 4 };
 
 /* The queue of the current run: created by thread 0 before the loop,
  * destroyed at the start of the next run (other threads may still be
@@ -343,6 +350,41 @@ DEFINE_UNCONTENDED(seq, seq_create, seq_free, no_thread, no_thread_end, seq_mpmc
 DEFINE_ROW(seq_spmc, seq_create, seq_free, no_thread, no_thread_end, seq_spmc_produce,
 	   seq_spmc_consume)
 
+/* The blocking forms: a wait that runs into the run's deadline reports
+ * failure, and the driver then abandons the run like a spinning one. */
+static void *seq_create_blocking(void)
+{
+	ak_ring_seq *r = NULL;
+	if (ak_ring_seq_new(&r, MPMC_CAP, sizeof(uint64_t), AK_RING_SEQ_BLOCKING) != AK_OK)
+		abort();
+	return r;
+}
+static inline bool seq_push_wait(void *q, uint64_t v)
+{
+	return ak_ring_seq_push_wait_mpmc((ak_ring_seq *)q, &v, mpmc_deadline_ns, NULL) == AK_OK;
+}
+#define SEQW_PUSH(q, t, v) seq_push_wait((q), (v))
+#define SEQW_POP(q, t, v)                                                                    \
+	(ak_ring_seq_pop_wait_mpmc((ak_ring_seq *)(q), (v), mpmc_deadline_ns, NULL) == AK_OK)
+MPMC_DRIVER(seqw, void *, void *, SEQW_PUSH, SEQW_POP)
+DEFINE_ROW(seqw_inner, seq_create_blocking, seq_free, no_thread, no_thread_end, seqw_produce,
+	   seqw_consume)
+static void bm_seqw(cbench_state *st, void *arg)
+{
+	bm_seqw_inner(st, arg);
+	/* After the loop every thread is done (the end barrier); g_q is this
+	 * run's ring until thread 0 of the next run replaces it.  Items moved
+	 * = positions claimed = tail / 2 (the ring starts at 0). */
+	if (cbench_thread_index(st) == 0) {
+		const ak_ring_seq *r = (const ak_ring_seq *)g_q;
+		uint64_t items = atomic_load_explicit(&r->tail, memory_order_relaxed) >> 1;
+		double calls = (double)ak_ring_seq_syscalls(r);
+		cbench_counter(st, "futex_calls", calls, CBENCH_COUNTER_PLAIN);
+		cbench_counter(st, "futex_per_item", items ? calls / (double)items : 0,
+			       CBENCH_COUNTER_PLAIN);
+	}
+}
+
 /* ---- ck_ring ----------------------------------------------------------------- */
 
 struct ckq {
@@ -492,6 +534,8 @@ CBENCH_INIT(ring_mpmc)
 	reg("ring_mpmc/atomkit/2p2c", bm_akr_mpmc, &s2p2c);
 	reg("ring_mpmc/atomkit/4p4c", bm_akr_mpmc, &s4p4c);
 #endif
+	reg("ring_mpmc/atomkit_seq_wait/2p2c", bm_seqw, &s2p2c);
+	reg("ring_mpmc/atomkit_seq_wait/1p4c", bm_seqw, &s1p4c);
 	reg("ring_mpmc/ck/2p2c", bm_ck_mpmc, &s2p2c);
 	reg("ring_mpmc/ck/4p4c", bm_ck_mpmc, &s4p4c);
 	reg("ring_mpmc/boost/2p2c", bm_boost, &s2p2c);

@@ -1,6 +1,7 @@
-/* ring_seq: 3 producers and 2 consumers share one ak_ring_seq; the
- * consumers sleep in pop_wait, the last producer closes the ring, and the
- * consumers drain it and stop at AK_ECLOSED.  Nothing is lost. */
+/* ring_seq: 3 producers and 2 consumers share one typed ak_ring_seq of
+ * struct job (AK_RING_SEQ_DEFINE); the consumers sleep in pop_wait, the
+ * last producer closes the ring, and the consumers drain it and stop at
+ * AK_ECLOSED.  Nothing is lost. */
 #include <atomkit/ring_seq.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -9,29 +10,32 @@
 #define CONSUMERS 2
 #define ITEMS 100000
 
-static ak_ring_seq *ring;
+struct job { uint32_t producer; uint64_t value; };
+AK_RING_SEQ_DEFINE(job_ring, struct job); /* job_ring_push_mpmc(q, struct job) ... */
+
+static job_ring *ring;
 static _Atomic(int) producers_left = PRODUCERS;
 static uint64_t sums[CONSUMERS];
 
 static void *produce(void *arg)
 {
-	uint64_t base = (uint64_t)(uintptr_t)arg * ITEMS;
+	struct job j = { (uint32_t)(uintptr_t)arg, 0 };
 	for (uint64_t i = 1; i <= ITEMS; i++) {
-		uint64_t v = base + i;
-		if (ak_ring_seq_push_wait_mpmc(ring, &v, AK_DEADLINE_NONE, NULL) != AK_OK)
+		j.value = j.producer * (uint64_t)ITEMS + i;
+		if (job_ring_push_wait_mpmc(ring, j, AK_DEADLINE_NONE, NULL) != AK_OK)
 			return NULL;
 	}
 	/* acq_rel: the last producer out sees the others finished */
 	if (atomic_fetch_sub_explicit(&producers_left, 1, memory_order_acq_rel) == 1)
-		ak_ring_seq_close(ring); /* consumers drain, then get AK_ECLOSED */
+		job_ring_close(ring); /* consumers drain, then get AK_ECLOSED */
 	return NULL;
 }
 
 static void *consume(void *arg)
 {
-	uint64_t v, *sum = &sums[(uintptr_t)arg];
-	while (ak_ring_seq_pop_wait_mpmc(ring, &v, AK_DEADLINE_NONE, NULL) == AK_OK)
-		*sum += v;
+	struct job j;
+	while (job_ring_pop_wait_mpmc(ring, &j, AK_DEADLINE_NONE, NULL) == AK_OK)
+		sums[(uintptr_t)arg] += j.value;
 	return NULL;
 }
 
@@ -40,7 +44,7 @@ int main(void)
 	pthread_t p[PRODUCERS], c[CONSUMERS];
 	uint64_t total = 0, n = (uint64_t)PRODUCERS * ITEMS;
 
-	if (ak_ring_seq_new(&ring, 1000, sizeof(uint64_t), AK_RING_SEQ_BLOCKING) != AK_OK)
+	if (job_ring_new(&ring, 1000, AK_RING_SEQ_BLOCKING) != AK_OK)
 		return 1;
 	for (uintptr_t i = 0; i < CONSUMERS; i++)
 		pthread_create(&c[i], NULL, consume, (void *)i);
@@ -52,8 +56,7 @@ int main(void)
 		pthread_join(c[i], NULL);
 		total += sums[i];
 	}
-	printf("consumed sum %llu, expected %llu\n", (unsigned long long)total,
-	       (unsigned long long)(n * (n + 1) / 2));
-	ak_ring_seq_delete(ring);
+	printf("sum %llu, expected %llu\n", (unsigned long long)total, (unsigned long long)(n * (n + 1) / 2));
+	job_ring_delete(ring);
 	return total == n * (n + 1) / 2 ? 0 : 1;
 }

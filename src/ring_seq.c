@@ -1,4 +1,5 @@
 /* ak_ring_seq: setup, close, and the sleeping half of the _wait forms. */
+#include <limits.h>
 #include <stdlib.h>
 
 #include <atomkit/ring_seq.h>
@@ -21,7 +22,7 @@ static ak_status geometry(size_t cap, size_t elem_size, size_t *stride, size_t *
 		return AK_EINVAL;
 	if ((uint64_t)cap > AK_RING_SEQ_MAX_CAP || elem_size > AK_RING_SEQ_MAX_ELEM)
 		return AK_E2BIG;
-	*stride = sizeof(uint64_t) + ((elem_size + 7) & ~(size_t)7);
+	*stride = _AK_RING_SEQ_STRIDE(elem_size);
 	/* cap <= 2^40 and stride <= 2^16 + 8: no overflow in 64 bits, but
 	 * size_t may be narrower. */
 	if ((uint64_t)cap > (uint64_t)SIZE_MAX / *stride)
@@ -100,8 +101,12 @@ ak_status _ak_ring_seq_init_at(ak_ring_seq *r, void *slots, size_t slots_bytes, 
 	r->stride = (uint32_t)stride;
 	r->flags = flags;
 	r->scope = (flags & AK_RING_SEQ_SHARED) ? _AK_FUTEX_SHARED : _AK_FUTEX_PRIVATE;
-	_ak_event_init(&r->items);
-	_ak_event_init(&r->space);
+	for (int i = 0; i < 2; i++) {
+		_ak_event_init(&r->items[i]);
+		_ak_event_init(&r->space[i]);
+	}
+	atomic_store_explicit(&r->items_syscalls, 0, memory_order_relaxed);
+	atomic_store_explicit(&r->space_syscalls, 0, memory_order_relaxed);
 
 	/* Slot i waits for the first position p >= start with p mod cap == i. */
 	base = (char *)slots;
@@ -207,12 +212,93 @@ ak_status ak_ring_seq_close(ak_ring_seq *r)
 	 * ak_ring_seq_is_closed(); being a seq_cst RMW it also serves as the
 	 * state change of the Dekker handshake for the nofence notifies. */
 	old = atomic_fetch_or_explicit(&r->tail, _AK_RING_SEQ_CLOSED, memory_order_seq_cst);
-	_ak_event_notify_nofence(&r->items, (int)r->scope);
-	_ak_event_notify_nofence(&r->space, (int)r->scope);
+	/* Close wakes everyone, never a targeted few: each waiter must see it. */
+	for (int i = 0; i < 2; i++) {
+		_ak_event_notify_nofence(&r->items[i], (int)r->scope);
+		_ak_event_notify_nofence(&r->space[i], (int)r->scope);
+	}
 	return (old & _AK_RING_SEQ_CLOSED) ? AK_ECLOSED : AK_OK;
 }
 
-/* ---- waiting -------------------------------------------------------------- */
+/* ---- waking and waiting ---------------------------------------------------
+ *
+ * Targeted wake-ups.  A push of k elements wakes k sleepers waiting for one
+ * element (items[0]) and every sleeper waiting for a bulk (items[1]); a pop
+ * of k likewise on space[0/1].  Close wakes all four events, a cancel kicks
+ * its waiter's event (all of it).  Why no sleeper is left behind while what
+ * it waits for is there:
+ *
+ *  (a) Registration is the eventcount's (prepare, re-check, sleep on the
+ *      ticket), so a notify either sees the waiter registered or the
+ *      waiter's re-check sees the new slot state (Dekker, event.h).
+ *  (b) A notify bumps seq before waking, so every registered waiter not yet
+ *      in the kernel returns at once and re-checks; the k kernel wakes go
+ *      to k of the others.  Every return from the sleep is followed by an
+ *      attempt, so a wake is never dropped silently: either the woken
+ *      thread takes what it was woken for, or something else took it.
+ *  (c) A bulk waiter needing n > 1 can be woken by an element it cannot use
+ *      yet while a one-element waiter could have: so bulk waiters sleep on
+ *      their own event and every notify wakes all of them.
+ *  (d) A woken consumer can find the head slot claimed but not yet
+ *      published (AK_EAGAIN) and sleep again, although later slots are
+ *      published: their wakes are spent.  The publish of the head slot
+ *      wakes one consumer; that one, having taken its element, sees the
+ *      ring still non-empty and forwards one wake (chain), and so on down
+ *      the published run.  Producers forward the same way while the ring
+ *      is not full (a peeked slot held up a lap's producers).
+ *
+ * Broken variants, for checking that the tests catch a bad protocol (never
+ * in a release build): _AK_RING_SEQ_BROKEN = 1: the sleeper skips its
+ * re-check after registering; 2: a notify wakes one sleeper whatever k is,
+ * and bulk waiters sleep with the others; 3: no chain forwarding.
+ * _AK_RING_SEQ_BROADCAST = 1 (correct, for measuring what targeting saves):
+ * every notify wakes every sleeper, as before targeting, and no forwarding.
+ */
+#ifndef _AK_RING_SEQ_BROKEN
+#define _AK_RING_SEQ_BROKEN 0
+#endif
+#ifndef _AK_RING_SEQ_BROADCAST
+#define _AK_RING_SEQ_BROADCAST 0
+#endif
+
+static _Atomic(uint64_t) *syscalls_of(ak_ring_seq *r, const struct _ak_event *ev)
+{
+	return ev == &r->items[0] || ev == &r->items[1] ? &r->items_syscalls : &r->space_syscalls;
+}
+
+uint64_t ak_ring_seq_syscalls(const ak_ring_seq *r)
+{
+	return atomic_load_explicit(&r->items_syscalls, memory_order_relaxed) +
+	       atomic_load_explicit(&r->space_syscalls, memory_order_relaxed);
+}
+
+/* Test hook (not API, declared by the tests that use it): called by a
+ * waiter right before it registers on the event, i.e. inside the window
+ * between its last failed attempt and its registration, where a notify
+ * finds no waiter and only the re-check after registering can save it. */
+void (*_ak_ring_seq_test_window)(ak_ring_seq *r);
+
+void _ak_ring_seq_wake(ak_ring_seq *r, struct _ak_event *ev, uint64_t k, uint32_t w0,
+		       uint32_t w1)
+{
+	if (w0 || w1)
+		atomic_fetch_add_explicit(syscalls_of(r, ev), (uint64_t)(w0 != 0) + (w1 != 0),
+					  memory_order_relaxed);
+	if (w0) {
+#if _AK_RING_SEQ_BROKEN == 2
+		k = 1;
+#elif _AK_RING_SEQ_BROADCAST
+		k = INT_MAX;
+#endif
+		/* Release: pairs with the acquire load of seq in
+		 * _ak_event_prepare(), as in _ak_event_wake_all(): a waiter whose
+		 * ticket includes this bump also sees the slots we published. */
+		atomic_fetch_add_explicit(&ev[0].seq, 1, memory_order_release);
+		_ak_futex_wake(&ev[0].seq, k < INT_MAX ? (int)k : INT_MAX, (int)r->scope);
+	}
+	if (w1)
+		_ak_event_wake_all(&ev[1], (int)r->scope);
+}
 
 /* Spin rounds (exponential backoff) before going to sleep. */
 #define SPIN_CEILING 256u
@@ -256,13 +342,36 @@ static int cancelled(struct ak_cancel *cancel)
 #endif
 }
 
-static ak_status wait_loop(ak_ring_seq *r, struct _ak_event *ev, attempt_fn attempt, void *buf,
-			   size_t n, size_t min, int sc, size_t *done, uint64_t deadline_ns,
-			   struct ak_cancel *cancel)
+/*
+ * A waiter that slept and then succeeded passes a wake on if peers may
+ * still find what they wait for (rule (d) above).  size() is a snapshot:
+ * a spare wake costs a futex call, a missing one is what the forward
+ * prevents, so it errs on the side of forwarding.
+ */
+static void forward(ak_ring_seq *r, struct _ak_event *pair)
+{
+#if _AK_RING_SEQ_BROKEN == 3 || _AK_RING_SEQ_BROADCAST
+	(void)r;
+	(void)pair;
+#else
+	size_t n = ak_ring_seq_size(r);
+	if (pair == r->items ? n > 0 : n < r->cap)
+		_ak_ring_seq_notify(r, pair, 1);
+#endif
+}
+
+static ak_status wait_loop(ak_ring_seq *r, struct _ak_event *pair, attempt_fn attempt,
+			   void *buf, size_t n, size_t min, int sc, size_t *done,
+			   uint64_t deadline_ns, struct ak_cancel *cancel)
 {
 	struct _ak_backoff bo;
 	ak_status st;
-	int registered = 0;
+	int registered = 0, slept = 0;
+#if _AK_RING_SEQ_BROKEN == 2
+	struct _ak_event *ev = &pair[0];
+#else
+	struct _ak_event *ev = &pair[min > 1];
+#endif
 #if AK_RING_SEQ_HAVE_CANCEL
 	ak_cancel_cb cb;
 #endif
@@ -305,9 +414,15 @@ static ak_status wait_loop(ak_ring_seq *r, struct _ak_event *ev, attempt_fn atte
 				registered = 1;
 #endif
 		}
+		if (AK_UNLIKELY(_ak_ring_seq_test_window != NULL))
+			_ak_ring_seq_test_window(r);
 		ticket = _ak_event_prepare(ev);
+#if _AK_RING_SEQ_BROKEN == 1
+		st = AK_EEMPTY;
+#else
 		/* Re-check after registering (the Dekker handshake). */
 		st = attempt(r, buf, n, min, sc, done);
+#endif
 		if (!must_wait(st) || cancelled(cancel)) {
 			_ak_event_abort(ev);
 			if (must_wait(st))
@@ -315,6 +430,8 @@ static ak_status wait_loop(ak_ring_seq *r, struct _ak_event *ev, attempt_fn atte
 			break;
 		}
 		rc = _ak_event_wait(ev, ticket, deadline_ns, (int)r->scope);
+		atomic_fetch_add_explicit(syscalls_of(r, ev), 1, memory_order_relaxed);
+		slept = 1;
 		if (rc == AK_ETIMEDOUT) {
 			/* One last look, so a wake racing the deadline is not
 			 * thrown away. */
@@ -331,18 +448,20 @@ static ak_status wait_loop(ak_ring_seq *r, struct _ak_event *ev, attempt_fn atte
 	if (registered)
 		ak_cancel_cb_deregister(cancel, &cb);
 #endif
+	if (slept && st == AK_OK)
+		forward(r, pair);
 	return st;
 }
 
 ak_status _ak_ring_seq_push_wait(ak_ring_seq *r, const void *src, size_t n, size_t min,
 				 size_t *done, uint64_t deadline_ns, struct ak_cancel *cancel)
 {
-	return wait_loop(r, &r->space, attempt_push, (void *)(uintptr_t)src, n, min, 0, done,
+	return wait_loop(r, r->space, attempt_push, (void *)(uintptr_t)src, n, min, 0, done,
 			 deadline_ns, cancel);
 }
 
 ak_status _ak_ring_seq_pop_wait(ak_ring_seq *r, void *dst, size_t n, size_t min, int sc,
 				size_t *done, uint64_t deadline_ns, struct ak_cancel *cancel)
 {
-	return wait_loop(r, &r->items, attempt_pop, dst, n, min, sc, done, deadline_ns, cancel);
+	return wait_loop(r, r->items, attempt_pop, dst, n, min, sc, done, deadline_ns, cancel);
 }

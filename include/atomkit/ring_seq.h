@@ -29,7 +29,7 @@
  *   cancel token; close.
  *
  * Storage
- *   The control block (struct ak_ring_seq, 512 bytes) and the slots are
+ *   The control block (struct ak_ring_seq, 640 bytes) and the slots are
  *   either one block of ak_ring_seq_memsize() bytes (slots follow the
  *   control block) or two (ak_ring_seq_init_split()).  The ring stores the
  *   slot array as an offset from the control block, never a pointer, so a
@@ -58,9 +58,11 @@
  *     AK_OK is never lost: consumers get every element, then AK_ECLOSED.
  *   - Blocking: only rings created with AK_RING_SEQ_BLOCKING can be waited
  *     on (the _wait forms return AK_ESTATE otherwise).  On such rings each
- *     successful push/pop also pays one full fence and a load of the waiter
- *     count (the eventcount's Dekker handshake); it makes a system call only
- *     when a thread is actually asleep.  Rings without the flag pay nothing.
+ *     successful push/pop also pays one full fence and two loads of waiter
+ *     counts (the eventcount's Dekker handshake); it makes a system call only
+ *     when a thread is actually asleep, and then wakes k sleepers for k
+ *     elements (or slots), every bulk sleeper, and everyone on close.  Rings
+ *     without the flag pay nothing.
  *   - size() is clamped to [0, cap] and exact when no operation is in
  *     flight; it counts claimed positions, so an element being written
  *     already counts and one being read no longer does.
@@ -73,6 +75,8 @@
  *   the index words (a failed CAS means another thread succeeded), bounded
  *   spin otherwise; never blocked by a preempted thread on another slot.
  *   commit/release/close: wait-free.  _wait forms: blocking (futex).
+ *
+ * Typed front end: AK_RING_SEQ_DEFINE(name, T) (end of this header).
  *
  * Example
  *     size_t bytes;
@@ -111,6 +115,8 @@ struct ak_cancel;
 
 #define _AK_RING_SEQ_MAGIC UINT64_C(0x716573676e69726b) /* "kringseq" */
 #define _AK_RING_SEQ_CLOSED UINT64_C(1)
+/* Bytes per slot: the sequence word, then the element rounded up to 8. */
+#define _AK_RING_SEQ_STRIDE(esz) (sizeof(uint64_t) + (((size_t)(esz) + 7) & ~(size_t)7))
 /* Polls of a slot whose owner is mid-operation before a try gives up. */
 #define _AK_RING_SEQ_INFLIGHT_POLLS 64u
 
@@ -138,9 +144,14 @@ typedef struct ak_ring_seq {
 	AK_CACHE_ALIGNED _Atomic(uint64_t) tail;
 	/* Consumers' word: next ticket to consume. */
 	AK_CACHE_ALIGNED _Atomic(uint64_t) head;
-	/* Consumers sleep here waiting for items, producers for space. */
-	AK_CACHE_ALIGNED struct _ak_event items;
-	AK_CACHE_ALIGNED struct _ak_event space;
+	/* Consumers sleep on items[0] waiting for one element, on items[1]
+	 * waiting for a bulk of n > 1; producers likewise on space[0/1].
+	 * A push of k wakes k sleepers on items[0] and all on items[1]
+	 * (_ak_ring_seq_notify()); see src/ring_seq.c for why none is lost. */
+	AK_CACHE_ALIGNED struct _ak_event items[2];
+	_Atomic(uint64_t) items_syscalls; /* futex waits/wakes on items[] */
+	AK_CACHE_ALIGNED struct _ak_event space[2];
+	_Atomic(uint64_t) space_syscalls;
 } ak_ring_seq;
 
 AK_ASSERT_PADDED(ak_ring_seq);
@@ -191,6 +202,10 @@ ak_status ak_ring_seq_validate(const ak_ring_seq *r, size_t bytes);
  * ak_ring_seq_delete().  AK_ENOMEM, or init's statuses. */
 ak_status ak_ring_seq_new(ak_ring_seq **out, size_t cap, size_t elem_size, unsigned flags);
 void ak_ring_seq_delete(ak_ring_seq *r);
+
+/* System calls (futex waits and wakes) the ring's waits and notifies have
+ * made so far: 0 as long as nobody had to sleep.  For tests and benchmarks. */
+uint64_t ak_ring_seq_syscalls(const ak_ring_seq *r);
 
 /* Close: wait-free, idempotent (AK_OK the first time, AK_ECLOSED after).
  * Wakes every waiter. */
@@ -423,6 +438,28 @@ AK_INLINE ak_status _ak_ring_seq_claim_c(ak_ring_seq *r, uint64_t n, uint64_t mi
 	}
 }
 
+/* Out of line (src/ring_seq.c): wake k sleepers of ev[0] and all of ev[1]. */
+void _ak_ring_seq_wake(ak_ring_seq *r, struct _ak_event *ev, uint64_t k, uint32_t w0,
+		       uint32_t w1);
+
+/*
+ * After k elements were published (ev = r->items) or k slots freed
+ * (ev = r->space): the eventcount's notify (one full fence, then the waiter
+ * counts; a system call only when someone sleeps), but targeted: k
+ * one-element sleepers and every bulk sleeper.
+ */
+AK_INLINE void _ak_ring_seq_notify(ak_ring_seq *r, struct _ak_event *ev, uint64_t k)
+{
+	uint32_t w0, w1;
+	/* Dekker: pairs with the fence in _ak_event_prepare() (event.h): either
+	 * the waiter's re-check sees our slot store, or we see its count. */
+	_ak_fence_seq_cst(ev);
+	w0 = atomic_load_explicit(&ev[0].waiters, memory_order_relaxed);
+	w1 = atomic_load_explicit(&ev[1].waiters, memory_order_relaxed);
+	if (AK_UNLIKELY((w0 | w1) != 0))
+		_ak_ring_seq_wake(r, ev, k, w0, w1);
+}
+
 /*
  * One element: the same protocol as claim + finish, written out for n = 1
  * so the common case is one load, one CAS, the copy and one store.
@@ -451,7 +488,7 @@ AK_INLINE ak_status _ak_ring_seq_push1(ak_ring_seq *r, const void *src, size_t e
 				 * _ak_ring_seq_claim_c()/_ak_ring_seq_pop1(). */
 				atomic_store_explicit(cell, t + 1, memory_order_release);
 				if (r->flags & AK_RING_SEQ_BLOCKING)
-					_ak_event_notify(&r->items, (int)r->scope);
+					_ak_ring_seq_notify(r, r->items, 1);
 				return AK_OK;
 			}
 			continue;
@@ -491,7 +528,7 @@ AK_INLINE ak_status _ak_ring_seq_pop1(ak_ring_seq *r, void *dst, int sc, size_t 
 			 * _ak_ring_seq_claim_p()/_ak_ring_seq_push1(). */
 			atomic_store_explicit(cell, h + r->lap, memory_order_release);
 			if (r->flags & AK_RING_SEQ_BLOCKING)
-				_ak_event_notify(&r->space, (int)r->scope);
+				_ak_ring_seq_notify(r, r->space, 1);
 			return AK_OK;
 		}
 		st = _ak_ring_seq_stuck_c(r, &h, (int64_t)(s - (h + 1)), 1, &polls);
@@ -515,7 +552,7 @@ AK_INLINE void _ak_ring_seq_finish_p(ak_ring_seq *r, uint64_t tk, uint64_t k, co
 		atomic_store_explicit(cell, tk + 2 * j + 1, memory_order_release);
 	}
 	if (r->flags & AK_RING_SEQ_BLOCKING)
-		_ak_event_notify(&r->items, (int)r->scope);
+		_ak_ring_seq_notify(r, r->items, k);
 }
 
 /* Release k consumed slots from tk (copied out to dst first when dst != NULL). */
@@ -532,7 +569,7 @@ AK_INLINE void _ak_ring_seq_finish_c(ak_ring_seq *r, uint64_t tk, uint64_t k, vo
 		atomic_store_explicit(cell, tk + 2 * j + r->lap, memory_order_release);
 	}
 	if (r->flags & AK_RING_SEQ_BLOCKING)
-		_ak_event_notify(&r->space, (int)r->scope);
+		_ak_ring_seq_notify(r, r->space, k);
 }
 
 AK_INLINE ak_status _ak_ring_seq_push_n(ak_ring_seq *r, const void *src, uint64_t n,
@@ -556,6 +593,62 @@ AK_INLINE ak_status _ak_ring_seq_pop_n(ak_ring_seq *r, void *dst, uint64_t n, ui
 		_ak_ring_seq_finish_c(r, tk, k, dst, esz, stride);
 		*done = k;
 	}
+	return st;
+}
+
+/* Bulk (all or nothing) and burst (1..n) with the argument checks, shared by
+ * the per-mode functions and the typed front end (constant esz/stride). */
+AK_INLINE ak_status _ak_ring_seq_bulk_p(ak_ring_seq *r, const void *src, size_t n, size_t esz,
+					size_t stride)
+{
+	uint64_t k;
+	if (AK_UNLIKELY(n == 0))
+		return AK_EINVAL;
+	if (AK_UNLIKELY(n > r->cap))
+		return AK_E2BIG;
+	return _ak_ring_seq_push_n(r, src, n, n, &k, esz, stride);
+}
+
+AK_INLINE ak_status _ak_ring_seq_bulk_c(ak_ring_seq *r, void *dst, size_t n, int sc,
+					size_t esz, size_t stride)
+{
+	uint64_t k;
+	if (AK_UNLIKELY(n == 0))
+		return AK_EINVAL;
+	if (AK_UNLIKELY(n > r->cap))
+		return AK_E2BIG;
+	return _ak_ring_seq_pop_n(r, dst, n, n, sc, &k, esz, stride);
+}
+
+AK_INLINE ak_status _ak_ring_seq_burst_p(ak_ring_seq *r, const void *src, size_t n,
+					 size_t *done, size_t esz, size_t stride)
+{
+	uint64_t k = 0;
+	ak_status st;
+	/* cppcheck pairs push_wait's NULL cancel with this `done` (its
+	 * cross-TU check matches arguments by macro line; see below) */
+	// cppcheck-suppress ctunullpointer
+	*done = 0;
+	if (AK_UNLIKELY(n == 0))
+		return AK_EINVAL;
+	st = _ak_ring_seq_push_n(r, src, n < r->cap ? n : r->cap, 1, &k, esz, stride);
+	*done = (size_t)k;
+	return st;
+}
+
+AK_INLINE ak_status _ak_ring_seq_burst_c(ak_ring_seq *r, void *dst, size_t n, int sc,
+					 size_t *done, size_t esz, size_t stride)
+{
+	uint64_t k = 0;
+	ak_status st;
+	/* cppcheck pairs push_wait's NULL cancel with this `done` (its
+	 * cross-TU check matches arguments by macro line; see below) */
+	// cppcheck-suppress ctunullpointer
+	*done = 0;
+	if (AK_UNLIKELY(n == 0))
+		return AK_EINVAL;
+	st = _ak_ring_seq_pop_n(r, dst, n < r->cap ? n : r->cap, 1, sc, &k, esz, stride);
+	*done = (size_t)k;
 	return st;
 }
 
@@ -643,48 +736,22 @@ AK_INLINE AK_NONNULL(1, 2) void ak_ring_seq_release(ak_ring_seq *r, const ak_rin
 	AK_INLINE AK_NONNULL(1, 2) ak_status ak_ring_seq_push_bulk_##M(                  \
 		ak_ring_seq *r, const void *src, size_t n)                               \
 	{                                                                                \
-		uint64_t k;                                                              \
-		if (AK_UNLIKELY(n == 0))                                                 \
-			return AK_EINVAL;                                                \
-		if (AK_UNLIKELY(n > r->cap))                                             \
-			return AK_E2BIG;                                                 \
-		return _ak_ring_seq_push_n(r, src, n, n, &k, r->elem_size, r->stride);   \
+		return _ak_ring_seq_bulk_p(r, src, n, r->elem_size, r->stride);          \
 	}                                                                                \
 	AK_INLINE AK_NONNULL(1, 2) ak_status ak_ring_seq_pop_bulk_##M(ak_ring_seq *r,    \
 								       void *dst, size_t n) \
 	{                                                                                \
-		uint64_t k;                                                              \
-		if (AK_UNLIKELY(n == 0))                                                 \
-			return AK_EINVAL;                                                \
-		if (AK_UNLIKELY(n > r->cap))                                             \
-			return AK_E2BIG;                                                 \
-		return _ak_ring_seq_pop_n(r, dst, n, n, SC, &k, r->elem_size, r->stride); \
+		return _ak_ring_seq_bulk_c(r, dst, n, SC, r->elem_size, r->stride);      \
 	}                                                                                \
 	AK_INLINE AK_NONNULL(1, 2, 4) ak_status ak_ring_seq_push_burst_##M(              \
 		ak_ring_seq *r, const void *src, size_t n, size_t *done)                 \
 	{                                                                                \
-		uint64_t k = 0;                                                          \
-		ak_status st;                                                            \
-		*done = 0;                                                               \
-		if (AK_UNLIKELY(n == 0))                                                 \
-			return AK_EINVAL;                                                \
-		st = _ak_ring_seq_push_n(r, src, n < r->cap ? n : r->cap, 1, &k,         \
-					 r->elem_size, r->stride);                       \
-		*done = (size_t)k;                                                       \
-		return st;                                                               \
+		return _ak_ring_seq_burst_p(r, src, n, done, r->elem_size, r->stride);   \
 	}                                                                                \
 	AK_INLINE AK_NONNULL(1, 2, 4) ak_status ak_ring_seq_pop_burst_##M(               \
 		ak_ring_seq *r, void *dst, size_t n, size_t *done)                       \
 	{                                                                                \
-		uint64_t k = 0;                                                          \
-		ak_status st;                                                            \
-		*done = 0;                                                               \
-		if (AK_UNLIKELY(n == 0))                                                 \
-			return AK_EINVAL;                                                \
-		st = _ak_ring_seq_pop_n(r, dst, n < r->cap ? n : r->cap, 1, SC, &k,      \
-					r->elem_size, r->stride);                        \
-		*done = (size_t)k;                                                       \
-		return st;                                                               \
+		return _ak_ring_seq_burst_c(r, dst, n, SC, done, r->elem_size, r->stride); \
 	}                                                                                \
 	AK_INLINE AK_NONNULL(1, 2) ak_status ak_ring_seq_reserve_##M(ak_ring_seq *r,     \
 								      ak_ring_seq_ref *ref) \
@@ -753,6 +820,147 @@ _AK_RING_SEQ_MODE(mpsc, 1)
 // cppcheck-suppress ctunullpointer
 _AK_RING_SEQ_MODE(spsc, 1)
 #undef _AK_RING_SEQ_MODE
+
+/* ---- typed front end ------------------------------------------------------
+ *
+ * AK_RING_SEQ_DEFINE(name, T) defines the type `name` (an ak_ring_seq whose
+ * element is T; its slots follow it in the same block) and:
+ *   ak_status name_memsize(size_t cap, size_t *bytes)
+ *   ak_status name_init(name *q, size_t bytes, size_t cap, unsigned flags)
+ *   ak_status name_new(name **q, size_t cap, unsigned flags)   void name_delete(q)
+ *   ak_status name_validate(const name *q, size_t bytes)   (also checks sizeof(T))
+ *   ak_ring_seq *name_ring(name *q)    (zero-copy, observers: the untyped API)
+ *   ak_status name_close(q)   size_t name_size(q)   size_t name_capacity(q)
+ * and for each mode M in mpmc, mpsc, spmc, spsc:
+ *   name_push_M(q, T v)                   name_pop_M(q, T *out)
+ *   name_push_bulk_M(q, const T *src, n)  name_pop_bulk_M(q, T *dst, n)
+ *   name_push_burst_M(q, src, n, &done)   name_pop_burst_M(q, dst, n, &done)
+ *   name_push_wait_M(q, T v, deadline, cancel)   name_pop_wait_M(q, T *out, ...)
+ *   name_push_bulk_wait_M(q, src, n, ...)        name_pop_bulk_wait_M(q, dst, n, ...)
+ * with the statuses of the untyped functions.  The element size is a
+ * compile-time constant, so each copy is a fixed-size move and each slot
+ * address a constant multiply.  T may have any size up to
+ * AK_RING_SEQ_MAX_ELEM; elements are copied with memcpy, so T's alignment
+ * may exceed the slot's 8 bytes.  Use at file scope.
+ */
+#define _AK_RING_SEQ_DEFINE_MODE(name, T, M, SC)                                        \
+	AK_UNUSED AK_INLINE ak_status name##_push_##M(name *q, T v)                      \
+	{                                                                                \
+		return _ak_ring_seq_push1(&q->ring, &v, sizeof(T), _AK_RING_SEQ_STRIDE(sizeof(T))); \
+	}                                                                                \
+	AK_UNUSED AK_INLINE ak_status name##_pop_##M(name *q, T *out)                    \
+	{                                                                                \
+		return _ak_ring_seq_pop1(&q->ring, out, SC, sizeof(T),                  \
+					 _AK_RING_SEQ_STRIDE(sizeof(T)));                \
+	}                                                                                \
+	AK_UNUSED AK_INLINE ak_status name##_push_bulk_##M(name *q, const T *src, size_t n) \
+	{                                                                                \
+		return _ak_ring_seq_bulk_p(&q->ring, src, n, sizeof(T),                 \
+					   _AK_RING_SEQ_STRIDE(sizeof(T)));              \
+	}                                                                                \
+	AK_UNUSED AK_INLINE ak_status name##_pop_bulk_##M(name *q, T *dst, size_t n)     \
+	{                                                                                \
+		return _ak_ring_seq_bulk_c(&q->ring, dst, n, SC, sizeof(T),             \
+					   _AK_RING_SEQ_STRIDE(sizeof(T)));              \
+	}                                                                                \
+	AK_UNUSED AK_INLINE ak_status name##_push_burst_##M(name *q, const T *src,       \
+							    size_t n, size_t *done)      \
+	{                                                                                \
+		return _ak_ring_seq_burst_p(&q->ring, src, n, done, sizeof(T),          \
+					    _AK_RING_SEQ_STRIDE(sizeof(T)));             \
+	}                                                                                \
+	AK_UNUSED AK_INLINE ak_status name##_pop_burst_##M(name *q, T *dst, size_t n,    \
+							   size_t *done)                 \
+	{                                                                                \
+		return _ak_ring_seq_burst_c(&q->ring, dst, n, SC, done, sizeof(T),      \
+					    _AK_RING_SEQ_STRIDE(sizeof(T)));             \
+	}                                                                                \
+	AK_UNUSED static inline ak_status name##_push_wait_##M(                          \
+		name *q, T v, uint64_t deadline_ns, struct ak_cancel *cancel)            \
+	{                                                                                \
+		size_t k_;                                                               \
+		return _ak_ring_seq_push_wait(&q->ring, &v, 1, 1, &k_, deadline_ns, cancel); \
+	}                                                                                \
+	AK_UNUSED static inline ak_status name##_pop_wait_##M(                           \
+		name *q, T *out, uint64_t deadline_ns, struct ak_cancel *cancel)         \
+	{                                                                                \
+		size_t k_;                                                               \
+		return _ak_ring_seq_pop_wait(&q->ring, out, 1, 1, SC, &k_, deadline_ns,  \
+					     cancel);                                    \
+	}                                                                                \
+	AK_UNUSED static inline ak_status name##_push_bulk_wait_##M(                     \
+		name *q, const T *src, size_t n, uint64_t deadline_ns,                   \
+		struct ak_cancel *cancel)                                                \
+	{                                                                                \
+		size_t k_;                                                               \
+		return _ak_ring_seq_push_wait(&q->ring, src, n, n, &k_, deadline_ns, cancel); \
+	}                                                                                \
+	AK_UNUSED static inline ak_status name##_pop_bulk_wait_##M(                      \
+		name *q, T *dst, size_t n, uint64_t deadline_ns, struct ak_cancel *cancel) \
+	{                                                                                \
+		size_t k_;                                                               \
+		return _ak_ring_seq_pop_wait(&q->ring, dst, n, n, SC, &k_, deadline_ns,  \
+					     cancel);                                    \
+	}
+
+#define AK_RING_SEQ_DEFINE(name, T)                                                      \
+	typedef struct name {                                                            \
+		ak_ring_seq ring;                                                        \
+	} name;                                                                          \
+	AK_UNUSED static inline ak_status name##_memsize(size_t cap, size_t *bytes)       \
+	{                                                                                \
+		return ak_ring_seq_memsize(cap, sizeof(T), bytes);                       \
+	}                                                                                \
+	AK_UNUSED static inline ak_status name##_init(name *q, size_t bytes, size_t cap,  \
+						      unsigned flags)                    \
+	{                                                                                \
+		return ak_ring_seq_init(q ? &q->ring : NULL, bytes, cap, sizeof(T), flags); \
+	}                                                                                \
+	AK_UNUSED static inline ak_status name##_new(name **q, size_t cap, unsigned flags) \
+	{                                                                                \
+		ak_ring_seq *r_ = NULL;                                                  \
+		ak_status st_;                                                           \
+		if (!q)                                                                  \
+			return AK_EINVAL;                                                \
+		st_ = ak_ring_seq_new(&r_, cap, sizeof(T), flags);                       \
+		*q = (name *)(void *)r_;                                                 \
+		return st_;                                                              \
+	}                                                                                \
+	AK_UNUSED static inline void name##_delete(name *q)                              \
+	{                                                                                \
+		ak_ring_seq_delete(q ? &q->ring : NULL);                                 \
+	}                                                                                \
+	AK_UNUSED static inline ak_status name##_validate(const name *q, size_t bytes)    \
+	{                                                                                \
+		ak_status st_;                                                           \
+		if (!q)                                                                  \
+			return AK_EINVAL;                                                \
+		st_ = ak_ring_seq_validate(&q->ring, bytes);                             \
+		if (st_ == AK_OK && q->ring.elem_size != sizeof(T))                      \
+			st_ = AK_EINVAL;                                                 \
+		return st_;                                                              \
+	}                                                                                \
+	AK_UNUSED static inline ak_ring_seq *name##_ring(name *q)                        \
+	{                                                                                \
+		return q ? &q->ring : NULL;                                              \
+	}                                                                                \
+	AK_UNUSED static inline ak_status name##_close(name *q)                          \
+	{                                                                                \
+		return ak_ring_seq_close(q ? &q->ring : NULL);                           \
+	}                                                                                \
+	AK_UNUSED AK_NONNULL(1) static inline size_t name##_size(name *q)                \
+	{                                                                                \
+		return ak_ring_seq_size(&q->ring);                                       \
+	}                                                                                \
+	AK_UNUSED AK_NONNULL(1) static inline size_t name##_capacity(name *q)            \
+	{                                                                                \
+		return ak_ring_seq_capacity(&q->ring);                                   \
+	}                                                                                \
+	_AK_RING_SEQ_DEFINE_MODE(name, T, mpmc, 0)                                       \
+	_AK_RING_SEQ_DEFINE_MODE(name, T, spmc, 0)                                       \
+	_AK_RING_SEQ_DEFINE_MODE(name, T, mpsc, 1)                                       \
+	_AK_RING_SEQ_DEFINE_MODE(name, T, spsc, 1)                                       \
+	typedef int name##_ring_seq_defined_ /* swallow the semicolon */
 
 AK_END_DECLS
 

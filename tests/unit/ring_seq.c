@@ -20,6 +20,128 @@
 #endif
 #endif
 
+/* Typed front end: an odd-sized struct, a one-byte type and an
+ * over-aligned one (alignment above the slot's 8 bytes). */
+struct odd13 {
+	unsigned char b[13];
+};
+struct wide {
+	AK_ALIGNAS(16) uint64_t x;
+	uint8_t tail;
+};
+AK_RING_SEQ_DEFINE(odd_ring, struct odd13);
+AK_RING_SEQ_DEFINE(byte_ring, uint8_t);
+AK_RING_SEQ_DEFINE(wide_ring, struct wide);
+
+static struct odd13 odd_of(unsigned i)
+{
+	struct odd13 o;
+	for (unsigned j = 0; j < sizeof(o.b); j++)
+		o.b[j] = (unsigned char)(i * 31 + j);
+	return o;
+}
+
+static void test_typed(void)
+{
+	odd_ring *q = NULL;
+	struct odd13 in[6], out[6];
+	size_t bytes = 0, done = 0;
+
+	CHECK_EQ_U64(sizeof(struct odd13), 13);
+	CHECK_ST(odd_ring_memsize(3, &bytes), AK_OK);
+	CHECK_EQ_U64(bytes, sizeof(ak_ring_seq) + 3 * (8 + 16));
+	CHECK_ST(odd_ring_memsize(0, &bytes), AK_EINVAL);
+	CHECK_ST(odd_ring_new(NULL, 3, 0), AK_EINVAL);
+	CHECK_ST(odd_ring_new(&q, 0, 0), AK_EINVAL);
+	CHECK(q == NULL);
+	CHECK_ST(odd_ring_init(NULL, 4096, 3, 0), AK_EINVAL);
+	CHECK_ST(odd_ring_validate(NULL, 0), AK_EINVAL);
+	CHECK_ST(odd_ring_new(&q, 3, AK_RING_SEQ_BLOCKING), AK_OK);
+	CHECK_ST(odd_ring_validate(q, bytes), AK_OK);
+	CHECK_EQ_U64(ak_ring_seq_elem_size(odd_ring_ring(q)), 13);
+	CHECK_EQ_U64(odd_ring_capacity(q), 3);
+	for (unsigned i = 0; i < 6; i++)
+		in[i] = odd_of(i + 1);
+
+	/* one element, every mode; FIFO; full/empty */
+	CHECK_ST(odd_ring_push_mpmc(q, in[0]), AK_OK);
+	CHECK_ST(odd_ring_push_spsc(q, in[1]), AK_OK);
+	CHECK_ST(odd_ring_push_mpsc(q, in[2]), AK_OK);
+	CHECK_ST(odd_ring_push_spmc(q, in[3]), AK_EFULL);
+	CHECK_EQ_U64(odd_ring_size(q), 3);
+	memset(out, 0, sizeof(out));
+	CHECK_ST(odd_ring_pop_spmc(q, &out[0]), AK_OK);
+	CHECK_ST(odd_ring_pop_mpsc(q, &out[1]), AK_OK);
+	CHECK_ST(odd_ring_pop_wait_mpmc(q, &out[2], AK_DEADLINE_NONE, NULL), AK_OK);
+	CHECK(memcmp(out, in, 3 * sizeof(in[0])) == 0);
+	CHECK_ST(odd_ring_pop_spsc(q, &out[0]), AK_EEMPTY);
+	CHECK_ST(odd_ring_pop_wait_mpmc(q, &out[0], ak_now_ns(), NULL), AK_ETIMEDOUT);
+
+	/* bulk, burst and their argument checks */
+	CHECK_ST(odd_ring_push_bulk_mpmc(q, in, 0), AK_EINVAL);
+	CHECK_ST(odd_ring_push_bulk_mpmc(q, in, 4), AK_E2BIG);
+	CHECK_ST(odd_ring_pop_bulk_spsc(q, out, 4), AK_E2BIG);
+	CHECK_ST(odd_ring_push_bulk_wait_mpmc(q, in, 4, AK_DEADLINE_NONE, NULL), AK_E2BIG);
+	CHECK_ST(odd_ring_push_bulk_spmc(q, in, 2), AK_OK);
+	CHECK_ST(odd_ring_push_bulk_mpmc(q, in + 2, 2), AK_EFULL);
+	CHECK_ST(odd_ring_push_burst_mpsc(q, in + 2, 4, &done), AK_OK);
+	CHECK_EQ_U64(done, 1);
+	CHECK_ST(odd_ring_push_burst_mpsc(q, in + 3, 1, &done), AK_EFULL);
+	CHECK_EQ_U64(done, 0);
+	memset(out, 0, sizeof(out));
+	CHECK_ST(odd_ring_pop_bulk_mpmc(q, out, 2), AK_OK);
+	CHECK_ST(odd_ring_pop_burst_spmc(q, out + 2, 5, &done), AK_OK);
+	CHECK_EQ_U64(done, 1);
+	CHECK(memcmp(out, in, 3 * sizeof(in[0])) == 0);
+	CHECK_ST(odd_ring_pop_burst_spmc(q, out, 0, &done), AK_EINVAL);
+	CHECK_ST(odd_ring_push_bulk_wait_spsc(q, in + 3, 3, AK_DEADLINE_NONE, NULL), AK_OK);
+	memset(out, 0, sizeof(out));
+	CHECK_ST(odd_ring_pop_bulk_wait_mpsc(q, out, 3, AK_DEADLINE_NONE, NULL), AK_OK);
+	CHECK(memcmp(out, in + 3, 3 * sizeof(in[0])) == 0);
+	CHECK_ST(odd_ring_push_wait_spmc(q, in[5], AK_DEADLINE_NONE, NULL), AK_OK);
+	CHECK_ST(odd_ring_close(q), AK_OK);
+	CHECK_ST(odd_ring_push_mpmc(q, in[0]), AK_ECLOSED);
+	CHECK_ST(odd_ring_pop_mpmc(q, &out[0]), AK_OK);
+	CHECK(memcmp(&out[0], &in[5], sizeof(in[0])) == 0);
+	CHECK_ST(odd_ring_pop_wait_spsc(q, &out[0], AK_DEADLINE_NONE, NULL), AK_ECLOSED);
+	odd_ring_delete(q);
+
+	/* a ring built for another element size is not a valid odd_ring */
+	ak_ring_seq *u = NULL;
+	CHECK_ST(ak_ring_seq_new(&u, 3, 12, 0), AK_OK);
+	CHECK_ST(odd_ring_validate((odd_ring *)(void *)u, 0), AK_EINVAL);
+	ak_ring_seq_delete(u);
+
+	/* one-byte elements in caller memory, three laps over capacity 1 */
+	static AK_ALIGNAS(AK_RING_SEQ_ALIGN) unsigned char mem[sizeof(ak_ring_seq) + 16];
+	byte_ring *b = (byte_ring *)(void *)mem;
+	uint8_t c = 0;
+	CHECK_ST(byte_ring_memsize(1, &bytes), AK_OK);
+	CHECK_EQ_U64(bytes, sizeof(mem));
+	CHECK_ST(byte_ring_init(b, bytes - 1, 1, 0), AK_ERANGE);
+	CHECK_ST(byte_ring_init(b, bytes, 1, 0), AK_OK);
+	CHECK_ST(byte_ring_validate(b, bytes), AK_OK);
+	for (unsigned i = 0; i < 3; i++) {
+		CHECK_ST(byte_ring_push_spsc(b, (uint8_t)(0xF0 + i)), AK_OK);
+		CHECK_ST(byte_ring_push_spsc(b, 1), AK_EFULL);
+		CHECK_ST(byte_ring_pop_spsc(b, &c), AK_OK);
+		CHECK_EQ_U64(c, 0xF0 + i);
+	}
+
+	/* alignment 16 > the slot's 8: copied, never dereferenced in place */
+	wide_ring *w = NULL;
+	struct wide wv, wo;
+	memset(&wv, 0, sizeof(wv));
+	wv.x = UINT64_C(0x0123456789abcdef);
+	wv.tail = 0x5a;
+	CHECK_ST(wide_ring_new(&w, 2, 0), AK_OK);
+	CHECK_ST(wide_ring_push_mpmc(w, wv), AK_OK);
+	memset(&wo, 0, sizeof(wo));
+	CHECK_ST(wide_ring_pop_mpmc(w, &wo), AK_OK);
+	CHECK(wo.x == wv.x && wo.tail == 0x5a);
+	wide_ring_delete(w);
+}
+
 static ak_ring_seq *make(size_t cap, size_t esz, unsigned flags)
 {
 	ak_ring_seq *r = NULL;
@@ -223,6 +345,26 @@ static void test_fast_path_and_args(void)
 	ak_ring_seq_delete(r);
 }
 
+/* A blocking ring whose operations never have to wait makes no system
+ * call: the notify is a fence and two loads. */
+static void test_no_syscalls_without_sleepers(void)
+{
+	ak_ring_seq *r = make(4, 8, AK_RING_SEQ_BLOCKING);
+	uint64_t buf[4] = { 1, 2, 3, 4 }, v;
+	size_t done;
+	for (int lap = 0; lap < 100; lap++) {
+		CHECK_ST(ak_ring_seq_push_bulk_mpmc(r, buf, 3), AK_OK);
+		CHECK_ST(ak_ring_seq_push_wait_mpmc(r, &buf[3], AK_DEADLINE_NONE, NULL), AK_OK);
+		CHECK_ST(ak_ring_seq_pop_wait_spsc(r, &v, AK_DEADLINE_NONE, NULL), AK_OK);
+		CHECK_ST(ak_ring_seq_pop_burst_mpmc(r, buf, 4, &done), AK_OK);
+	}
+	CHECK_EQ_U64(ak_ring_seq_syscalls(r), 0);
+	/* a wait that has to sleep (here: until its deadline) does make one */
+	CHECK_ST(ak_ring_seq_pop_wait_mpmc(r, &v, ak_now_ns(), NULL), AK_ETIMEDOUT);
+	CHECK(ak_ring_seq_syscalls(r) >= 1);
+	ak_ring_seq_delete(r);
+}
+
 static void test_zero_copy_and_inflight(void)
 {
 	ak_ring_seq *r = make(2, 8, 0);
@@ -420,6 +562,85 @@ static void test_blocking(void)
 }
 
 /*
+ * The lost-wake-up window, made deterministic: the library calls
+ * _ak_ring_seq_test_window() in a waiter right before it registers, and
+ * the hook makes the element (or the free slot) appear right there, from
+ * the waiter's own thread, so the notify finds no registered waiter.  Only
+ * the waiter's re-check after registering can see it; a waiter that skipped
+ * it would sleep for ever (bounded here by STALL_S, then rescued by a close
+ * and reported).
+ */
+extern void (*_ak_ring_seq_test_window)(ak_ring_seq *r);
+#define STALL_S 10
+static _Atomic(int) window_fired;
+
+static void in_window(ak_ring_seq *r)
+{
+	uint64_t v;
+	if (atomic_exchange_explicit(&window_fired, 1, memory_order_relaxed))
+		return;
+	if (ak_ring_seq_size(r) == 0)
+		CHECK_ST(ak_ring_seq_push64_mpmc(r, 99), AK_OK); /* the waiter pops */
+	else
+		CHECK_ST(ak_ring_seq_pop64_mpmc(r, &v), AK_OK);  /* the waiter pushes */
+}
+
+struct win_waiter {
+	ak_ring_seq *r;
+	int pop;
+	uint64_t v;
+	ak_status st;
+	_Atomic(int) done;
+};
+
+static void *win_main(void *p)
+{
+	struct win_waiter *w = (struct win_waiter *)p;
+	w->st = w->pop ? ak_ring_seq_pop_wait_mpmc(w->r, &w->v, AK_DEADLINE_NONE, NULL)
+		       : ak_ring_seq_push_wait_mpmc(w->r, &w->v, AK_DEADLINE_NONE, NULL);
+	/* Release: pairs with the acquire load in test_recheck_window(). */
+	atomic_store_explicit(&w->done, 1, memory_order_release);
+	return NULL;
+}
+
+static void test_recheck_window(void)
+{
+	for (int pop = 1; pop >= 0; pop--) {
+		struct win_waiter w;
+		pthread_t tid;
+		memset(&w, 0, sizeof(w));
+		w.r = make(1, 8, AK_RING_SEQ_BLOCKING);
+		w.pop = pop;
+		w.v = 7;
+		if (!pop)
+			CHECK_ST(ak_ring_seq_push64_mpmc(w.r, 5), AK_OK); /* full */
+		atomic_store_explicit(&window_fired, 0, memory_order_relaxed);
+		_ak_ring_seq_test_window = in_window;
+		pthread_create(&tid, NULL, win_main, &w);
+		uint64_t bound = ak_deadline_after((uint64_t)STALL_S * AK_NS_PER_SEC);
+		/* Acquire: pairs with the release store in win_main(). */
+		while (!atomic_load_explicit(&w.done, memory_order_acquire) && ak_now_ns() < bound)
+			usleep(1000);
+		int stalled = !atomic_load_explicit(&w.done, memory_order_acquire);
+		CHECK(!stalled); /* else: the waiter slept through the change (no re-check) */
+		if (stalled)
+			ak_ring_seq_close(w.r);
+		pthread_join(tid, NULL);
+		_ak_ring_seq_test_window = NULL;
+		CHECK(atomic_load_explicit(&window_fired, memory_order_relaxed));
+		CHECK_ST(w.st, AK_OK);
+		uint64_t v = 0;
+		if (pop) {
+			CHECK_EQ_U64(w.v, 99);
+		} else {
+			CHECK_ST(ak_ring_seq_pop64_mpmc(w.r, &v), AK_OK);
+			CHECK_EQ_U64(v, 7);
+		}
+		ak_ring_seq_delete(w.r);
+	}
+}
+
+/*
  * Two processes: 100000 items; the ring lives in a shared anonymous mapping; the child
  * maps it through fork (same address here, but the ring holds only an
  * offset) and pushes with push_wait, the parent pops with pop_wait, both
@@ -471,7 +692,10 @@ int main(void)
 	test_fast_path_and_args();
 	test_zero_copy_and_inflight();
 	test_close();
+	test_no_syscalls_without_sleepers();
+	test_typed();
 	test_blocking();
+	test_recheck_window();
 	test_two_processes();
 	return check_report("ring_seq");
 }
