@@ -2,7 +2,10 @@
 # scripts/run-bench.sh [FILTER] - run the benchmark binary with repetitions,
 # write build/bench.json (Google Benchmark JSON) and print the comparison
 # table.  Environment: BENCH_REPS (default 5), BENCH_MIN_TIME (seconds per
-# repetition, default 0.2), BENCH_ARGS (extra flags for the binary).
+# repetition, default 0.2), BENCH_INTERLEAVE (default 1: repetitions of all
+# rows are run in random order, so a phase of the VM's cross-core latency
+# lands on atomkit and its peers alike; 0 runs each row's repetitions back
+# to back), BENCH_ARGS (extra flags for the binary).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 filter=${1:-}
@@ -19,6 +22,7 @@ args=(--benchmark_repetitions="$reps" --benchmark_report_aggregates_only=true
       --benchmark_min_time="$min_time"
       --benchmark_out="$out" --benchmark_out_format=json
       )
+[ "${BENCH_INTERLEAVE:-1}" = 1 ] && args+=(--benchmark_enable_random_interleaving=true)
 [ -n "$filter" ] && args+=(--benchmark_filter="$filter")
 # shellcheck disable=SC2206
 [ -n "${BENCH_ARGS:-}" ] && args+=(${BENCH_ARGS})
@@ -32,13 +36,14 @@ set -e
 [ "$rc" = 0 ] || { echo "benchmark binary failed (exit $rc); see $log" >&2; exit 1; }
 echo
 # Record how the figures were made, next to the figures.
-python3 - "$out" "$cmd" "$rev" "$(uname -r)" "$reps" "$min_time" <<'PY'
+python3 - "$out" "$cmd" "$rev" "$(uname -r)" "$reps" "$min_time" "${BENCH_INTERLEAVE:-1}" <<'PY'
 import json, sys
-path, cmd, rev, kernel, reps, min_time = sys.argv[1:]
+path, cmd, rev, kernel, reps, min_time, inter = sys.argv[1:]
 with open(path) as f:
     d = json.load(f)
 d.setdefault("context", {}).update(command=cmd, git=rev, kernel=kernel,
-                                   repetitions=int(reps), min_time_s=float(min_time))
+                                   repetitions=int(reps), min_time_s=float(min_time),
+                                   random_interleaving=(inter == "1"))
 with open(path, "w") as f:
     json.dump(d, f, indent=1)
 PY
