@@ -9,7 +9,7 @@
  *
  * ratelimit/atomkit_limiter_coarse/try_acquire is the GCRA limiter on
  * CLOCK_MONOTONIC_COARSE (ak_clock_monotonic_coarse()),
- * ratelimit/atomkit_limiter_tsc/try_acquire the same on the calibrated TSC
+ * ratelimit/atomkit_limiter/try_acquire_tsc the same on the calibrated TSC
  * (ak_tsc_clock), and ratelimit/mutex_lazy/try_acquire_tsc the mutex
  * baseline reading that same TSC clock: each clock-reading row is compared
  * with the mutex row that reads the same clock.
@@ -202,7 +202,7 @@ CBENCH_INIT(ratelimit)
 	cbench_register_threads("ratelimit/atomkit_limiter_coarse/try_acquire", bm_limiter_coarse,
 				NULL, threads, 2);
 	if (g_tsc_ok)
-		cbench_register_threads("ratelimit/atomkit_limiter_tsc/try_acquire", bm_limiter_tsc,
+		cbench_register_threads("ratelimit/atomkit_limiter/try_acquire_tsc", bm_limiter_tsc,
 					NULL, threads, 2);
 	cbench_register_threads("ratelimit/atomkit_tbucket/try_acquire", bm_tbucket, NULL, threads, 2);
 	cbench_register_threads("ratelimit/atomkit_table/try_acquire", bm_table, NULL, threads, 2);

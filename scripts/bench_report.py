@@ -79,6 +79,9 @@ def load(path):
                     r.pop(k, None)
             elif r.get("errors", 0) > 1:
                 r["error"] += " (all %d repetitions)" % r["errors"]
+    # With random interleaving (run-bench.sh's default) the JSON order is the
+    # run order: sort groups by family, workload and thread count instead.
+    rows = OrderedDict(sorted(rows.items(), key=lambda kv: kv[0]))
     return data.get("context", {}), rows
 
 
