@@ -4,6 +4,8 @@
 #include <benchmark/benchmark.h>
 
 #include <cstdlib>
+#include <pthread.h>
+#include <sched.h>
 #include <string>
 
 struct cbench_state {
@@ -53,7 +55,16 @@ static void register_one(const char *name, cbench_fn fn, void *ctx, int threads,
 	benchmark::internal::Benchmark *b = benchmark::RegisterBenchmark(
 		name, [fn, ctx, has_arg](benchmark::State &st) {
 			cbench_state cs{&st, has_arg ? st.range(0) : 0};
+			/* Google Benchmark runs thread 0 of every benchmark on the
+			 * main thread, and new threads inherit its CPU mask: a row
+			 * that pins its threads would otherwise leave the main
+			 * thread pinned, and every later multi-threaded row would
+			 * run all its threads on one CPU. Restore the mask. */
+			cpu_set_t mask;
+			bool saved = pthread_getaffinity_np(pthread_self(), sizeof mask, &mask) == 0;
 			fn(&cs, ctx);
+			if (saved)
+				(void)pthread_setaffinity_np(pthread_self(), sizeof mask, &mask);
 		});
 	if (has_arg)
 		b->Arg(arg);
