@@ -392,7 +392,13 @@ AK_INLINE ak_status ak_limiter_reserve_at(ak_limiter *l, uint64_t now, uint64_t 
 {
 	if (!tk)
 		return AK_EINVAL;
+	/* A ticket is fully defined whatever the outcome: after a failure it
+	 * is empty, and cancelling it returns AK_ESTATE. */
 	tk->n = 0;
+	tk->start = 0;
+	tk->end = 0;
+	tk->good_at = 0;
+	tk->gen = 0;
 	return _ak_limiter_take(l, now, n, max_wait_ns, wait_ns, tk);
 }
 

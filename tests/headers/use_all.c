@@ -264,6 +264,9 @@ static int others(void)
 	CHECK(ak_limiter_reserve_at(&lim, 2000, 1, 5000, &lt, &wait) == AK_OK);
 	CHECK(ak_limiter_cancel_at(&lim, 2000, &lt) == AK_OK);
 	CHECK(ak_limiter_reserve(&lim, 1, 5000, &lt, &wait) == AK_OK && ak_limiter_cancel(&lim, &lt) == AK_OK);
+	/* unchecked pattern (allowed): a failed reserve leaves an empty ticket */
+	(void)ak_limiter_reserve_at(&lim, 2000, 3, 0, &lt, &wait);
+	CHECK(ak_limiter_cancel_at(&lim, 2000, &lt) == AK_ESTATE);
 	CHECK(ak_limiter_refund_at(&lim, 2000, 1, &given) == AK_OK && ak_limiter_refund(&lim, 1, &given) == AK_OK);
 	CHECK(ak_limiter_available_at(&lim, 2000) <= 2);
 	CHECK(ak_limiter_table_init(&tab, slots, 8, 1, 1000, 1, &clk) == AK_OK);

@@ -91,19 +91,11 @@ static int run(const char *name, void *storage, size_t bytes)
 
 int main(int argc, char **argv)
 {
-	const char *env = getenv("LITMUS_ITERS"), *scale = getenv("LITMUS_SCALE");
 	size_t bytes = ak_ring_memsize(CAP, sizeof(struct elem));
 	void *storage = aligned_alloc(128, (bytes + 127) / 128 * 128);
 	int rc;
 
-	n_items = 400000;
-	if (env)
-		n_items = strtoull(env, NULL, 0);
-	if (scale)
-		n_items = (uint64_t)((double)n_items * strtod(scale, NULL));
-	for (int i = 1; i + 1 < argc; i++)
-		if (!strcmp(argv[i], "-n"))
-			n_items = strtoull(argv[i + 1], NULL, 0);
+	n_items = litmus_iters(argc, argv, 400000);
 	if (!storage || bytes == 0)
 		return 1;
 	mpmc = 0;

@@ -163,17 +163,9 @@ static int run(const char *name, size_t cap)
 
 int main(int argc, char **argv)
 {
-	const char *env = getenv("LITMUS_ITERS"), *scale = getenv("LITMUS_SCALE");
 	int rc;
 
-	n_items = 400000;
-	if (env)
-		n_items = strtoull(env, NULL, 0);
-	if (scale)
-		n_items = (uint64_t)((double)n_items * strtod(scale, NULL));
-	for (int i = 1; i + 1 < argc; i++)
-		if (!strcmp(argv[i], "-n"))
-			n_items = strtoull(argv[i + 1], NULL, 0);
+	n_items = litmus_iters(argc, argv, 400000);
 	way = COPY;
 	rc = run("ring_seq_publish (push/pop, cap 8)", 8);
 	way = IN_PLACE;
