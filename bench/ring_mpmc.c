@@ -163,6 +163,21 @@ static void escape_landed(void)
 	atomic_store_explicit(&g_collapsed, 1, memory_order_relaxed);
 }
 
+/* r = call, unless the thread is still stuck inside the queue call past
+ * the deadline: then the escape timer jumps back here and the enclosing
+ * function returns -1. Used only in functions that return an integer. */
+#define ESCAPABLE(r, call)                                  \
+	do {                                                \
+		sigjmp_buf jb_;                             \
+		if (sigsetjmp(jb_, 0)) {                    \
+			escape_landed();                    \
+			return -1;                          \
+		}                                           \
+		t_escape = &jb_;                            \
+		(r) = (call);                               \
+		t_escape = NULL;                            \
+	} while (0)
+
 /* The row's error message after the 5 s guard fired: the rate it had
  * reached, so a collapse reads as a (bad) figure, not only as a failure. */
 static void report_collapse(cbench_state *st)
@@ -189,28 +204,14 @@ static void report_collapse(cbench_state *st)
 	/* PRODUCE / CONSUME with the way out (escape_handler) */                        \
 	static int impl##_produce_g(void *t, uint64_t tag, uint64_t *seq, uint64_t n)     \
 	{                                                                                 \
-		sigjmp_buf jb;                                                            \
 		int r;                                                                    \
-		if (sigsetjmp(jb, 0)) { /* stuck inside the queue past the deadline */ \
-			escape_landed();                                                  \
-			return -1;                                                        \
-		}                                                                         \
-		t_escape = &jb;                                                           \
-		r = PRODUCE(g_q, t, tag, seq, n);                                         \
-		t_escape = NULL;                                                          \
+		ESCAPABLE(r, PRODUCE(g_q, t, tag, seq, n));                               \
 		return r;                                                                 \
 	}                                                                                 \
 	static int64_t impl##_consume_g(void *t, uint64_t n, uint64_t *last, unsigned np) \
 	{                                                                                 \
-		sigjmp_buf jb;                                                            \
 		int64_t r;                                                                \
-		if (sigsetjmp(jb, 0)) {                                                   \
-			escape_landed();                                                  \
-			return -1;                                                        \
-		}                                                                         \
-		t_escape = &jb;                                                           \
-		r = CONSUME(g_q, t, n, last, np);                                         \
-		t_escape = NULL;                                                          \
+		ESCAPABLE(r, CONSUME(g_q, t, n, last, np));                               \
 		return r;                                                                 \
 	}                                                                                 \
 	static void bm_##impl(cbench_state *st, void *arg)                                \
