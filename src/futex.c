@@ -23,8 +23,8 @@ static int futex_op(int op, int scope)
 	return scope == _AK_FUTEX_SHARED ? op : (op | FUTEX_PRIVATE_FLAG);
 }
 
-int _ak_futex_wait(_Atomic(uint32_t) *word, uint32_t expected,
-		   uint64_t deadline_ns, int scope)
+int _ak_futex_wait_woken(_Atomic(uint32_t) *word, uint32_t expected,
+			 uint64_t deadline_ns, int scope)
 {
 	struct timespec ts, *tsp = NULL;
 	long rc;
@@ -38,11 +38,11 @@ int _ak_futex_wait(_Atomic(uint32_t) *word, uint32_t expected,
 	}
 	rc = syscall(SYS_futex, (uint32_t *)word, futex_op(FUTEX_WAIT_BITSET, scope),
 		     expected, tsp, NULL, FUTEX_BITSET_MATCH_ANY);
-	if (rc == 0)
+	if (rc == 0) /* dequeued by a FUTEX_WAKE: nothing else returns 0 */
 		return AK_OK;
 	switch (errno) {
-	case EAGAIN: /* *word != expected: the caller re-checks */
-		return AK_OK;
+	case EAGAIN: /* *word != expected: never slept */
+		return AK_EAGAIN;
 	case ETIMEDOUT:
 		return AK_ETIMEDOUT;
 	case EINTR:
@@ -50,6 +50,13 @@ int _ak_futex_wait(_Atomic(uint32_t) *word, uint32_t expected,
 	default:
 		return AK_EINVAL;
 	}
+}
+
+int _ak_futex_wait(_Atomic(uint32_t) *word, uint32_t expected,
+		   uint64_t deadline_ns, int scope)
+{
+	int rc = _ak_futex_wait_woken(word, expected, deadline_ns, scope);
+	return rc == AK_EAGAIN ? AK_OK : rc; /* the caller re-checks either way */
 }
 
 int _ak_futex_wake(_Atomic(uint32_t) *word, int n, int scope)

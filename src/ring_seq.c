@@ -16,6 +16,24 @@
 
 #define FLAGS_KNOWN (AK_RING_SEQ_BLOCKING | AK_RING_SEQ_SHARED)
 
+/* Broken and measuring variants: see "waking and waiting" below. */
+#ifndef _AK_RING_SEQ_BROKEN
+#define _AK_RING_SEQ_BROKEN 0
+#endif
+#ifndef _AK_RING_SEQ_BROADCAST
+#define _AK_RING_SEQ_BROADCAST 0
+#endif
+
+/* Test hook (not API, declared by the tests that use it): called by a
+ * waiter right before it registers on the event, i.e. inside the window
+ * between its last failed attempt and its registration, where a notify
+ * finds no waiter and only the re-check after registering can save it. */
+void (*_ak_ring_seq_test_window)(ak_ring_seq *r);
+/* Test hook: called by a waiter right after its futex wait returned (and
+ * was counted), before it unregisters itself or tries again: a woken
+ * thread that has not run yet, made deterministic. */
+void (*_ak_ring_seq_test_woken)(ak_ring_seq *r);
+
 static ak_status geometry(size_t cap, size_t elem_size, size_t *stride, size_t *slots)
 {
 	if (cap == 0 || elem_size == 0)
@@ -202,6 +220,67 @@ void ak_ring_seq_delete(ak_ring_seq *r)
 	free(r);
 }
 
+/* ---- waiter accounting -------------------------------------------------
+ *
+ * ev->waiters counts the threads that registered (_ak_event_prepare()) and
+ * have not yet been taken out of the count.  A thread leaves it exactly once:
+ *   - its waker takes it out: every FUTEX_WAKE on an event of this ring goes
+ *     through seq_wake(), which subtracts the number of threads the kernel
+ *     says it dequeued, and those threads' waits return AK_OK;
+ *   - it takes itself out on every other return: it never slept (the word
+ *     had moved: AK_EAGAIN), the deadline passed, a signal, or it aborted.
+ * So a thread the kernel woke no longer counts while it waits for a CPU
+ * (on 2 vCPUs with 8 threads, for a while), and later notifies see no
+ * waiter and make no system call: each sleep costs one wait and at most
+ * one wake.  The count never drops below the threads actually registered
+ * (a thread is subtracted only after the kernel dequeued it, or by itself),
+ * which is all the eventcount's Dekker argument needs; it may briefly
+ * exceed them (between the dequeue and the waker's subtraction), which
+ * costs at most a spare wake.  tests/spin/ring_seq_wake.pml checks it.
+ */
+static void seq_wake(struct _ak_event *ev, int n, int scope)
+{
+	int m;
+	/* Release: pairs with the acquire load of seq in _ak_event_prepare(),
+	 * as in _ak_event_wake_all(): a waiter whose ticket includes this bump
+	 * also sees the slots we published. */
+	atomic_fetch_add_explicit(&ev->seq, 1, memory_order_release);
+	m = _ak_futex_wake(&ev->seq, n, scope);
+#if _AK_RING_SEQ_BROKEN == 4
+	m = 0; /* old accounting: woken threads unregister themselves */
+#endif
+	/* Relaxed: a count only; the Dekker ordering is the notifier's fence. */
+	if (m > 0)
+		atomic_fetch_sub_explicit(&ev->waiters, (uint32_t)m, memory_order_relaxed);
+}
+
+/* Cancel callbacks: wake everyone on the event, with the accounting. */
+static void seq_kick(void *ev)
+{
+	seq_wake((struct _ak_event *)ev, INT_MAX, _AK_FUTEX_PRIVATE);
+}
+
+static void seq_kick_shared(void *ev)
+{
+	seq_wake((struct _ak_event *)ev, INT_MAX, _AK_FUTEX_SHARED);
+}
+
+static _Atomic(uint64_t) *syscalls_of(ak_ring_seq *r, const struct _ak_event *ev)
+{
+	return ev == &r->items[0] || ev == &r->items[1] ? &r->items_syscalls : &r->space_syscalls;
+}
+
+static void close_wake(ak_ring_seq *r, struct _ak_event *ev)
+{
+	/* seq_cst: ordered after close's seq_cst fetch_or in the single total
+	 * order, so it pairs with the fence in _ak_event_prepare() (the
+	 * nofence notify of event.h). */
+	if (atomic_load_explicit(&ev->waiters, memory_order_seq_cst) != 0) {
+		atomic_fetch_add_explicit(syscalls_of(r, ev), 1, memory_order_relaxed);
+		seq_wake(ev, INT_MAX, (int)r->scope);
+	}
+}
+
 ak_status ak_ring_seq_close(ak_ring_seq *r)
 {
 	uint64_t old;
@@ -214,8 +293,8 @@ ak_status ak_ring_seq_close(ak_ring_seq *r)
 	old = atomic_fetch_or_explicit(&r->tail, _AK_RING_SEQ_CLOSED, memory_order_seq_cst);
 	/* Close wakes everyone, never a targeted few: each waiter must see it. */
 	for (int i = 0; i < 2; i++) {
-		_ak_event_notify_nofence(&r->items[i], (int)r->scope);
-		_ak_event_notify_nofence(&r->space[i], (int)r->scope);
+		close_wake(r, &r->items[i]);
+		close_wake(r, &r->space[i]);
 	}
 	return (old & _AK_RING_SEQ_CLOSED) ? AK_ECLOSED : AK_OK;
 }
@@ -253,30 +332,16 @@ ak_status ak_ring_seq_close(ak_ring_seq *r)
  * and bulk waiters sleep with the others; 3: no chain forwarding.
  * _AK_RING_SEQ_BROADCAST = 1 (correct, for measuring what targeting saves):
  * every notify wakes every sleeper, as before targeting, and no forwarding.
+ * _AK_RING_SEQ_BROKEN = 4 (no wake-up lost, only system calls wasted): the
+ * previous accounting, where a woken thread unregisters itself when it runs,
+ * so notifies before that keep waking it (tests/unit/ring_seq.c counts).
  */
-#ifndef _AK_RING_SEQ_BROKEN
-#define _AK_RING_SEQ_BROKEN 0
-#endif
-#ifndef _AK_RING_SEQ_BROADCAST
-#define _AK_RING_SEQ_BROADCAST 0
-#endif
-
-static _Atomic(uint64_t) *syscalls_of(ak_ring_seq *r, const struct _ak_event *ev)
-{
-	return ev == &r->items[0] || ev == &r->items[1] ? &r->items_syscalls : &r->space_syscalls;
-}
 
 uint64_t ak_ring_seq_syscalls(const ak_ring_seq *r)
 {
 	return atomic_load_explicit(&r->items_syscalls, memory_order_relaxed) +
 	       atomic_load_explicit(&r->space_syscalls, memory_order_relaxed);
 }
-
-/* Test hook (not API, declared by the tests that use it): called by a
- * waiter right before it registers on the event, i.e. inside the window
- * between its last failed attempt and its registration, where a notify
- * finds no waiter and only the re-check after registering can save it. */
-void (*_ak_ring_seq_test_window)(ak_ring_seq *r);
 
 void _ak_ring_seq_wake(ak_ring_seq *r, struct _ak_event *ev, uint64_t k, uint32_t w0,
 		       uint32_t w1)
@@ -290,14 +355,28 @@ void _ak_ring_seq_wake(ak_ring_seq *r, struct _ak_event *ev, uint64_t k, uint32_
 #elif _AK_RING_SEQ_BROADCAST
 		k = INT_MAX;
 #endif
-		/* Release: pairs with the acquire load of seq in
-		 * _ak_event_prepare(), as in _ak_event_wake_all(): a waiter whose
-		 * ticket includes this bump also sees the slots we published. */
-		atomic_fetch_add_explicit(&ev[0].seq, 1, memory_order_release);
-		_ak_futex_wake(&ev[0].seq, k < INT_MAX ? (int)k : INT_MAX, (int)r->scope);
+		seq_wake(&ev[0], k < INT_MAX ? (int)k : INT_MAX, (int)r->scope);
 	}
 	if (w1)
-		_ak_event_wake_all(&ev[1], (int)r->scope);
+		seq_wake(&ev[1], INT_MAX, (int)r->scope);
+}
+
+/* Sleep on ev unless notified since `ticket` (_ak_event_wait() with the
+ * accounting above, and counted): AK_OK (woken, or the word moved),
+ * AK_ETIMEDOUT, AK_EINTR. */
+static int seq_sleep(ak_ring_seq *r, struct _ak_event *ev, uint32_t ticket, uint64_t deadline_ns)
+{
+	int rc = _ak_futex_wait_woken(&ev->seq, ticket, deadline_ns, (int)r->scope);
+	atomic_fetch_add_explicit(syscalls_of(r, ev), 1, memory_order_relaxed);
+	if (AK_UNLIKELY(_ak_ring_seq_test_woken != NULL))
+		_ak_ring_seq_test_woken(r);
+#if _AK_RING_SEQ_BROKEN == 4
+	if (1)
+#else
+	if (rc != AK_OK) /* not dequeued by a waker: nobody took us out */
+#endif
+		atomic_fetch_sub_explicit(&ev->waiters, 1, memory_order_relaxed);
+	return rc == AK_EAGAIN ? AK_OK : rc;
 }
 
 /* Spin rounds (exponential backoff) before going to sleep. */
@@ -408,8 +487,7 @@ static ak_status wait_loop(ak_ring_seq *r, struct _ak_event *pair, attempt_fn at
 			/* The callback kicks the event, so a sleeper notices the
 			 * cancel at once; it runs now if already cancelled. */
 			if (ak_cancel_cb_register(cancel, &cb,
-						  r->scope == _AK_FUTEX_SHARED ? _ak_event_kick_shared
-									      : _ak_event_kick,
+						  r->scope == _AK_FUTEX_SHARED ? seq_kick_shared : seq_kick,
 						  ev) == AK_OK)
 				registered = 1;
 #endif
@@ -429,8 +507,7 @@ static ak_status wait_loop(ak_ring_seq *r, struct _ak_event *pair, attempt_fn at
 				st = AK_ECANCELED;
 			break;
 		}
-		rc = _ak_event_wait(ev, ticket, deadline_ns, (int)r->scope);
-		atomic_fetch_add_explicit(syscalls_of(r, ev), 1, memory_order_relaxed);
+		rc = seq_sleep(r, ev, ticket, deadline_ns);
 		slept = 1;
 		if (rc == AK_ETIMEDOUT) {
 			/* One last look, so a wake racing the deadline is not

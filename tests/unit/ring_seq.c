@@ -7,7 +7,9 @@
 #include <atomkit/clock.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -641,6 +643,174 @@ static void test_recheck_window(void)
 }
 
 /*
+ * Each sleep costs one futex wait and at most one wake: the waker takes the
+ * thread it woke out of the waiter count, so notifies made while that
+ * thread has not run yet see no waiter.  Scripted: the sleeper is seen
+ * blocked in the kernel on the event's futex word (/proc/self/task/<tid>/
+ * syscall), one push (pop) wakes it, the test hook _ak_ring_seq_test_woken
+ * then holds it right after its wait returned (a woken thread that has not
+ * run yet, on demand), and five more pushes (pops) must make no system
+ * call.  The previous accounting (-D_AK_RING_SEQ_BROKEN=4) makes 7, not 2.
+ */
+extern void (*_ak_ring_seq_test_woken)(ak_ring_seq *r);
+static _Atomic(int) woken_parked, woken_go;
+
+static void park_woken(ak_ring_seq *r)
+{
+	(void)r;
+	/* Release/acquire: pair with the loads/store in test_one_wake_per_sleep(),
+	 * which only sequence the script (the counts are read after join). */
+	atomic_fetch_add_explicit(&woken_parked, 1, memory_order_release);
+	while (!atomic_load_explicit(&woken_go, memory_order_acquire))
+		usleep(100);
+}
+
+struct sleeper {
+	ak_ring_seq *r;
+	int pop;
+	uint64_t v;
+	ak_status st;
+	_Atomic(long) tid;
+};
+
+static void *sleeper_main(void *p)
+{
+	struct sleeper *w = (struct sleeper *)p;
+	/* Release: pairs with the acquire load in blocked_on(). */
+	atomic_store_explicit(&w->tid, (long)syscall(SYS_gettid), memory_order_release);
+	w->st = w->pop ? ak_ring_seq_pop_wait_mpmc(w->r, &w->v, AK_DEADLINE_NONE, NULL)
+		       : ak_ring_seq_push_wait_mpmc(w->r, &w->v, AK_DEADLINE_NONE, NULL);
+	return NULL;
+}
+
+/* Wait (up to STALL_S) until thread w is blocked in futex() on `word`. */
+static int blocked_on(struct sleeper *w, const void *word)
+{
+	uint64_t bound = ak_deadline_after((uint64_t)STALL_S * AK_NS_PER_SEC);
+	char path[64], line[256];
+	long tid, nr;
+	unsigned long arg0;
+
+	while (ak_now_ns() < bound) {
+		/* Acquire: pairs with the release store in sleeper_main(). */
+		tid = atomic_load_explicit(&w->tid, memory_order_acquire);
+		if (tid) {
+			snprintf(path, sizeof(path), "/proc/self/task/%ld/syscall", tid);
+			FILE *f = fopen(path, "r");
+			int n = 0;
+			if (f) {
+				if (fgets(line, sizeof(line), f))
+					n = sscanf(line, "%ld %lx", &nr, &arg0);
+				fclose(f);
+			}
+			if (n == 2 && nr == SYS_futex && arg0 == (unsigned long)(uintptr_t)word)
+				return 1;
+		}
+		usleep(1000);
+	}
+	return 0;
+}
+
+static void test_one_wake_per_sleep(void)
+{
+	for (int pop = 1; pop >= 0; pop--) {
+		ak_ring_seq *r = make(8, 8, AK_RING_SEQ_BLOCKING);
+		struct _ak_event *ev = pop ? &r->items[0] : &r->space[0];
+		struct sleeper w;
+		pthread_t t;
+		uint64_t v = 0;
+
+		memset(&w, 0, sizeof(w));
+		w.r = r;
+		w.pop = pop;
+		w.v = 1000;
+		if (!pop)
+			for (uint64_t i = 0; i < 8; i++)
+				CHECK_ST(ak_ring_seq_push64_mpmc(r, i), AK_OK);
+		atomic_store_explicit(&woken_parked, 0, memory_order_relaxed);
+		atomic_store_explicit(&woken_go, 0, memory_order_relaxed);
+		_ak_ring_seq_test_woken = park_woken;
+		pthread_create(&t, NULL, sleeper_main, &w);
+		int asleep = blocked_on(&w, &ev->seq);
+		CHECK(asleep);
+		CHECK_EQ_U64(ak_ring_seq_syscalls(r), 0);
+		/* the wake: one call */
+		if (pop)
+			CHECK_ST(ak_ring_seq_push64_mpmc(r, 0), AK_OK);
+		else
+			CHECK_ST(ak_ring_seq_pop64_mpmc(r, &v), AK_OK);
+		/* Acquire: pairs with the release store in park_woken(). */
+		while (asleep && !atomic_load_explicit(&woken_parked, memory_order_acquire))
+			usleep(100);
+		CHECK_EQ_U64(ak_ring_seq_syscalls(r), asleep ? 2 : 0); /* the wake, its wait */
+		/* woken, not yet run: these see no waiter */
+		for (uint64_t i = 1; i <= 5; i++) {
+			if (pop)
+				CHECK_ST(ak_ring_seq_push64_mpmc(r, i), AK_OK);
+			else
+				CHECK_ST(ak_ring_seq_pop64_mpmc(r, &v), AK_OK);
+		}
+		CHECK_EQ_U64(ak_ring_seq_syscalls(r), asleep ? 2 : 0);
+		if (!asleep)
+			ak_ring_seq_close(r); /* rescue the thread, reported above */
+		/* Release: pairs with the acquire load in park_woken(). */
+		atomic_store_explicit(&woken_go, 1, memory_order_release);
+		pthread_join(t, NULL);
+		_ak_ring_seq_test_woken = NULL;
+		CHECK_ST(w.st, AK_OK);
+		if (pop)
+			CHECK_EQ_U64(w.v, 0);
+		/* its success forwarded a wake to nobody: still no call */
+		CHECK_EQ_U64(ak_ring_seq_syscalls(r), 2);
+		CHECK_EQ_U64(atomic_load_explicit(&ev->waiters, memory_order_relaxed), 0);
+		ak_ring_seq_delete(r);
+	}
+
+	/* Two sleepers, one push of 2: one wake call for both (the kernel
+	 * reports 2 woken, both leave the count), then nothing more.  The hook
+	 * holds both until the pushes are done, so neither can run inside the
+	 * waker's window between the kernel's wake and its subtraction (where
+	 * a forward from a woken thread may still see a waiter: a spare call). */
+	ak_ring_seq *r = make(8, 8, AK_RING_SEQ_BLOCKING);
+	struct sleeper w[2];
+	pthread_t t[2];
+	uint64_t two[2] = { 7, 8 };
+	int asleep = 1;
+	memset(w, 0, sizeof(w));
+	atomic_store_explicit(&woken_parked, 0, memory_order_relaxed);
+	atomic_store_explicit(&woken_go, 0, memory_order_relaxed);
+	_ak_ring_seq_test_woken = park_woken;
+	for (int i = 0; i < 2; i++) {
+		w[i].r = r;
+		w[i].pop = 1;
+		pthread_create(&t[i], NULL, sleeper_main, &w[i]);
+	}
+	for (int i = 0; i < 2; i++)
+		asleep &= blocked_on(&w[i], &r->items[0].seq);
+	CHECK(asleep);
+	CHECK_ST(ak_ring_seq_push_bulk_mpmc(r, two, 2), AK_OK);
+	/* Acquire: pairs with the release increment in park_woken(). */
+	while (asleep && atomic_load_explicit(&woken_parked, memory_order_acquire) < 2)
+		usleep(100);
+	for (uint64_t i = 0; i < 5; i++)
+		CHECK_ST(ak_ring_seq_push64_mpmc(r, 100 + i), AK_OK);
+	CHECK_EQ_U64(ak_ring_seq_syscalls(r), asleep ? 3 : 0); /* two waits, one wake */
+	if (!asleep)
+		ak_ring_seq_close(r);
+	/* Release: pairs with the acquire load in park_woken(). */
+	atomic_store_explicit(&woken_go, 1, memory_order_release);
+	for (int i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+	_ak_ring_seq_test_woken = NULL;
+	CHECK_ST(w[0].st, AK_OK);
+	CHECK_ST(w[1].st, AK_OK);
+	CHECK(w[0].v + w[1].v == 15 && w[0].v != w[1].v);
+	CHECK_EQ_U64(ak_ring_seq_syscalls(r), 3); /* the forwards found no waiter */
+	CHECK_EQ_U64(atomic_load_explicit(&r->items[0].waiters, memory_order_relaxed), 0);
+	ak_ring_seq_delete(r);
+}
+
+/*
  * Two processes: 100000 items; the ring lives in a shared anonymous mapping; the child
  * maps it through fork (same address here, but the ring holds only an
  * offset) and pushes with push_wait, the parent pops with pop_wait, both
@@ -696,6 +866,7 @@ int main(void)
 	test_typed();
 	test_blocking();
 	test_recheck_window();
+	test_one_wake_per_sleep();
 	test_two_processes();
 	return check_report("ring_seq");
 }

@@ -44,6 +44,15 @@ AK_BEGIN_DECLS
 int _ak_futex_wait(_Atomic(uint32_t) *word, uint32_t expected,
 		   uint64_t deadline_ns, int scope);
 
+/*
+ * The same, telling why it returned: AK_OK only when a FUTEX_WAKE dequeued
+ * this thread (so the waker's _ak_futex_wake() result counted it),
+ * AK_EAGAIN when *word != expected on entry (never slept); AK_ETIMEDOUT,
+ * AK_EINTR, AK_EINVAL as above.  For waiter accounting where the waker
+ * takes the threads it woke out of the count (src/ring_seq.c).
+ */
+int _ak_futex_wait_woken(_Atomic(uint32_t) *word, uint32_t expected,
+			 uint64_t deadline_ns, int scope);
 /* Wake at most n waiters (INT32_MAX for all); returns how many woke. */
 int _ak_futex_wake(_Atomic(uint32_t) *word, int n, int scope);
 
