@@ -28,6 +28,17 @@
 #define AK_RING_HAVE_CANCEL 0
 #endif
 
+/* -D_AK_RING_WAKE_BROKEN=1 (tests only; no wake-up lost, only calls
+ * wasted): the previous waiter accounting, see wake_all(). */
+#ifndef _AK_RING_WAKE_BROKEN
+#define _AK_RING_WAKE_BROKEN 0
+#endif
+
+/* Test hook (not API, declared by the tests that use it): called by a
+ * sleeper right after its futex wait returned, before it unregisters
+ * itself or re-checks: a woken thread that has not run yet, on demand. */
+void (*_ak_ring_test_woken)(ak_ring *r);
+
 /* ---- membarrier: the asymmetric half of the store->load handshake ---- */
 
 /* 1 registered, -1 unavailable, 0 not tried yet. */
@@ -46,9 +57,16 @@ static int membarrier_ready(void)
 	return s == 1;
 }
 
+/* Relaxed: statistics only. */
 static void count_syscall(ak_ring *r)
 {
 	atomic_fetch_add_explicit(&r->wait.syscalls, 1, memory_order_relaxed);
+}
+
+static void count_kind(ak_ring *r, _Atomic(uint64_t) *kind)
+{
+	count_syscall(r);
+	atomic_fetch_add_explicit(kind, 1, memory_order_relaxed);
 }
 
 /*
@@ -57,11 +75,14 @@ static void count_syscall(ak_ring *r)
  * next load of the flag we set before calling sees that flag.  Returns 0 if
  * the barrier could not be issued (then the caller must not rely on it).
  */
-static int ring_membarrier(ak_ring *r)
+static int ring_membarrier(ak_ring *r, _Atomic(uint64_t) *kind)
 {
 	if (r->cfg.fenced)
 		return 1; /* the fast paths fence themselves */
-	count_syscall(r);
+	if (kind)
+		count_kind(r, kind);
+	else
+		count_syscall(r);
 	if (syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) == 0)
 		return 1;
 	/* A forked child inherits the ring but not the registration. */
@@ -146,6 +167,18 @@ uint64_t ak_ring_syscalls(const ak_ring *r)
 	return r ? atomic_load_explicit(&((ak_ring *)r)->wait.syscalls, memory_order_relaxed) : 0;
 }
 
+ak_status ak_ring_syscalls_split(const ak_ring *r, ak_ring_syscall_split *out)
+{
+	if (!r || !out)
+		return AK_EINVAL;
+	/* Relaxed: statistics; exact once the ring is quiescent. */
+	out->waits = atomic_load_explicit(&((ak_ring *)r)->wait.sc_waits, memory_order_relaxed);
+	out->wakes = atomic_load_explicit(&((ak_ring *)r)->wait.sc_wakes, memory_order_relaxed);
+	out->spare = atomic_load_explicit(&((ak_ring *)r)->wait.sc_spare, memory_order_relaxed);
+	out->total = atomic_load_explicit(&((ak_ring *)r)->wait.syscalls, memory_order_relaxed);
+	return AK_OK;
+}
+
 /* ---- spinning -------------------------------------------------------- */
 
 /* Spin politely; after a while give the CPU away: on 2 cores with 8
@@ -195,13 +228,38 @@ ak_status _ak_ring_prod_closed(ak_ring *r, uint64_t pos, uint64_t n, int mp)
 	return AK_ECLOSED;
 }
 
+/*
+ * Waiter accounting.  A sleeper registers on the gate its partner side reads
+ * (+_AK_RING_GATE_WAITER) and leaves it exactly once: the waker takes out
+ * the threads the kernel reports it woke (their futex waits return AK_OK),
+ * and every other thread takes itself out (re-check found it ready, the
+ * futex word had moved, timeout, signal).  So a woken consumer that has
+ * not run yet (on a busy 2-vCPU box, for microseconds) no longer counts,
+ * and the producer's next pushes, which read the gate, make no further
+ * wake call for it.  The gate never counts fewer than the registered
+ * threads the kernel has not woken, which is all the Dekker argument
+ * needs; tests/spin/ring_wake.pml models it.
+ */
+static _Atomic(uint32_t) *gate_of(ak_ring *r, _Atomic(uint32_t) *seq)
+{
+	/* data waiters register on the gate producers read, and vice versa */
+	return seq == &r->wait.data_seq ? &r->prod.gate : &r->cons.gate;
+}
+
 static void wake_all(ak_ring *r, _Atomic(uint32_t) *seq)
 {
 	/* Release pairs with the acquire load of the sequence in
 	 * _ak_ring_wait_for(): a waiter that sees the bump sees our state. */
 	atomic_fetch_add_explicit(seq, 1, memory_order_release);
-	count_syscall(r);
-	_ak_futex_wake(seq, INT32_MAX, ring_scope(r));
+	int m = _ak_futex_wake(seq, INT32_MAX, ring_scope(r));
+	count_kind(r, m > 0 ? &r->wait.sc_wakes : &r->wait.sc_spare);
+#if _AK_RING_WAKE_BROKEN == 1
+	m = 0; /* the old accounting: woken threads unregister themselves */
+#endif
+	/* Relaxed: a count; ordering is the Dekker pair on the gate. */
+	if (m > 0)
+		atomic_fetch_sub_explicit(gate_of(r, seq), (uint32_t)m * _AK_RING_GATE_WAITER,
+					  memory_order_relaxed);
 }
 
 void _ak_ring_notify(ak_ring *r, _Atomic(uint32_t) *seq)
@@ -237,7 +295,7 @@ ak_status ak_ring_close(ak_ring *r)
 	atomic_fetch_or_explicit(&r->prod.gate, _AK_RING_GATE_CLOSED, memory_order_seq_cst);
 	/* Single producers announce with a plain store and a compiler
 	 * barrier; this barrier supplies their half of the fence. */
-	(void)ring_membarrier(r);
+	(void)ring_membarrier(r, NULL);
 	/* seq_cst: pairs with the seq_cst head CAS of MP producers; after the
 	 * barrier, also sees every SP announcement made before our flag. */
 	uint64_t cp = atomic_load_explicit(&r->prod.head, memory_order_seq_cst);
@@ -369,7 +427,7 @@ ak_status _ak_ring_wait_for(ak_ring *r, int for_data, uint64_t n, int multi,
 		 * the notifier's waiter load after its index store (and with
 		 * kick_waiters()). */
 		atomic_fetch_add_explicit(waiters, _AK_RING_GATE_WAITER, memory_order_seq_cst);
-		int sure = ring_membarrier(r);
+		int sure = ring_membarrier(r, &r->wait.sc_waits);
 		int rs = ready_state(r, for_data, n);
 		/* A push in flight that may not wake us: it is a few stores from
 		 * done unless its thread was preempted (or it is a zero-copy
@@ -390,9 +448,17 @@ ak_status _ak_ring_wait_for(ak_ring *r, int for_data, uint64_t n, int multi,
 			if (cap < dl)
 				dl = cap;
 		}
-		count_syscall(r);
-		int rc = _ak_futex_wait(seq, ticket, dl, ring_scope(r));
-		atomic_fetch_sub_explicit(waiters, _AK_RING_GATE_WAITER, memory_order_relaxed);
+		int rc = _ak_futex_wait_woken(seq, ticket, dl, ring_scope(r));
+		count_kind(r, &r->wait.sc_waits);
+		if (AK_UNLIKELY(_ak_ring_test_woken != NULL))
+			_ak_ring_test_woken(r);
+#if _AK_RING_WAKE_BROKEN == 1
+		if (1)
+#else
+		if (rc != AK_OK) /* not woken by a waker: nobody took us out */
+#endif
+			atomic_fetch_sub_explicit(waiters, _AK_RING_GATE_WAITER,
+						  memory_order_relaxed);
 		if (ready(r, for_data, n))
 			break;
 		if (cancelled(cancel)) {

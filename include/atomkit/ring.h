@@ -160,6 +160,9 @@ struct _ak_ring_wait {
 	uint32_t pad_;
 	_Atomic(uint64_t) close_pos; /* producer position frozen by close */
 	_Atomic(uint64_t) syscalls;  /* futex + membarrier calls made */
+	_Atomic(uint64_t) sc_waits;  /* of which: by waits that found the ring empty/full */
+	_Atomic(uint64_t) sc_wakes;  /* wakes that woke a sleeper */
+	_Atomic(uint64_t) sc_spare;  /* wakes that found nobody asleep */
 };
 
 typedef struct ak_ring {
@@ -220,6 +223,18 @@ ak_status ak_ring_close(ak_ring *r);
 /* System calls (futex wait/wake, membarrier) the ring has made so far:
  * 0 as long as nobody had to sleep.  For tests and benchmarks. */
 uint64_t ak_ring_syscalls(const ak_ring *r);
+
+/* The same, by cause (for tests and benchmarks).  `waits`: made by a _wait
+ * call that found the ring empty (full) after its spin, i.e. that had to
+ * wait: the membarrier of its registration and its futex waits.  `wakes`:
+ * futex wakes that woke a sleeper.  `spare`: futex wakes that found nobody
+ * asleep (a waiter registered, then found what it wanted, or had not yet
+ * entered the kernel).  `total` is ak_ring_syscalls(); total - waits -
+ * wakes - spare is close's barrier.  AK_EINVAL for NULL arguments. */
+typedef struct ak_ring_syscall_split {
+	uint64_t total, waits, wakes, spare;
+} ak_ring_syscall_split;
+ak_status ak_ring_syscalls_split(const ak_ring *r, ak_ring_syscall_split *out);
 
 /* Out-of-line slow paths used by the inline functions below. */
 ak_status _ak_ring_prod_closed(ak_ring *r, uint64_t pos, uint64_t n, int mp);

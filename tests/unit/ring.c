@@ -13,7 +13,10 @@
 #include <atomkit/ring.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "check.h"
 
@@ -611,6 +614,164 @@ static void test_typed(void)
 	CHECK(ptr_ring_ring(&pq) == &pq.ring);
 }
 
+/*
+ * System calls, by cause.  (1) A push_wait/pop_wait that finds room/data at
+ * once, and every non-blocking call with nobody asleep, makes none: all
+ * four counts stay 0, in every mode.  (2) Scripted sleep: a pop_wait (push_wait)
+ * is seen blocked in the kernel on the ring's futex word (/proc/self/task/
+ * <tid>/syscall), one push (pop) wakes it, the test hook
+ * _ak_ring_test_woken holds it right after its wait returned (woken, not
+ * yet run), and five more pushes (pops) must make no call: the waker took
+ * it out of the gate count.  Expected: waits = its futex wait (+ its
+ * membarrier when the ring is not fenced), wakes = 1, spare = 0.  The
+ * previous accounting (-D_AK_RING_WAKE_BROKEN=1) makes 5 spare wakes.
+ */
+extern void (*_ak_ring_test_woken)(ak_ring *r);
+static _Atomic(int) rw_parked, rw_go;
+
+static void rw_park(ak_ring *r)
+{
+	(void)r;
+	/* Release/acquire: pair with the loads/store in test_syscall_split(),
+	 * which only sequence the script. */
+	atomic_store_explicit(&rw_parked, 1, memory_order_release);
+	while (!atomic_load_explicit(&rw_go, memory_order_acquire))
+		usleep(100);
+}
+
+struct rw_sleeper {
+	ak_ring *r;
+	int pop;
+	uint64_t v;
+	ak_status st;
+	_Atomic(long) tid;
+};
+
+static void *rw_sleeper_main(void *p)
+{
+	struct rw_sleeper *w = (struct rw_sleeper *)p;
+	/* Release: pairs with the acquire load in rw_blocked_on(). */
+	atomic_store_explicit(&w->tid, (long)syscall(SYS_gettid), memory_order_release);
+	w->st = w->pop ? ak_ring_pop_wait_spsc(w->r, &w->v, AK_DEADLINE_NONE, NULL)
+		       : ak_ring_push_wait_spsc(w->r, &w->v, AK_DEADLINE_NONE, NULL);
+	return NULL;
+}
+
+static int rw_blocked_on(struct rw_sleeper *w, const void *word)
+{
+	uint64_t bound = ak_deadline_after(10 * AK_NS_PER_SEC);
+	char path[64], line[256];
+	unsigned long arg0;
+	long tid, nr;
+
+	while (ak_now_ns() < bound) {
+		/* Acquire: pairs with the release store in rw_sleeper_main(). */
+		tid = atomic_load_explicit(&w->tid, memory_order_acquire);
+		if (tid) {
+			snprintf(path, sizeof(path), "/proc/self/task/%ld/syscall", tid);
+			FILE *f = fopen(path, "r");
+			int n = 0;
+			if (f) {
+				if (fgets(line, sizeof(line), f))
+					n = sscanf(line, "%ld %lx", &nr, &arg0);
+				fclose(f);
+			}
+			if (n == 2 && nr == SYS_futex && arg0 == (unsigned long)(uintptr_t)word)
+				return 1;
+		}
+		usleep(1000);
+	}
+	return 0;
+}
+
+static void check_split(const ak_ring *r, uint64_t waits, uint64_t wakes, uint64_t spare)
+{
+	ak_ring_syscall_split sp;
+	CHECK_ST(ak_ring_syscalls_split(r, &sp), AK_OK);
+	CHECK_EQ_U64(sp.waits, waits);
+	CHECK_EQ_U64(sp.wakes, wakes);
+	CHECK_EQ_U64(sp.spare, spare);
+	CHECK_EQ_U64(sp.total, waits + wakes + spare);
+	CHECK_EQ_U64(ak_ring_syscalls(r), sp.total);
+}
+
+static void test_syscall_split(void)
+{
+	static uint64_t buf[8];
+	ak_ring_syscall_split sp;
+	ak_ring r;
+	uint64_t v = 0, arr[8] = { 0 };
+
+	CHECK_ST(ak_ring_syscalls_split(NULL, &sp), AK_EINVAL);
+	CHECK_ST(ak_ring_init(&r, buf, sizeof buf, 8, 8, 0), AK_OK);
+	CHECK_ST(ak_ring_syscalls_split(&r, NULL), AK_EINVAL);
+
+	/* (1) nothing to wait for: no call, whatever the mode */
+	for (size_t m = 0; m < NMODES; m++) {
+		const struct mode *M = &modes[m];
+		CHECK_ST(ak_ring_init(&r, buf, sizeof buf, 8, 8, 0), AK_OK);
+		for (int lap = 0; lap < 100; lap++) {
+			for (uint64_t i = 0; i < 4; i++)
+				CHECK_ST(M->push_wait(&r, &i, AK_DEADLINE_NONE, NULL), AK_OK);
+			CHECK_ST(M->push_bulk_wait(&r, arr, 4, AK_DEADLINE_NONE, NULL), AK_OK);
+			CHECK_ST(M->pop_wait(&r, &v, AK_DEADLINE_NONE, NULL), AK_OK);
+			CHECK_ST(M->pop_bulk_wait(&r, arr, 7, AK_DEADLINE_NONE, NULL), AK_OK);
+			CHECK_ST(M->push(&r, &v), AK_OK);
+			CHECK_ST(M->pop(&r, &v), AK_OK);
+		}
+		check_split(&r, 0, 0, 0);
+	}
+
+	/* (2) one sleeper: one wake, then none while it has not run */
+	for (int pop = 1; pop >= 0; pop--) {
+		struct rw_sleeper w;
+		pthread_t t;
+		CHECK_ST(ak_ring_init(&r, buf, sizeof buf, 8, 8, 0), AK_OK);
+		_Atomic(uint32_t) *word = pop ? &r.wait.data_seq : &r.wait.space_seq;
+		uint64_t barrier = r.cfg.fenced ? 0 : 1;
+		memset(&w, 0, sizeof(w));
+		w.r = &r;
+		w.pop = pop;
+		w.v = 1000;
+		if (!pop)
+			for (uint64_t i = 0; i < 8; i++)
+				CHECK_ST(ak_ring_push_spsc(&r, &i), AK_OK);
+		atomic_store_explicit(&rw_parked, 0, memory_order_relaxed);
+		atomic_store_explicit(&rw_go, 0, memory_order_relaxed);
+		_ak_ring_test_woken = rw_park;
+		pthread_create(&t, NULL, rw_sleeper_main, &w);
+		int asleep = rw_blocked_on(&w, word);
+		CHECK(asleep);
+		check_split(&r, barrier, 0, 0);
+		for (uint64_t i = 0; i < 6; i++) {
+			if (i == 1) {
+				/* Acquire: pairs with the release store in rw_park(). */
+				while (asleep && !atomic_load_explicit(&rw_parked, memory_order_acquire))
+					usleep(100);
+			}
+			if (pop)
+				CHECK_ST(ak_ring_push_spsc(&r, &i), AK_OK);
+			else
+				CHECK_ST(ak_ring_pop_spsc(&r, &v), AK_OK);
+		}
+		check_split(&r, barrier + (asleep ? 1 : 0), asleep ? 1 : 0, 0);
+		if (!asleep)
+			(void)ak_ring_close(&r); /* rescue it; reported above */
+		/* Release: pairs with the acquire load in rw_park(). */
+		atomic_store_explicit(&rw_go, 1, memory_order_release);
+		pthread_join(t, NULL);
+		_ak_ring_test_woken = NULL;
+		CHECK_ST(w.st, AK_OK);
+		if (pop)
+			CHECK_EQ_U64(w.v, 0);
+		check_split(&r, barrier + 1, 1, 0);
+		CHECK_EQ_U64(atomic_load_explicit(pop ? &r.prod.gate : &r.cons.gate,
+						  memory_order_relaxed) &
+				     ~(uint32_t)(_AK_RING_GATE_WAITER - 1),
+			     0);
+	}
+}
+
 int main(void)
 {
 	test_memsize_and_init();
@@ -622,6 +783,7 @@ int main(void)
 	test_close();
 	test_deadlines();
 	test_wakeups();
+	test_syscall_split();
 	test_cancel();
 	test_typed();
 	return check_report("ring");
