@@ -18,7 +18,11 @@
  *   ring_spsc/<impl>/uncontended_burst32_64b  32, one burst pop of 32
  *   ring_spsc/atomkit/blocking     consumer uses pop_wait; the producer
  *                                  (burst) never lets the ring go empty;
- *                                  futex_calls counts system calls (want 0)
+ *                                  futex_calls counts system calls, split
+ *                                  into sc_waits (the consumer found the
+ *                                  ring empty: its producer was off the
+ *                                  CPU), sc_wakes and sc_spare (a wake
+ *                                  that found nobody asleep; want 0)
  *
  * Read items_per_second (delivered items) and rtt_ns; the time column of a
  * 2-thread run is wall time / (2 x items).  ck_ring keeps one slot empty, so
@@ -166,6 +170,14 @@ static void bm_ak_blocking(cbench_state *st, void *ctx)
 		cbench_set_items_processed(st, (int64_t)total);
 		cbench_counter(st, "futex_calls", (double)ak_ring_syscalls(&q8.ring),
 			       CBENCH_COUNTER_PLAIN);
+		/* By cause: the consumer found the ring empty after its spin
+		 * (the producer was descheduled: it really had to wait), a wake
+		 * that woke it, and calls no wait needed (must stay ~0). */
+		ak_ring_syscall_split sp;
+		(void)ak_ring_syscalls_split(&q8.ring, &sp);
+		cbench_counter(st, "sc_waits", (double)sp.waits, CBENCH_COUNTER_PLAIN);
+		cbench_counter(st, "sc_wakes", (double)sp.wakes, CBENCH_COUNTER_PLAIN);
+		cbench_counter(st, "sc_spare", (double)sp.spare, CBENCH_COUNTER_PLAIN);
 	}
 }
 

@@ -28,16 +28,29 @@
 #define AK_RING_HAVE_CANCEL 0
 #endif
 
-/* -D_AK_RING_WAKE_BROKEN=1 (tests only; no wake-up lost, only calls
- * wasted): the previous waiter accounting, see wake_all(). */
+/* Broken variants, for checking that the tests catch them (never in a
+ * release build): -D_AK_RING_WAKE_BROKEN=1, the previous waiter accounting
+ * (no wake-up lost, calls wasted: tests/unit/ring.c counts them); 2, every
+ * notify makes the wake call, as if a sleeper might be in the kernel. */
 #ifndef _AK_RING_WAKE_BROKEN
 #define _AK_RING_WAKE_BROKEN 0
+#endif
+
+#ifndef _AK_RING_WAIT_SPINS
+#define _AK_RING_WAIT_SPINS 64
+#endif
+#ifndef _AK_RING_WAIT_YIELDS
+#define _AK_RING_WAIT_YIELDS 0
 #endif
 
 /* Test hook (not API, declared by the tests that use it): called by a
  * sleeper right after its futex wait returned, before it unregisters
  * itself or re-checks: a woken thread that has not run yet, on demand. */
 void (*_ak_ring_test_woken)(ak_ring *r);
+/* Test hook: called by a waiter that registered and re-checked, right
+ * before it counts itself a sleeper: a notify landing here must cost no
+ * system call (the futex wait finds the word moved). */
+void (*_ak_ring_test_before_sleep)(ak_ring *r);
 
 /* ---- membarrier: the asymmetric half of the store->load handshake ---- */
 
@@ -246,20 +259,47 @@ static _Atomic(uint32_t) *gate_of(ak_ring *r, _Atomic(uint32_t) *seq)
 	return seq == &r->wait.data_seq ? &r->prod.gate : &r->cons.gate;
 }
 
+static _Atomic(uint32_t) *sleepers_of(ak_ring *r, _Atomic(uint32_t) *seq)
+{
+	return seq == &r->wait.data_seq ? &r->wait.data_sleepers : &r->wait.space_sleepers;
+}
+
+/*
+ * A registered waiter spends a while before it sleeps (its membarrier,
+ * the re-check, the poll of an in-flight push), and the other side's
+ * operations meanwhile all see it in the gate.  The seq bump alone is
+ * enough for it: its futex wait will find the word moved and return.  Only
+ * a thread that may already be in the kernel needs FUTEX_WAKE, so waiters
+ * count themselves in `sleepers` right before futex_wait (a second Dekker
+ * pair: sleepers++ then the kernel's read of seq, against seq++ then the
+ * load of sleepers here; the kernel orders its read after our RMW with a
+ * full barrier, futex(2)).  No wake call then unless someone may sleep.
+ */
 static void wake_all(ak_ring *r, _Atomic(uint32_t) *seq)
 {
-	/* Release pairs with the acquire load of the sequence in
-	 * _ak_ring_wait_for(): a waiter that sees the bump sees our state. */
-	atomic_fetch_add_explicit(seq, 1, memory_order_release);
+	_Atomic(uint32_t) *sleepers = sleepers_of(r, seq);
+	/* seq_cst: the release part pairs with the acquire load of the ticket
+	 * in _ak_ring_wait_for() (a waiter that sees the bump sees our state);
+	 * the SC part orders it before the load of sleepers below (Dekker
+	 * with the sleepers increment in _ak_ring_wait_for()). */
+	atomic_fetch_add_explicit(seq, 1, memory_order_seq_cst);
+#if _AK_RING_WAKE_BROKEN != 2
+	/* seq_cst: pairs with the seq_cst increment of sleepers in
+	 * _ak_ring_wait_for(). */
+	if (atomic_load_explicit(sleepers, memory_order_seq_cst) == 0)
+		return;
+#endif
 	int m = _ak_futex_wake(seq, INT32_MAX, ring_scope(r));
 	count_kind(r, m > 0 ? &r->wait.sc_wakes : &r->wait.sc_spare);
 #if _AK_RING_WAKE_BROKEN == 1
 	m = 0; /* the old accounting: woken threads unregister themselves */
 #endif
-	/* Relaxed: a count; ordering is the Dekker pair on the gate. */
-	if (m > 0)
+	/* Relaxed: counts; the ordering is the Dekker pairs above. */
+	if (m > 0) {
+		atomic_fetch_sub_explicit(sleepers, (uint32_t)m, memory_order_relaxed);
 		atomic_fetch_sub_explicit(gate_of(r, seq), (uint32_t)m * _AK_RING_GATE_WAITER,
 					  memory_order_relaxed);
+	}
 }
 
 void _ak_ring_notify(ak_ring *r, _Atomic(uint32_t) *seq)
@@ -379,7 +419,7 @@ static void ring_kick(void *arg)
 ak_status _ak_ring_wait_for(ak_ring *r, int for_data, uint64_t n, int multi,
 			    uint64_t deadline_ns, ak_cancel *cancel)
 {
-	_Atomic(uint32_t) *seq, *waiters;
+	_Atomic(uint32_t) *seq, *waiters, *sleepers;
 	ak_status st = AK_OK;
 	unsigned spins = 0;
 	(void)multi;
@@ -394,11 +434,18 @@ ak_status _ak_ring_wait_for(ak_ring *r, int for_data, uint64_t n, int multi,
 		return AK_ECANCELED;
 	/* A short spin first: a partner on another core is often about to
 	 * make room, and a sleep costs two system calls and microseconds. */
-	for (; spins < 64; spins++) {
+	for (; spins < _AK_RING_WAIT_SPINS; spins++) {
 		if (ready(r, for_data, n))
 			return AK_OK;
 		_ak_cpu_relax();
 	}
+#if _AK_RING_WAIT_YIELDS > 0
+	for (unsigned y = 0; y < _AK_RING_WAIT_YIELDS; y++) {
+		sched_yield();
+		if (ready(r, for_data, n))
+			return AK_OK;
+	}
+#endif
 	if (deadline_ns != AK_DEADLINE_NONE && ak_now_ns() >= deadline_ns)
 		return AK_ETIMEDOUT;
 
@@ -406,6 +453,7 @@ ak_status _ak_ring_wait_for(ak_ring *r, int for_data, uint64_t n, int multi,
 	/* Consumers waiting for data register on the gate the producers read
 	 * after publishing, and the other way round. */
 	waiters = for_data ? &r->prod.gate : &r->cons.gate;
+	sleepers = sleepers_of(r, seq);
 #if AK_RING_HAVE_CANCEL
 	ak_cancel_cb cb;
 	int have_cb = 0;
@@ -448,17 +496,25 @@ ak_status _ak_ring_wait_for(ak_ring *r, int for_data, uint64_t n, int multi,
 			if (cap < dl)
 				dl = cap;
 		}
+		if (AK_UNLIKELY(_ak_ring_test_before_sleep != NULL))
+			_ak_ring_test_before_sleep(r);
+		/* seq_cst: pairs with the seq_cst load of sleepers in wake_all()
+		 * (the kernel then reads seq after it: see there). */
+		atomic_fetch_add_explicit(sleepers, 1, memory_order_seq_cst);
 		int rc = _ak_futex_wait_woken(seq, ticket, dl, ring_scope(r));
 		count_kind(r, &r->wait.sc_waits);
 		if (AK_UNLIKELY(_ak_ring_test_woken != NULL))
 			_ak_ring_test_woken(r);
 #if _AK_RING_WAKE_BROKEN == 1
-		if (1)
+		if (1) {
 #else
-		if (rc != AK_OK) /* not woken by a waker: nobody took us out */
+		if (rc != AK_OK) { /* not woken by a waker: nobody took us out */
 #endif
+			/* Relaxed: counts (a stale one costs a spare wake). */
+			atomic_fetch_sub_explicit(sleepers, 1, memory_order_relaxed);
 			atomic_fetch_sub_explicit(waiters, _AK_RING_GATE_WAITER,
 						  memory_order_relaxed);
+		}
 		if (ready(r, for_data, n))
 			break;
 		if (cancelled(cancel)) {

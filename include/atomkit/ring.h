@@ -157,6 +157,8 @@ struct _ak_ring_wait {
 	_Atomic(uint32_t) closed;    /* 0 open, 1 closing, 2 sealed */
 	_Atomic(uint32_t) data_seq;  /* futex: consumers wait for data here */
 	_Atomic(uint32_t) space_seq; /* futex: producers wait for space here */
+	_Atomic(uint32_t) data_sleepers;  /* registered consumers entering or in futex_wait */
+	_Atomic(uint32_t) space_sleepers; /* the same for producers */
 	uint32_t pad_;
 	_Atomic(uint64_t) close_pos; /* producer position frozen by close */
 	_Atomic(uint64_t) syscalls;  /* futex + membarrier calls made */

@@ -695,6 +695,22 @@ static void check_split(const ak_ring *r, uint64_t waits, uint64_t wakes, uint64
 	CHECK_EQ_U64(ak_ring_syscalls(r), sp.total);
 }
 
+/* Hook: the notify lands while the waiter is registered but not yet a
+ * sleeper; made from the waiter's own thread (the main thread is idle). */
+extern void (*_ak_ring_test_before_sleep)(ak_ring *r);
+static _Atomic(int) presleep_fired;
+
+static void rw_presleep(ak_ring *r)
+{
+	uint64_t v = 42;
+	if (atomic_exchange_explicit(&presleep_fired, 1, memory_order_relaxed))
+		return;
+	if (ak_ring_size(r) == 0)
+		CHECK_ST(ak_ring_push_spsc(r, &v), AK_OK); /* the waiter pops it */
+	else
+		CHECK_ST(ak_ring_pop_spsc(r, &v), AK_OK);  /* the waiter pushes */
+}
+
 static void test_syscall_split(void)
 {
 	static uint64_t buf[8];
@@ -769,6 +785,32 @@ static void test_syscall_split(void)
 						  memory_order_relaxed) &
 				     ~(uint32_t)(_AK_RING_GATE_WAITER - 1),
 			     0);
+	}
+
+	/* (3) a notify while the waiter is registered but not yet asleep:
+	 * the seq bump alone turns its futex wait back (counted: it had to
+	 * wait), and the notifier makes no wake call (-D_AK_RING_WAKE_BROKEN=2
+	 * makes one: spare 1). */
+	for (int pop = 1; pop >= 0; pop--) {
+		struct rw_sleeper w;
+		CHECK_ST(ak_ring_init(&r, buf, sizeof buf, 8, 8, 0), AK_OK);
+		uint64_t barrier = r.cfg.fenced ? 0 : 1;
+		memset(&w, 0, sizeof(w));
+		w.r = &r;
+		w.pop = pop;
+		w.v = 1000;
+		if (!pop)
+			for (uint64_t i = 0; i < 8; i++)
+				CHECK_ST(ak_ring_push_spsc(&r, &i), AK_OK);
+		atomic_store_explicit(&presleep_fired, 0, memory_order_relaxed);
+		_ak_ring_test_before_sleep = rw_presleep;
+		(void)rw_sleeper_main(&w);
+		_ak_ring_test_before_sleep = NULL;
+		CHECK(atomic_load_explicit(&presleep_fired, memory_order_relaxed));
+		CHECK_ST(w.st, AK_OK);
+		if (pop)
+			CHECK_EQ_U64(w.v, 42);
+		check_split(&r, barrier + 1, 0, 0);
 	}
 }
 
