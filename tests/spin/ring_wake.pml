@@ -8,13 +8,25 @@
  *                        g = gate                 compiler barrier only
  *                        (element written)
  *                        tail = t + 1             release store
- *                        if (g has waiters) { data_seq++ (locked RMW); wake all }
+ *                        if (g has waiters) {
+ *                            data_seq++           (seq_cst RMW)
+ *                            if (sleepers)        (seq_cst load)
+ *                                m = wake all; sleepers -= m; gate -= m * WAITER }
  *   pop_wait:            if (tail > mine) take it
  *                        else { s = data_seq; gate += WAITER (seq_cst RMW);
  *                               membarrier();     every running thread fences
  *                               if tail > mine: ready   (gate -= WAITER)
  *                               else if head != tail: in flight, poll
- *                               else futex_wait(data_seq, s); gate -= WAITER }
+ *                               else { sleepers++ (seq_cst RMW);
+ *                                      futex_wait(data_seq, s): the kernel
+ *                                      compares and queues in one step;
+ *                                      if not dequeued by a waker (never
+ *                                      slept): sleepers--, gate -= WAITER } }
+ *   So the waker takes the thread it woke out of both counts (the futex
+ *   wake reports how many it dequeued), and makes no wake call while no
+ *   waiter has counted itself a sleeper: one that has not yet will find
+ *   data_seq moved and not sleep.  At the end both counts are back to 0
+ *   (asserted).
  *
  * Memory model.  The producer runs on a TSO machine with no fence of its
  * own: its stores go to a store buffer (channel `sb`) that drains to memory
@@ -32,10 +44,14 @@
  * commit; that path is the classic Dekker pair and is not modelled here.
  *
  * broken: invalid end state
+ * broken-order: invalid end state
  * The broken variant sleeps without looking at head: it registers after
  * the push read the gate, sees the reservation but not yet the tail, and
  * sleeps; the push publishes without waking it (it saw no waiter), and
- * after the last item nothing ever does.
+ * after the last item nothing ever does.  The second (-DBROKEN_ORDER) has
+ * the waker read sleepers before bumping data_seq: it sees none, the
+ * waiter then counts itself and sleeps on the old value, and the bump
+ * comes with no wake call.
  */
 #ifdef BIG
 #define ITEMS 5
@@ -48,7 +64,10 @@
 
 byte head = 0, tail = 0;   /* memory */
 byte waiters = 0;          /* the WAITER count in prod.gate */
+byte sleepers = 0;         /* data_sleepers */
 byte seq = 0;              /* data_seq (futex word) */
+bool asleep = false;       /* the consumer is in the kernel's futex queue */
+bool cdone = false;
 chan sb = [4] of { byte, byte };  /* producer store buffer: (var, value) */
 bool pdone = false;
 
@@ -79,7 +98,7 @@ end:	do
 
 active proctype producer()
 {
-	byte t = 0, g, var, val;
+	byte t = 0, g, sl, j, var, val;
 	do
 	:: t == ITEMS -> break
 	:: else ->
@@ -87,7 +106,22 @@ active proctype producer()
 		g = waiters;             /* the one gate read (memory) */
 		sb!TAIL, t + 1;          /* publish */
 		if
-		:: g > 0 -> atomic { drain_all(); seq++ }  /* locked RMW + wake */
+		:: g > 0 ->
+#ifdef BROKEN_ORDER
+			sl = sleepers;
+			atomic { drain_all(); seq++ };
+#else
+			atomic { drain_all(); seq++ };     /* seq_cst RMW */
+			sl = sleepers;                     /* seq_cst load */
+#endif
+			if
+			:: sl > 0 ->
+				/* FUTEX_WAKE: dequeue; m = how many */
+				atomic { j = (asleep -> 1 : 0); asleep = false };
+				atomic { sleepers = sleepers - j; waiters = waiters - j; j = 0 }
+			:: else -> skip
+			fi;
+			sl = 0
 		:: else -> skip
 		fi;
 		t++
@@ -98,6 +132,7 @@ active proctype producer()
 active proctype consumer()
 {
 	byte mine = 0, s, tl, hd, var, val;
+	bool inq;
 	do
 	:: mine == ITEMS -> break
 	:: mine < ITEMS && tail > mine -> mine++   /* pop */
@@ -115,8 +150,32 @@ active proctype consumer()
 #else
 		:: tl <= mine ->
 #endif
-			(seq != s);            /* futex_wait(data_seq, s) */
-			waiters--
+			sleepers++;            /* seq_cst RMW */
+			/* futex_wait(data_seq, s): compare and queue, one step */
+			atomic {
+				if
+				:: seq == s -> asleep = true; inq = true
+				:: else -> inq = false
+				fi
+			};
+			atomic {
+				!asleep;
+				if
+				:: !inq -> sleepers--; waiters--  /* never slept */
+				:: else -> skip                   /* the waker took us out */
+				fi;
+				inq = false
+			}
 		fi
-	od
+	od;
+	cdone = true
 }
+
+#ifndef BROKEN_ORDER
+/* Everyone done: every registration was taken out exactly once. */
+active proctype balance()
+{
+	pdone && cdone;
+	assert(waiters == 0 && sleepers == 0)
+}
+#endif
