@@ -47,6 +47,9 @@
 #ifndef _AK_RING_WAIT_SPINS
 #define _AK_RING_WAIT_SPINS 1024
 #endif
+/* Test hook (not API): the same at run time, for tests that want waiters
+ * to sleep often (set it before any thread uses a ring). */
+unsigned _ak_ring_wait_spins = _AK_RING_WAIT_SPINS;
 
 /* Test hook (not API, declared by the tests that use it): called by a
  * sleeper right after its futex wait returned, before it unregisters
@@ -439,7 +442,7 @@ ak_status _ak_ring_wait_for(ak_ring *r, int for_data, uint64_t n, int multi,
 		return AK_ECANCELED;
 	/* A bounded spin first: a partner on another core is often about to
 	 * make room, and a sleep costs system calls and microseconds. */
-	for (; spins < _AK_RING_WAIT_SPINS; spins++) {
+	for (; spins < _ak_ring_wait_spins; spins++) {
 		if (ready(r, for_data, n))
 			return AK_OK;
 		_ak_cpu_relax();
