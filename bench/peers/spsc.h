@@ -72,6 +72,33 @@ static inline void spsc_abort(cbench_state *st, int *flag, const char *why)
 	cbench_skip_with_error(st, why);
 }
 
+/*
+ * Where a row's ring lives.  The same code at two fixed addresses ran up to
+ * 1.5x apart in one process (two identical atomkit rows, one on q8/s8a, one
+ * on q8b/s8b), more than most gaps between libraries: on this VM the cost
+ * of a cache-line transfer depends on the line's (physical) address.  With
+ * one static ring per library, each library kept one placement for the
+ * whole run, so a row's result said as much about the linker's layout as
+ * about the code.  Instead, each setup takes the next of SPSC_PLACES
+ * page-aligned regions of a per-file arena (control block and slots
+ * together), so the repetitions of every row sample the same number of
+ * placements and the median averages over them.  Used by every adapter
+ * whose memory the caller controls (atomkit, ck, boost, dpdk; moodycamel
+ * allocates its own).
+ */
+#define SPSC_PLACES 8
+#define SPSC_PLACE_BYTES (1024u * 1024u)
+#define SPSC_ARENA(name)                                                                      \
+	static unsigned char name[SPSC_PLACES][SPSC_PLACE_BYTES] __attribute__((aligned(4096)))
+
+/* The next region (call from one thread, before the row's threads meet in
+ * cbench_next_batch(), whose start barrier publishes what was set up). */
+static inline unsigned char *spsc_next_place(unsigned char (*arena)[SPSC_PLACE_BYTES],
+					     unsigned *turn)
+{
+	return arena[(*turn)++ % SPSC_PLACES];
+}
+
 /* Per side of a burst row: elements per successful call, and failed
  * (empty/full) calls per element: how the two sides meet, which decides
  * how often each reads the other's index. */
