@@ -22,7 +22,9 @@
  *
  * Read items_per_second (delivered items) and rtt_ns; the time column of a
  * 2-thread run is wall time / (2 x items).  ck_ring keeps one slot empty, so
- * its ring is 4096 slots with 4095 usable.
+ * its ring is 4096 slots with 4095 usable.  The single and burst rows also
+ * report push/pop_per_call and push/pop_fail_per_item (peers/spsc.h); every
+ * setup places the rings in the next region of an arena (SPSC_ARENA).
  */
 #include <atomkit/ring.h>
 #include <ck_ring.h>
