@@ -11,6 +11,8 @@
 #include <atomkit/internal/relax.h>
 #include <atomkit/tbucket.h>
 
+static void rf_kick(ak_refiller *r);
+
 static int config_ok(uint64_t k, uint64_t period, uint64_t b)
 {
 	return k != 0 && period != 0 && period < _AK_RL_SPAN_LIMIT && b != 0 &&
@@ -159,6 +161,12 @@ ak_status ak_tbucket_set_rate_at(ak_tbucket *tb, uint64_t now, uint64_t k, uint6
 	atomic_store_explicit(&tb->period, period_ns, memory_order_relaxed);
 	atomic_store_explicit(&tb->epoch, e, memory_order_relaxed);
 	atomic_store_explicit(&tb->done, 0, memory_order_relaxed);
+	/* A refill thread asleep until the old schedule's next deposit must
+	 * re-plan.  rf_owner changes only under this lock, and a refiller
+	 * cannot finish detaching the bucket (stop, remove) while we hold
+	 * it, so the refiller is alive for the kick. */
+	if (tb->rf_owner)
+		rf_kick(tb->rf_owner);
 	tb_unlock(tb);
 	if (put)
 		_ak_event_notify_nofence(&tb->ev, _AK_FUTEX_PRIVATE);
@@ -313,14 +321,22 @@ ak_status ak_refiller_add(ak_refiller *r, ak_tbucket *tb)
 		return AK_EINVAL;
 	rf_lock(r);
 	ak_status st = AK_OK;
-	if (!r->running)
+	if (!r->running) {
 		st = AK_ESTATE;
-	else if (tb->rf_owner)
-		st = AK_EBUSY;
-	else {
-		tb->rf_owner = r;
-		tb->rf_next = r->head;
-		r->head = tb;
+	} else {
+		/* rf_owner is guarded by the bucket's tick lock (set_rate
+		 * reads it to kick us; two refillers may race to add it).
+		 * Lock order: refiller, then bucket. */
+		tb_lock(tb);
+		if (tb->rf_owner)
+			st = AK_EBUSY;
+		else
+			tb->rf_owner = r;
+		tb_unlock(tb);
+		if (st == AK_OK) {
+			tb->rf_next = r->head;
+			r->head = tb;
+		}
 	}
 	rf_unlock(r);
 	if (st == AK_OK)
@@ -338,7 +354,9 @@ ak_status ak_refiller_remove(ak_refiller *r, ak_tbucket *tb)
 		if (*pp == tb) {
 			*pp = tb->rf_next;
 			tb->rf_next = NULL;
+			tb_lock(tb); /* see ak_refiller_add() */
 			tb->rf_owner = NULL;
+			tb_unlock(tb);
 			st = AK_OK;
 			break;
 		}
@@ -366,7 +384,9 @@ ak_status ak_refiller_stop(ak_refiller *r)
 		ak_tbucket *tb = r->head;
 		r->head = tb->rf_next;
 		tb->rf_next = NULL;
+		tb_lock(tb); /* see ak_refiller_add() */
 		tb->rf_owner = NULL;
+		tb_unlock(tb);
 	}
 	rf_unlock(r);
 	return AK_OK;

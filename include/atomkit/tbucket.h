@@ -43,7 +43,8 @@
  *     exactly what the ticket took when no later take has happened, else
  *     nothing; refund(n) is clamped so the bucket never holds more than b.
  *   - set_rate starts a new schedule at `now` (first deposit at now + P);
- *     deposits owed under the old one are made first.  set_burst clamps the
+ *     deposits owed under the old one are made first, and an attached
+ *     refill thread re-plans at once.  set_burst clamps the
  *     tokens held to the new burst.  Both are safe with concurrent acquirers
  *     and ticks.
  *
@@ -96,7 +97,7 @@ typedef struct ak_tbucket {
 	AK_CACHE_ALIGNED _Atomic(uint32_t) lock;
 	struct _ak_event ev;       /* blocking acquirers */
 	struct ak_tbucket *rf_next; /* refiller list, under its mutex */
-	struct ak_refiller *rf_owner;
+	struct ak_refiller *rf_owner; /* under `lock` too (set_rate kicks it) */
 } ak_tbucket;
 AK_ASSERT_PADDED(ak_tbucket);
 

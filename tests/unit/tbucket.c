@@ -16,6 +16,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "check.h"
 #include "ratelimit_oracle.h"
@@ -588,6 +589,37 @@ static void test_acquire(void)
 	CHECK_ST(ak_refiller_stop(&rf), AK_OK);
 }
 
+/*
+ * A rate change on a bucket attached to a refill thread takes effect at
+ * once: the thread, asleep until the old schedule's next deposit (an hour
+ * away here), must re-plan.  The deadline only bounds the wait.
+ */
+static void test_refiller_set_rate(void)
+{
+	ak_tbucket tb;
+	ak_refiller rf;
+	memset(&rf, 0, sizeof rf);
+	const uint64_t hour = 3600 * AK_NS_PER_SEC;
+	/* deposit 1 is due now, deposit 2 in an hour */
+	CHECK_ST(ak_tbucket_init_at(&tb, ak_now_ns() - hour, 1, hour, 1, NULL), AK_OK);
+	CHECK_ST(ak_tbucket_try_acquire(&tb, 1, NULL), AK_OK); /* drained */
+	CHECK_ST(ak_refiller_start(&rf, NULL), AK_OK);
+	CHECK_ST(ak_refiller_add(&rf, &tb), AK_OK);
+	/* the thread has scanned once (paid deposit 1) and planned its sleep */
+	wait_tokens(&tb, 1);
+	CHECK_ST(ak_tbucket_try_acquire(&tb, 1, NULL), AK_OK);
+	struct timespec settle = { 0, 20 * 1000 * 1000 };
+	nanosleep(&settle, NULL);
+	CHECK_ST(ak_tbucket_set_rate(&tb, 1, AK_NS_PER_MS), AK_OK);
+	for (int i = 0; i < 3; i++) {
+		ak_status st = ak_tbucket_acquire(&tb, 1, ak_deadline_after(10 * AK_NS_PER_SEC), NULL);
+		CHECK_ST(st, AK_OK);
+		if (st != AK_OK)
+			break;
+	}
+	CHECK_ST(ak_refiller_stop(&rf), AK_OK);
+}
+
 int main(void)
 {
 	test_config();
@@ -599,6 +631,7 @@ int main(void)
 	test_liveness();
 	test_oracle_threads();
 	test_refiller();
+	test_refiller_set_rate();
 	test_acquire();
 	return check_report("tbucket");
 }
