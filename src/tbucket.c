@@ -39,6 +39,7 @@ ak_status ak_tbucket_init_at(ak_tbucket *tb, uint64_t epoch, uint64_t k, uint64_
 	}
 	atomic_store_explicit(&tb->lock, 0, memory_order_relaxed);
 	_ak_event_init(&tb->ev);
+	_ak_event_init(&tb->sched);
 	tb->rf_next = NULL;
 	tb->rf_owner = NULL;
 	/* Full: credited = b, taken = 0.  Release publishes the config with
@@ -170,6 +171,10 @@ ak_status ak_tbucket_set_rate_at(ak_tbucket *tb, uint64_t now, uint64_t k, uint6
 	tb_unlock(tb);
 	if (put)
 		_ak_event_notify_nofence(&tb->ev, _AK_FUTEX_PRIVATE);
+	/* Waiters asleep until a deposit of the old schedule recompute it
+	 * (Dekker with _ak_event_prepare() in ak_tbucket_acquire(), which
+	 * reads the schedule after registering). */
+	_ak_event_notify(&tb->sched, _AK_FUTEX_PRIVATE);
 	return AK_OK;
 }
 
@@ -211,8 +216,12 @@ ak_status ak_tbucket_refund(ak_tbucket *tb, uint64_t n, uint64_t *given)
 		st = AK_EINVAL;
 	} else {
 		put = credit(tb, n);
-		if (put)
+		if (put) {
 			_ak_event_notify_nofence(&tb->ev, _AK_FUTEX_PRIVATE);
+			/* A refund can cover waiters still asleep on their
+			 * timers (not only the next deposit's). */
+			_ak_event_notify_nofence(&tb->sched, _AK_FUTEX_PRIVATE);
+		}
 	}
 	if (given)
 		*given = put;

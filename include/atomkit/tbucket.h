@@ -96,6 +96,7 @@ typedef struct ak_tbucket {
 	/* Ticks, set_* and the refiller: a cold line of their own. */
 	AK_CACHE_ALIGNED _Atomic(uint32_t) lock;
 	struct _ak_event ev;       /* blocking acquirers */
+	struct _ak_event sched;    /* acquirers asleep on a timer: refund, set_rate */
 	struct ak_tbucket *rf_next; /* refiller list, under its mutex */
 	struct ak_refiller *rf_owner; /* under `lock` too (set_rate kicks it) */
 } ak_tbucket;
@@ -337,7 +338,8 @@ ak_status ak_tbucket_refund(ak_tbucket *tb, uint64_t n, uint64_t *given);
  *   AK_E2BIG, AK_EINVAL, AK_EOVERFLOW as try_acquire
  * FIFO; a waiter sleeps on a timer until the deposit before its own is due
  * and only then listens for deposits, so a deposit wakes only the waiters it
- * serves (plus any whose timer fired early because the driver ran late).
+ * serves (plus any whose timer fired early because the driver ran late).  A
+ * refund or set_rate wakes the timer sleepers to look again.
  */
 ak_status ak_tbucket_acquire(ak_tbucket *tb, uint64_t n, uint64_t deadline_ns, ak_cancel *cancel);
 

@@ -594,6 +594,45 @@ static void test_acquire(void)
  * once: the thread, asleep until the old schedule's next deposit (an hour
  * away here), must re-plan.  The deadline only bounds the wait.
  */
+/*
+ * A waiter several deposits back sleeps on a timer until the deposit
+ * before its own is due (two hours here); a refund that covers its ticket
+ * must wake it.  The 10 s only bounds the wait; a cancel then ends it.
+ */
+static void test_acquire_woken_by_refund(void)
+{
+	ak_tbucket tb;
+	ak_tbucket_ticket t1, t2;
+	ak_cancel c;
+	pthread_t th;
+	uint64_t w, given = 0;
+	const uint64_t hour = 3600 * AK_NS_PER_SEC;
+	uint64_t now = ak_now_ns();
+
+	CHECK_ST(ak_tbucket_init_at(&tb, now, 1, hour, 1, NULL), AK_OK);
+	CHECK_ST(ak_tbucket_try_acquire(&tb, 1, NULL), AK_OK);
+	CHECK_ST(ak_tbucket_reserve_at(&tb, now, 1, UINT64_MAX, &t1, &w), AK_OK);
+	CHECK_ST(ak_tbucket_reserve_at(&tb, now, 1, UINT64_MAX, &t2, &w), AK_OK);
+	CHECK_ST(ak_cancel_init(&c), AK_OK);
+	struct bl b = { &tb, &c, AK_DEADLINE_NONE, 0, AK_EBUSY };
+	pthread_create(&th, NULL, bl_thread, &b);
+	wait_tokens(&tb, -3);
+	struct timespec settle = { 0, 20 * 1000 * 1000 };
+	nanosleep(&settle, NULL); /* let it reach its timer sleep */
+	CHECK_ST(ak_tbucket_refund(&tb, 3, &given), AK_OK);
+	CHECK_EQ_U64(given, 3);
+	uint64_t give_up = ak_deadline_after(10 * AK_NS_PER_SEC);
+	while (!atomic_load_explicit(&b.done, memory_order_acquire) && ak_now_ns() < give_up)
+		nanosleep(&settle, NULL);
+	/* woken by the refund, not by the cancel below (which would also
+	 * find the ticket covered and return AK_OK) */
+	CHECK(atomic_load_explicit(&b.done, memory_order_acquire));
+	ak_cancel_request(&c, AK_ECANCELED); /* only if it is still asleep */
+	pthread_join(th, NULL);
+	CHECK_ST(b.st, AK_OK);
+	CHECK_ST(ak_cancel_destroy(&c), AK_OK);
+}
+
 static void test_refiller_set_rate(void)
 {
 	ak_tbucket tb;
@@ -633,5 +672,6 @@ int main(void)
 	test_refiller();
 	test_refiller_set_rate();
 	test_acquire();
+	test_acquire_woken_by_refund();
 	return check_report("tbucket");
 }
