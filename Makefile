@@ -138,7 +138,7 @@ BENCH_COBJS := $(patsubst bench/%.c,$(B)/bench/obj/%.o,$(BENCH_SRCS))
 BENCH_XOBJS := $(patsubst bench/peers/%.cc,$(B)/bench/obj/peers/%.o,$(BENCH_PEERS)) $(B)/bench/obj/shim/cbench.o
 BENCH_BIN   := $(B)/bench/atomkit-bench
 
-$(B)/bench/obj/%.o: bench/%.c $(HEADERS) $(wildcard bench/*.h bench/shim/*.h) $(DPDK_STAMP)
+$(B)/bench/obj/%.o: bench/%.c $(HEADERS) $(wildcard bench/*.h bench/shim/*.h bench/peers/*.h) $(DPDK_STAMP)
 	@mkdir -p $(@D)
 	$(GCC) $(STD) $(WARN) -O2 -g $(INC) -Ibench $(filter -DAK_HAVE_DPDK,$(DPDK_CFLAGS)) -c $< -o $@
 $(B)/bench/obj/peers/%.o: bench/peers/%.cc $(wildcard bench/*.h bench/shim/*.h bench/peers/*.h) $(DPDK_STAMP)

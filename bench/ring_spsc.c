@@ -26,7 +26,9 @@
  *
  * Read items_per_second (delivered items) and rtt_ns; the time column of a
  * 2-thread run is wall time / (2 x items).  ck_ring keeps one slot empty, so
- * its ring is 4096 slots with 4095 usable.
+ * its ring is 4096 slots with 4095 usable.  The single and burst rows also
+ * report push/pop_per_call and push/pop_fail_per_item (peers/spsc.h); every
+ * setup places the rings in the next region of an arena (SPSC_ARENA).
  */
 #include <atomkit/ring.h>
 #include <ck_ring.h>
@@ -36,49 +38,60 @@
 AK_RING_DEFINE(ak8, item8);
 AK_RING_DEFINE(ak64, item64);
 
-/* Slot storage is page-aligned (as a buffer from mmap or aligned_alloc would
- * be), here and for ck below: otherwise its page offset follows the sizes of
- * whatever statics the linker puts first, and the 64-byte burst rows moved by
- * 25% with it (4K-aliasing between the slots and the stack buffers). */
-static AK_ALIGNAS(4096) item8 s8a[SPSC_CAP];
-static AK_ALIGNAS(4096) item8 s8b[SPSC_CAP];
-static AK_ALIGNAS(4096) item64 s64[SPSC_CAP];
-static ak8 q8, q8b;
-static ak64 q64;
+/* Control blocks and slots live in a region of an arena that changes from
+ * one setup to the next (see SPSC_ARENA in peers/spsc.h).  Within a
+ * region the slot arrays are page-aligned, as a buffer from mmap or
+ * aligned_alloc would be (their page offset moved the 64-byte burst rows by
+ * 25% through 4K aliasing with the stack buffers when it followed the
+ * linker's layout). */
+SPSC_ARENA(g_ak_arena);
+static unsigned g_ak_turn;
+static ak8 *q8, *q8b;
+static ak64 *q64;
 static int g_abort;
+AK_STATIC_ASSERT(sizeof(ak8) <= 1024 && sizeof(ak64) <= 1024, "control blocks fit their slots");
+AK_STATIC_ASSERT(4096 + SPSC_CAP * (2 * sizeof(item8) + sizeof(item64)) <= SPSC_PLACE_BYTES,
+		 "the atomkit rings fit one region");
 
 static void ak_setup(cbench_state *st)
 {
+	unsigned char *p;
 	if (cbench_thread_index(st) != 0)
 		return;
 	g_abort = 0;
-	(void)ak8_init(&q8, s8a, sizeof s8a, SPSC_CAP, 0);
-	(void)ak8_init(&q8b, s8b, sizeof s8b, SPSC_CAP, 0);
-	(void)ak64_init(&q64, s64, sizeof s64, SPSC_CAP, 0);
+	p = spsc_next_place(g_ak_arena, &g_ak_turn);
+	q8 = (ak8 *)(void *)p;
+	q8b = (ak8 *)(void *)(p + 1024);
+	q64 = (ak64 *)(void *)(p + 2048);
+	(void)ak8_init(q8, (item8 *)(void *)(p + 4096), SPSC_CAP * sizeof(item8), SPSC_CAP, 0);
+	(void)ak8_init(q8b, (item8 *)(void *)(p + 4096 + SPSC_CAP * sizeof(item8)),
+		       SPSC_CAP * sizeof(item8), SPSC_CAP, 0);
+	(void)ak64_init(q64, (item64 *)(void *)(p + 4096 + 2 * SPSC_CAP * sizeof(item8)),
+			SPSC_CAP * sizeof(item64), SPSC_CAP, 0);
 }
 
-static inline uint64_t ak8_pushn(item8 *b, uint64_t n)
+static inline uint64_t ak8_pushn(ak8 *q, item8 *b, uint64_t n)
 {
 	uint64_t k;
-	(void)ak8_push_burst_spsc(&q8, b, n, &k);
+	(void)ak8_push_burst_spsc(q, b, n, &k);
 	return k;
 }
-static inline uint64_t ak8_popn(item8 *b, uint64_t n)
+static inline uint64_t ak8_popn(ak8 *q, item8 *b, uint64_t n)
 {
 	uint64_t k;
-	(void)ak8_pop_burst_spsc(&q8, b, n, &k);
+	(void)ak8_pop_burst_spsc(q, b, n, &k);
 	return k;
 }
-static inline uint64_t ak64_pushn(item64 *b, uint64_t n)
+static inline uint64_t ak64_pushn(ak64 *q, item64 *b, uint64_t n)
 {
 	uint64_t k;
-	(void)ak64_push_burst_spsc(&q64, b, n, &k);
+	(void)ak64_push_burst_spsc(q, b, n, &k);
 	return k;
 }
-static inline uint64_t ak64_popn(item64 *b, uint64_t n)
+static inline uint64_t ak64_popn(ak64 *q, item64 *b, uint64_t n)
 {
 	uint64_t k;
-	(void)ak64_pop_burst_spsc(&q64, b, n, &k);
+	(void)ak64_pop_burst_spsc(q, b, n, &k);
 	return k;
 }
 
@@ -86,39 +99,39 @@ static void bm_ak_single(cbench_state *st, void *ctx)
 {
 	(void)ctx;
 	ak_setup(st);
-	SPSC_SINGLE(st, &g_abort, item8, ak8_push_spsc(&q8, it) == AK_OK,
-		    ak8_pop_spsc(&q8, &it) == AK_OK);
+	SPSC_SINGLE(st, &g_abort, item8, ak8_push_spsc(q8, it) == AK_OK,
+		    ak8_pop_spsc(q8, &it) == AK_OK);
 }
 
 static void bm_ak_single_64b(cbench_state *st, void *ctx)
 {
 	(void)ctx;
 	ak_setup(st);
-	SPSC_SINGLE(st, &g_abort, item64, ak64_push_spsc(&q64, it) == AK_OK,
-		    ak64_pop_spsc(&q64, &it) == AK_OK);
+	SPSC_SINGLE(st, &g_abort, item64, ak64_push_spsc(q64, it) == AK_OK,
+		    ak64_pop_spsc(q64, &it) == AK_OK);
 }
 
 static void bm_ak_burst32(cbench_state *st, void *ctx)
 {
 	(void)ctx;
 	ak_setup(st);
-	SPSC_BURSTY(st, &g_abort, item8, ak8_pushn(buf, cnt), ak8_popn(buf, cnt));
+	SPSC_BURSTY(st, &g_abort, item8, ak8_pushn(q8, buf, cnt), ak8_popn(q8, buf, cnt));
 }
 
 static void bm_ak_burst32_64b(cbench_state *st, void *ctx)
 {
 	(void)ctx;
 	ak_setup(st);
-	SPSC_BURSTY(st, &g_abort, item64, ak64_pushn(buf, cnt), ak64_popn(buf, cnt));
+	SPSC_BURSTY(st, &g_abort, item64, ak64_pushn(q64, buf, cnt), ak64_popn(q64, buf, cnt));
 }
 
 static void bm_ak_rtt(cbench_state *st, void *ctx)
 {
 	(void)ctx;
 	ak_setup(st);
-	SPSC_RTT(st, &g_abort, item8, ak8_push_spsc(&q8, it) == AK_OK,
-		 ak8_pop_spsc(&q8, &it) == AK_OK, ak8_push_spsc(&q8b, it) == AK_OK,
-		 ak8_pop_spsc(&q8b, &it) == AK_OK);
+	SPSC_RTT(st, &g_abort, item8, ak8_push_spsc(q8, it) == AK_OK,
+		 ak8_pop_spsc(q8, &it) == AK_OK, ak8_push_spsc(q8b, it) == AK_OK,
+		 ak8_pop_spsc(q8b, &it) == AK_OK);
 }
 
 /*
@@ -138,7 +151,7 @@ static void bm_ak_blocking(cbench_state *st, void *ctx)
 	if (tid == 0)
 		for (uint64_t i = 0; i < SPSC_CAP; i++) {
 			it.seq = i;
-			(void)ak8_push_spsc(&q8, it);
+			(void)ak8_push_spsc(q8, it);
 		}
 	spsc_pin(tid);
 	if (tid == 1) {
@@ -148,7 +161,7 @@ static void bm_ak_blocking(cbench_state *st, void *ctx)
 				uint64_t want = left < SPSC_BURST ? left : SPSC_BURST, k;
 				for (uint64_t j = 0; j < want; j++)
 					buf[j].seq = seq + j;
-				(void)ak8_push_burst_spsc(&q8, buf, want, &k);
+				(void)ak8_push_burst_spsc(q8, buf, want, &k);
 				if (k == 0) {
 					spsc_relax();
 					continue;
@@ -161,14 +174,14 @@ static void bm_ak_blocking(cbench_state *st, void *ctx)
 		seq = 0;
 		while ((n = cbench_next_batch(st, SPSC_BATCH))) {
 			for (uint64_t i = 0; i < n && !spsc_aborted(&g_abort); i++) {
-				ak_status s = ak8_pop_wait_spsc(&q8, &it, AK_DEADLINE_NONE, NULL);
+				ak_status s = ak8_pop_wait_spsc(q8, &it, AK_DEADLINE_NONE, NULL);
 				if (s != AK_OK || it.seq != seq++)
 					spsc_abort(st, &g_abort, "pop_wait failed or out of order");
 			}
 			total += n;
 		}
 		cbench_set_items_processed(st, (int64_t)total);
-		cbench_counter(st, "futex_calls", (double)ak_ring_syscalls(&q8.ring),
+		cbench_counter(st, "futex_calls", (double)ak_ring_syscalls(&q8->ring),
 			       CBENCH_COUNTER_PLAIN);
 		/* By cause: the consumer found the ring empty after its spin
 		 * (the producer was descheduled: it really had to wait), a wake
@@ -185,21 +198,32 @@ static void bm_ak_blocking(cbench_state *st, void *ctx)
 
 CK_RING_PROTOTYPE(item64, item64)
 
-/* 128-byte aligned like every other ring here, so where the linker puts
- * its neighbours never decides which lines ck's indices share. */
-static AK_CACHE_ALIGNED struct ck_ring ck_a;
-static AK_CACHE_ALIGNED struct ck_ring ck_b;
-static AK_ALIGNAS(4096) struct ck_ring_buffer ck_buf_a[SPSC_CAP];
-static AK_ALIGNAS(4096) struct ck_ring_buffer ck_buf_b[SPSC_CAP];
-static AK_ALIGNAS(4096) struct item64 ck_buf64[SPSC_CAP];
+SPSC_ARENA(g_ck_arena);
+static unsigned g_ck_turn;
+static struct ck_ring *ck_a, *ck_b;
+static struct ck_ring_buffer *ck_buf_a, *ck_buf_b;
+static struct item64 *ck_buf64;
+AK_STATIC_ASSERT(sizeof(struct ck_ring) <= 1024, "ck control blocks fit their slots");
+AK_STATIC_ASSERT(4096 + SPSC_CAP * (2 * sizeof(struct ck_ring_buffer) + sizeof(struct item64)) <=
+			 SPSC_PLACE_BYTES,
+		 "the ck rings fit one region");
 
 static void ck_setup(cbench_state *st)
 {
+	unsigned char *p;
 	if (cbench_thread_index(st) != 0)
 		return;
 	g_abort = 0;
-	ck_ring_init(&ck_a, SPSC_CAP);
-	ck_ring_init(&ck_b, SPSC_CAP);
+	/* Laid out like the atomkit rings: control blocks in the first page,
+	 * page-aligned slot arrays after it. */
+	p = spsc_next_place(g_ck_arena, &g_ck_turn);
+	ck_a = (struct ck_ring *)(void *)p;
+	ck_b = (struct ck_ring *)(void *)(p + 1024);
+	ck_buf_a = (struct ck_ring_buffer *)(void *)(p + 4096);
+	ck_buf_b = ck_buf_a + SPSC_CAP;
+	ck_buf64 = (struct item64 *)(void *)(ck_buf_b + SPSC_CAP);
+	ck_ring_init(ck_a, SPSC_CAP);
+	ck_ring_init(ck_b, SPSC_CAP);
 }
 
 static inline bool ck_pop8(struct ck_ring *r, struct ck_ring_buffer *b, item8 *it)
@@ -216,16 +240,16 @@ static void bm_ck_single(cbench_state *st, void *ctx)
 	(void)ctx;
 	ck_setup(st);
 	SPSC_SINGLE(st, &g_abort, item8,
-		    ck_ring_enqueue_spsc(&ck_a, ck_buf_a, (void *)(uintptr_t)it.seq),
-		    ck_pop8(&ck_a, ck_buf_a, &it));
+		    ck_ring_enqueue_spsc(ck_a, ck_buf_a, (void *)(uintptr_t)it.seq),
+		    ck_pop8(ck_a, ck_buf_a, &it));
 }
 
 static void bm_ck_single_64b(cbench_state *st, void *ctx)
 {
 	(void)ctx;
 	ck_setup(st);
-	SPSC_SINGLE(st, &g_abort, item64, ck_ring_enqueue_spsc_item64(&ck_a, ck_buf64, &it),
-		    ck_ring_dequeue_spsc_item64(&ck_a, ck_buf64, &it));
+	SPSC_SINGLE(st, &g_abort, item64, ck_ring_enqueue_spsc_item64(ck_a, ck_buf64, &it),
+		    ck_ring_dequeue_spsc_item64(ck_a, ck_buf64, &it));
 }
 
 static void bm_ck_rtt(cbench_state *st, void *ctx)
@@ -233,55 +257,65 @@ static void bm_ck_rtt(cbench_state *st, void *ctx)
 	(void)ctx;
 	ck_setup(st);
 	SPSC_RTT(st, &g_abort, item8,
-		 ck_ring_enqueue_spsc(&ck_a, ck_buf_a, (void *)(uintptr_t)it.seq),
-		 ck_pop8(&ck_a, ck_buf_a, &it),
-		 ck_ring_enqueue_spsc(&ck_b, ck_buf_b, (void *)(uintptr_t)it.seq),
-		 ck_pop8(&ck_b, ck_buf_b, &it));
+		 ck_ring_enqueue_spsc(ck_a, ck_buf_a, (void *)(uintptr_t)it.seq),
+		 ck_pop8(ck_a, ck_buf_a, &it),
+		 ck_ring_enqueue_spsc(ck_b, ck_buf_b, (void *)(uintptr_t)it.seq),
+		 ck_pop8(ck_b, ck_buf_b, &it));
 }
 
 static void bm_ak_uncontended(cbench_state *st, void *ctx)
 {
 	(void)ctx;
 	ak_setup(st);
-	SPSC_UNCONTENDED(st, item8, ak8_push_spsc(&q8, it) == AK_OK, ak8_pop_spsc(&q8, &it) == AK_OK);
+	/* One thread: the ring pointer in a local, so that the compiler need
+	 * not reload the global after every atomic store (counts stay per op). */
+	ak8 *const q = q8;
+	SPSC_UNCONTENDED(st, item8, ak8_push_spsc(q, it) == AK_OK, ak8_pop_spsc(q, &it) == AK_OK);
 }
 
 static void bm_ak_uncontended_64b(cbench_state *st, void *ctx)
 {
 	(void)ctx;
 	ak_setup(st);
-	SPSC_UNCONTENDED(st, item64, ak64_push_spsc(&q64, it) == AK_OK,
-			 ak64_pop_spsc(&q64, &it) == AK_OK);
+	ak64 *const q = q64;
+	SPSC_UNCONTENDED(st, item64, ak64_push_spsc(q, it) == AK_OK,
+			 ak64_pop_spsc(q, &it) == AK_OK);
 }
 
 static void bm_ak_uncontended_burst32(cbench_state *st, void *ctx)
 {
 	(void)ctx;
 	ak_setup(st);
-	SPSC_UNCONTENDED_BURST(st, item8, ak8_pushn(buf, cnt), ak8_popn(buf, cnt));
+	ak8 *const q = q8;
+	SPSC_UNCONTENDED_BURST(st, item8, ak8_pushn(q, buf, cnt), ak8_popn(q, buf, cnt));
 }
 
 static void bm_ak_uncontended_burst32_64b(cbench_state *st, void *ctx)
 {
 	(void)ctx;
 	ak_setup(st);
-	SPSC_UNCONTENDED_BURST(st, item64, ak64_pushn(buf, cnt), ak64_popn(buf, cnt));
+	ak64 *const q = q64;
+	SPSC_UNCONTENDED_BURST(st, item64, ak64_pushn(q, buf, cnt), ak64_popn(q, buf, cnt));
 }
 
 static void bm_ck_uncontended_64b(cbench_state *st, void *ctx)
 {
 	(void)ctx;
 	ck_setup(st);
-	SPSC_UNCONTENDED(st, item64, ck_ring_enqueue_spsc_item64(&ck_a, ck_buf64, &it),
-			 ck_ring_dequeue_spsc_item64(&ck_a, ck_buf64, &it));
+	struct ck_ring *const r = ck_a;
+	struct item64 *const b = ck_buf64;
+	SPSC_UNCONTENDED(st, item64, ck_ring_enqueue_spsc_item64(r, b, &it),
+			 ck_ring_dequeue_spsc_item64(r, b, &it));
 }
 
 static void bm_ck_uncontended(cbench_state *st, void *ctx)
 {
 	(void)ctx;
 	ck_setup(st);
-	SPSC_UNCONTENDED(st, item8, ck_ring_enqueue_spsc(&ck_a, ck_buf_a, (void *)(uintptr_t)it.seq),
-			 ck_pop8(&ck_a, ck_buf_a, &it));
+	struct ck_ring *const r = ck_a;
+	struct ck_ring_buffer *const b = ck_buf_a;
+	SPSC_UNCONTENDED(st, item8, ck_ring_enqueue_spsc(r, b, (void *)(uintptr_t)it.seq),
+			 ck_pop8(r, b, &it));
 }
 
 /* ---- raw cache-line ping-pong: the floor ---- */

@@ -364,6 +364,7 @@ ak_status ak_cow_update(ak_cow *p, ak_cow_fn fn, void *arg, unsigned flags)
 		return AK_ENOMEM;
 	}
 	for (;;) {
+		int again = 0; /* lost the CAS and may retry (not fn's own status) */
 		old = (void *)ak_cow_read_begin(r);
 		copy_into(d, n->payload, old);
 		rc = fn(n->payload, arg);
@@ -381,13 +382,14 @@ ak_status ak_cow_update(ak_cow *p, ak_cow_fn fn, void *arg, unsigned flags)
 				return AK_OK;
 			}
 			atomic_fetch_add_explicit(&d->conflicts, 1, memory_order_relaxed);
-			rc = (flags & AK_COW_NO_RETRY) ? AK_ECONFLICT : AK_EAGAIN;
+			rc = AK_ECONFLICT;
+			again = !(flags & AK_COW_NO_RETRY);
 		}
 		ak_cow_read_end(r);
 		/* The clone was never published: release what copy/fn gave it. */
 		if (d->ops.destroy)
 			d->ops.destroy(n->payload, d->ops.ctx);
-		if (rc != AK_EAGAIN)
+		if (!again)
 			break;
 	}
 	free(n);

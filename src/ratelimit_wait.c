@@ -2,12 +2,13 @@
  * Blocking acquire for both limiters: reserve, then sleep until the
  * reservation is good, undoing it on timeout or cancel.
  *
- * A waiter owns its sleep: a private futex word on its stack, which only
- * its cancel callback writes.  The GCRA waiter sleeps on it until its own
- * good_at, so nothing else ever wakes it.  The bucket waiter sleeps on it
- * until the deposit before its own is due, and only then listens on the
- * bucket's eventcount, which every deposit notifies: a deposit wakes the
- * waiters it is about to serve, not the whole queue.
+ * The GCRA waiter owns its sleep: a private futex word on its stack, which
+ * only its cancel callback writes; it sleeps on it until its own good_at,
+ * so nothing else ever wakes it.  The bucket waiter sleeps on a timer (the
+ * bucket's `sched` eventcount, which only refunds, set_rate and cancel
+ * callbacks notify) until the deposit before its own is due, and only then
+ * listens on the bucket's eventcount `ev`, which every deposit notifies: a
+ * deposit wakes the waiters it is about to serve, not the whole queue.
  */
 #include <string.h>
 
@@ -23,6 +24,7 @@
 struct waiter {
 	_Atomic(uint32_t) flag; /* 1 once cancelled */
 	struct _ak_event *ev;   /* also kicked, for a bucket waiter */
+	struct _ak_event *ev2;  /* the bucket's timer-sleeper event, likewise */
 };
 
 static void waiter_cancel_cb(void *arg)
@@ -33,6 +35,8 @@ static void waiter_cancel_cb(void *arg)
 	_ak_futex_wake(&w->flag, 1, _AK_FUTEX_PRIVATE);
 	if (w->ev)
 		_ak_event_kick(w->ev);
+	if (w->ev2)
+		_ak_event_kick(w->ev2);
 }
 
 static int cancelled(struct waiter *w)
@@ -89,6 +93,7 @@ ak_status ak_limiter_acquire(ak_limiter *l, uint64_t n, uint64_t deadline_ns, ak
 		return st;
 	atomic_store_explicit(&w.flag, 0, memory_order_relaxed);
 	w.ev = NULL;
+	w.ev2 = NULL;
 	st = arm(cancel, &cb, &w);
 	if (st != AK_OK) {
 		(void)ak_limiter_cancel(l, &tk);
@@ -137,6 +142,7 @@ ak_status ak_tbucket_acquire(ak_tbucket *tb, uint64_t n, uint64_t deadline_ns, a
 		return st;
 	atomic_store_explicit(&w.flag, 0, memory_order_relaxed);
 	w.ev = &tb->ev;
+	w.ev2 = &tb->sched;
 	st = arm(cancel, &cb, &w);
 	if (st != AK_OK) {
 		(void)ak_tbucket_cancel(tb, &tk);
@@ -154,19 +160,23 @@ ak_status ak_tbucket_acquire(ak_tbucket *tb, uint64_t n, uint64_t deadline_ns, a
 			break;
 		}
 		/* Deposits still needed for this ticket.  Until the one before
-		 * ours is due, sleep on our own word: other deposits are not
-		 * for us. */
-		uint64_t w64 = atomic_load_explicit(&tb->word, memory_order_relaxed);
-		int64_t deficit = _ak_tb_diff(tk.end, (uint32_t)(w64 >> 32));
-		uint64_t k = atomic_load_explicit(&tb->k, memory_order_relaxed);
-		uint64_t deposits = deficit > 0 ? _ak_rl_div_up((uint64_t)deficit, k) : 0;
-		if (!custom && deposits > 1) {
-			uint64_t eta = _ak_tb_eta(tb, real, (deposits - 1) * k);
-			if (eta > real) {
-				(void)_ak_futex_wait(&w.flag, 0, min_u64(eta, deadline_ns),
+		 * ours is due, sleep on a timer: other deposits are not for
+		 * us.  Registered on `sched` first, so a refund or set_rate
+		 * after our reads below wakes us to recompute (Dekker with
+		 * their notify); the cancel callback kicks it too. */
+		if (!custom) {
+			uint32_t ts = _ak_event_prepare(&tb->sched);
+			uint64_t w64 = atomic_load_explicit(&tb->word, memory_order_relaxed);
+			int64_t deficit = _ak_tb_diff(tk.end, (uint32_t)(w64 >> 32));
+			uint64_t k = atomic_load_explicit(&tb->k, memory_order_relaxed);
+			uint64_t deposits = deficit > 0 ? _ak_rl_div_up((uint64_t)deficit, k) : 0;
+			uint64_t eta = deposits > 1 ? _ak_tb_eta(tb, real, (deposits - 1) * k) : 0;
+			if (eta > real && !ak_tbucket_ticket_ready(tb, &tk) && !cancelled(&w)) {
+				(void)_ak_event_wait(&tb->sched, ts, min_u64(eta, deadline_ns),
 						     _AK_FUTEX_PRIVATE);
 				continue;
 			}
+			_ak_event_abort(&tb->sched);
 		}
 		uint32_t t = _ak_event_prepare(&tb->ev);
 		if (ak_tbucket_ticket_ready(tb, &tk) || cancelled(&w)) {

@@ -11,6 +11,8 @@
 #include <atomkit/internal/relax.h>
 #include <atomkit/tbucket.h>
 
+static void rf_kick(ak_refiller *r);
+
 static int config_ok(uint64_t k, uint64_t period, uint64_t b)
 {
 	return k != 0 && period != 0 && period < _AK_RL_SPAN_LIMIT && b != 0 &&
@@ -37,6 +39,7 @@ ak_status ak_tbucket_init_at(ak_tbucket *tb, uint64_t epoch, uint64_t k, uint64_
 	}
 	atomic_store_explicit(&tb->lock, 0, memory_order_relaxed);
 	_ak_event_init(&tb->ev);
+	_ak_event_init(&tb->sched);
 	tb->rf_next = NULL;
 	tb->rf_owner = NULL;
 	/* Full: credited = b, taken = 0.  Release publishes the config with
@@ -159,9 +162,19 @@ ak_status ak_tbucket_set_rate_at(ak_tbucket *tb, uint64_t now, uint64_t k, uint6
 	atomic_store_explicit(&tb->period, period_ns, memory_order_relaxed);
 	atomic_store_explicit(&tb->epoch, e, memory_order_relaxed);
 	atomic_store_explicit(&tb->done, 0, memory_order_relaxed);
+	/* A refill thread asleep until the old schedule's next deposit must
+	 * re-plan.  rf_owner changes only under this lock, and a refiller
+	 * cannot finish detaching the bucket (stop, remove) while we hold
+	 * it, so the refiller is alive for the kick. */
+	if (tb->rf_owner)
+		rf_kick(tb->rf_owner);
 	tb_unlock(tb);
 	if (put)
 		_ak_event_notify_nofence(&tb->ev, _AK_FUTEX_PRIVATE);
+	/* Waiters asleep until a deposit of the old schedule recompute it
+	 * (Dekker with _ak_event_prepare() in ak_tbucket_acquire(), which
+	 * reads the schedule after registering). */
+	_ak_event_notify(&tb->sched, _AK_FUTEX_PRIVATE);
 	return AK_OK;
 }
 
@@ -203,8 +216,12 @@ ak_status ak_tbucket_refund(ak_tbucket *tb, uint64_t n, uint64_t *given)
 		st = AK_EINVAL;
 	} else {
 		put = credit(tb, n);
-		if (put)
+		if (put) {
 			_ak_event_notify_nofence(&tb->ev, _AK_FUTEX_PRIVATE);
+			/* A refund can cover waiters still asleep on their
+			 * timers (not only the next deposit's). */
+			_ak_event_notify_nofence(&tb->sched, _AK_FUTEX_PRIVATE);
+		}
 	}
 	if (given)
 		*given = put;
@@ -313,14 +330,22 @@ ak_status ak_refiller_add(ak_refiller *r, ak_tbucket *tb)
 		return AK_EINVAL;
 	rf_lock(r);
 	ak_status st = AK_OK;
-	if (!r->running)
+	if (!r->running) {
 		st = AK_ESTATE;
-	else if (tb->rf_owner)
-		st = AK_EBUSY;
-	else {
-		tb->rf_owner = r;
-		tb->rf_next = r->head;
-		r->head = tb;
+	} else {
+		/* rf_owner is guarded by the bucket's tick lock (set_rate
+		 * reads it to kick us; two refillers may race to add it).
+		 * Lock order: refiller, then bucket. */
+		tb_lock(tb);
+		if (tb->rf_owner)
+			st = AK_EBUSY;
+		else
+			tb->rf_owner = r;
+		tb_unlock(tb);
+		if (st == AK_OK) {
+			tb->rf_next = r->head;
+			r->head = tb;
+		}
 	}
 	rf_unlock(r);
 	if (st == AK_OK)
@@ -338,7 +363,9 @@ ak_status ak_refiller_remove(ak_refiller *r, ak_tbucket *tb)
 		if (*pp == tb) {
 			*pp = tb->rf_next;
 			tb->rf_next = NULL;
+			tb_lock(tb); /* see ak_refiller_add() */
 			tb->rf_owner = NULL;
+			tb_unlock(tb);
 			st = AK_OK;
 			break;
 		}
@@ -366,7 +393,9 @@ ak_status ak_refiller_stop(ak_refiller *r)
 		ak_tbucket *tb = r->head;
 		r->head = tb->rf_next;
 		tb->rf_next = NULL;
+		tb_lock(tb); /* see ak_refiller_add() */
 		tb->rf_owner = NULL;
+		tb_unlock(tb);
 	}
 	rf_unlock(r);
 	return AK_OK;

@@ -17,6 +17,7 @@
 
 #include <sched.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <pthread.h>
@@ -71,11 +72,53 @@ static inline void spsc_abort(cbench_state *st, int *flag, const char *why)
 	cbench_skip_with_error(st, why);
 }
 
+/*
+ * Where a row's ring lives.  The same code at two fixed addresses ran up to
+ * 1.5x apart in one process (two identical atomkit rows, one on q8/s8a, one
+ * on q8b/s8b), more than most gaps between libraries: on this VM the cost
+ * of a cache-line transfer depends on the line's (physical) address.  With
+ * one static ring per library, each library kept one placement for the
+ * whole run, so a row's result said as much about the linker's layout as
+ * about the code.  Instead, each setup takes the next of SPSC_PLACES
+ * page-aligned regions of a per-file arena (control block and slots
+ * together), so the repetitions of every row sample the same number of
+ * placements and the median averages over them.  Used by every adapter
+ * whose memory the caller controls (atomkit, ck, boost, dpdk; moodycamel
+ * allocates its own).
+ */
+#define SPSC_PLACES 8
+#define SPSC_PLACE_BYTES (1024u * 1024u)
+#define SPSC_ARENA(name)                                                                      \
+	static unsigned char name[SPSC_PLACES][SPSC_PLACE_BYTES] __attribute__((aligned(4096)))
+
+/* The next region (call from one thread, before the row's threads meet in
+ * cbench_next_batch(), whose start barrier publishes what was set up). */
+static inline unsigned char *spsc_next_place(unsigned char (*arena)[SPSC_PLACE_BYTES],
+					     unsigned *turn)
+{
+	return arena[(*turn)++ % SPSC_PLACES];
+}
+
+/* Per side of a burst row: elements per successful call, and failed
+ * (empty/full) calls per element: how the two sides meet, which decides
+ * how often each reads the other's index. */
+static inline void spsc_call_counters(cbench_state *st, const char *side, uint64_t items,
+				      uint64_t ok, uint64_t fail)
+{
+	char name[32];
+	if (!items || !ok)
+		return;
+	snprintf(name, sizeof name, "%s_per_call", side);
+	cbench_counter(st, name, (double)items / (double)ok, CBENCH_COUNTER_PLAIN);
+	snprintf(name, sizeof name, "%s_fail_per_item", side);
+	cbench_counter(st, name, (double)fail / (double)items, CBENCH_COUNTER_PLAIN);
+}
+
 /* One element per call.  PUSH / POP are boolean expressions on `it`. */
 #define SPSC_SINGLE(st, abortp, T, PUSH, POP)                                                  \
 	do {                                                                                   \
 		int tid_ = cbench_thread_index(st);                                            \
-		uint64_t n_, seq_ = 0, total_ = 0;                                             \
+		uint64_t n_, seq_ = 0, total_ = 0, fail_ = 0;                                  \
 		T it;                                                                          \
 		memset(&it, 0, sizeof it);                                                     \
 		spsc_pin(tid_);                                                                \
@@ -83,20 +126,26 @@ static inline void spsc_abort(cbench_state *st, int *flag, const char *why)
 			while ((n_ = cbench_next_batch(st, SPSC_BATCH)))                       \
 				for (uint64_t i_ = 0; i_ < n_ && !spsc_aborted(abortp); i_++) { \
 					it.seq = seq_++;                                       \
-					while (!(PUSH) && !spsc_aborted(abortp))               \
+					while (!(PUSH) && !spsc_aborted(abortp)) {             \
+						fail_++;                                       \
 						spsc_relax();                                  \
+					}                                                      \
 				}                                                              \
+			spsc_call_counters(st, "push", seq_, seq_, fail_);                     \
 		} else {                                                                       \
 			while ((n_ = cbench_next_batch(st, SPSC_BATCH))) {                     \
 				for (uint64_t i_ = 0; i_ < n_ && !spsc_aborted(abortp); i_++) { \
-					while (!(POP))                                         \
+					while (!(POP)) {                                       \
+						fail_++;                                       \
 						spsc_relax();                                  \
+					}                                                      \
 					if (it.seq != seq_++)                                  \
 						spsc_abort(st, abortp, "FIFO order broken");   \
 				}                                                              \
 				total_ += n_;                                                  \
 			}                                                                      \
 			cbench_set_items_processed(st, (int64_t)total_);                       \
+			spsc_call_counters(st, "pop", seq_, seq_, fail_);                      \
 		}                                                                              \
 	} while (0)
 
@@ -105,7 +154,7 @@ static inline void spsc_abort(cbench_state *st, int *flag, const char *why)
 #define SPSC_BURSTY(st, abortp, T, PUSHN, POPN)                                                \
 	do {                                                                                   \
 		int tid_ = cbench_thread_index(st);                                            \
-		uint64_t n_, seq_ = 0, total_ = 0;                                             \
+		uint64_t n_, seq_ = 0, total_ = 0, ok_ = 0, fail_ = 0;                         \
 		T buf[SPSC_BURST];                                                             \
 		memset(buf, 0, sizeof buf);                                                    \
 		spsc_pin(tid_);                                                                \
@@ -118,13 +167,16 @@ static inline void spsc_abort(cbench_state *st, int *flag, const char *why)
 						buf[j_].seq = seq_ + j_;                       \
 					uint64_t cnt = want_, k_ = (PUSHN);                    \
 					if (k_ == 0) {                                         \
+						fail_++;                                       \
 						spsc_relax();                                  \
 						continue;                                      \
 					}                                                      \
+					ok_++;                                                 \
 					seq_ += k_;                                            \
 					left_ -= k_;                                           \
 				}                                                              \
 			}                                                                      \
+			spsc_call_counters(st, "push", seq_, ok_, fail_);                      \
 		} else {                                                                       \
 			while ((n_ = cbench_next_batch(st, SPSC_BATCH))) {                     \
 				uint64_t left_ = n_;                                           \
@@ -132,9 +184,11 @@ static inline void spsc_abort(cbench_state *st, int *flag, const char *why)
 					uint64_t cnt = left_ < SPSC_BURST ? left_ : SPSC_BURST; \
 					uint64_t k_ = (POPN);                                  \
 					if (k_ == 0) {                                         \
+						fail_++;                                       \
 						spsc_relax();                                  \
 						continue;                                      \
 					}                                                      \
+					ok_++;                                                 \
 					for (uint64_t j_ = 0; j_ < k_; j_++)                   \
 						if (buf[j_].seq != seq_ + j_)                  \
 							spsc_abort(st, abortp,                 \
@@ -145,6 +199,7 @@ static inline void spsc_abort(cbench_state *st, int *flag, const char *why)
 				total_ += n_;                                                  \
 			}                                                                      \
 			cbench_set_items_processed(st, (int64_t)total_);                       \
+			spsc_call_counters(st, "pop", seq_, ok_, fail_);                       \
 		}                                                                              \
 	} while (0)
 

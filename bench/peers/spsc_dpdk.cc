@@ -12,32 +12,44 @@
 #include <rte_ring.h>
 #include <rte_ring_elem.h>
 
-#include <cstdlib>
-
 #include "peers/spsc.h"
 
 namespace {
 
 int g_abort;
 struct rte_ring *g_r, *g_rb;
+SPSC_ARENA(g_arena); // where the rings live: see SPSC_ARENA in peers/spsc.h
+unsigned g_turn;
+unsigned char *g_place;
 
-struct rte_ring *fresh(struct rte_ring *&r, unsigned esize, const char *name)
+// Ring header and slots at byte `at` of the current region (the previous
+// run's threads have all returned); the size is checked against the region.
+struct rte_ring *fresh(struct rte_ring *&r, unsigned esize, const char *name, size_t at = 0)
 {
-	std::free(r); // the previous run's threads have all returned
 	ssize_t sz = rte_ring_get_memsize_elem(esize, rte_align32pow2(SPSC_CAP + 1));
-	r = static_cast<struct rte_ring *>(std::aligned_alloc(128, (static_cast<size_t>(sz) + 127) & ~size_t(127)));
-	if (r && rte_ring_init(r, name, SPSC_CAP, RING_F_SP_ENQ | RING_F_SC_DEQ | RING_F_EXACT_SZ) != 0) {
-		std::free(r);
+	r = nullptr;
+	if (sz < 0 || at + static_cast<size_t>(sz) > SPSC_PLACE_BYTES)
+		return nullptr;
+	r = reinterpret_cast<struct rte_ring *>(g_place + at);
+	if (rte_ring_init(r, name, SPSC_CAP, RING_F_SP_ENQ | RING_F_SC_DEQ | RING_F_EXACT_SZ) != 0)
 		r = nullptr;
-	}
 	return r;
+}
+
+// The second ring of a row (rtt) starts on the page after the first.
+size_t after_first(unsigned esize)
+{
+	ssize_t sz = rte_ring_get_memsize_elem(esize, rte_align32pow2(SPSC_CAP + 1));
+	return sz < 0 ? SPSC_PLACE_BYTES : (static_cast<size_t>(sz) + 4095) & ~size_t(4095);
 }
 
 void setup(cbench_state *st, unsigned esize, bool two)
 {
 	if (cbench_thread_index(st) == 0) {
 		g_abort = 0;
-		if (!fresh(g_r, esize, "ak_bench_a") || (two && !fresh(g_rb, esize, "ak_bench_b")))
+		g_place = spsc_next_place(g_arena, &g_turn);
+		if (!fresh(g_r, esize, "ak_bench_a") ||
+		    (two && !fresh(g_rb, esize, "ak_bench_b", after_first(esize))))
 			spsc_abort(st, &g_abort, "rte_ring_init failed");
 	}
 }
@@ -94,6 +106,7 @@ void bm_dpdk_rtt(cbench_state *st, void *)
 
 void bm_dpdk_uncontended(cbench_state *st, void *)
 {
+	g_place = spsc_next_place(g_arena, &g_turn);
 	if (!fresh(g_r, sizeof(item8), "ak_bench_a")) {
 		cbench_skip_with_error(st, "rte_ring_init failed");
 		return;
@@ -104,6 +117,7 @@ void bm_dpdk_uncontended(cbench_state *st, void *)
 
 void bm_dpdk_uncontended_burst32(cbench_state *st, void *)
 {
+	g_place = spsc_next_place(g_arena, &g_turn);
 	if (!fresh(g_r, sizeof(item8), "ak_bench_a")) {
 		cbench_skip_with_error(st, "rte_ring_init failed");
 		return;

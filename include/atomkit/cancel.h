@@ -24,9 +24,12 @@
  *     after the first returns false and changes nothing: the first cause
  *     wins and ak_cancel_cause() returns it from then on.  A cause of 0 is
  *     stored as AK_ECANCELED so that 0 keeps meaning "not cancelled".
- *   - Publication: everything a thread wrote before its ak_cancel_request()
- *     is visible to any thread after ak_cancel_is_set() returned true (or
- *     ak_cancel_wait() returned AK_OK) on that token or a descendant.
+ *   - Publication: everything the winning requester (the call that
+ *     returned true) wrote before its ak_cancel_request() is visible to any
+ *     thread after ak_cancel_is_set() returned true (or ak_cancel_wait()
+ *     returned AK_OK) on that token or a descendant.  A losing request's
+ *     earlier writes are not covered: the reader may have seen the flag
+ *     set by the winner before the loser's call.
  *   - Once ak_cancel_request(t, ...) returns, every check of t returns true,
  *     whichever thread won.  Callbacks and child propagation run on a
  *     requesting thread, normally the winner (for a signal: the dispatcher

@@ -338,7 +338,11 @@ AK_INLINE ak_status _ak_limiter_take(ak_limiter *l, uint64_t now, uint64_t n, ui
 							  memory_order_acquire)) {
 			if (tk) {
 				tk->n = n;
-				tk->start = (end - n * c.interval) | gen;
+				/* The word as it was (w: the CAS leaves it), not
+				 * end - cost: that would keep the pad, and a
+				 * LIFO cancel of the ticket before this one
+				 * would then find a TAT off by it. */
+				tk->start = w;
 				tk->end = end | gen;
 				tk->good_at = c.epoch + _ak_rl_div_up(good, c.scale);
 				tk->gen = c.gen;

@@ -63,6 +63,7 @@ AK_STATIC_ASSERT(sizeof(struct _ak_ring_var_hdr) == 8, "a header is one unit");
 
 #define _AK_RING_VAR_REC 0x52454331u /* "REC1" */
 #define _AK_RING_VAR_PAD 0x50414431u /* "PAD1" */
+#define _AK_RING_VAR_RSV 0x52535631u /* "RSV1": reserved, not committed */
 
 AK_INLINE uint64_t _ak_ring_var_units(uint64_t bytes)
 {
@@ -157,6 +158,12 @@ AK_INLINE ak_status ak_ring_var_reserve_spsc(ak_ring_var *v, size_t len, void **
 		h.kind = _AK_RING_VAR_PAD;
 		memcpy(_ak_ring_slot(r, pos, 8), &h, 8);
 	}
+	/* The header slot is ours until commit: it remembers the length
+	 * reserved, so commit can refuse a longer one exactly. */
+	struct _ak_ring_var_hdr rh;
+	rh.len = (uint32_t)len;
+	rh.kind = _AK_RING_VAR_RSV;
+	memcpy(_ak_ring_slot(r, pos + pad, 8), &rh, 8);
 	*out = (char *)_ak_ring_slot(r, pos + pad, 8) + 8;
 	return AK_OK;
 }
@@ -175,6 +182,10 @@ AK_INLINE ak_status ak_ring_var_commit_spsc(ak_ring_var *v, size_t len)
 	uint64_t units, pad;
 	if (AK_UNLIKELY(head == tail))
 		return AK_ESTATE;
+	/* Longer than any reservation can be; also keeps the unit count
+	 * below from wrapping for a len near SIZE_MAX. */
+	if (AK_UNLIKELY(len > ak_ring_var_max_record(v)))
+		return AK_ESTATE;
 	/* Did reserve put padding first?  Only then does the reservation
 	 * reach past the end of the storage. */
 	uint64_t contig = r->cfg.mask + 1 - (tail & r->cfg.mask);
@@ -183,6 +194,9 @@ AK_INLINE ak_status ak_ring_var_commit_spsc(ak_ring_var *v, size_t len)
 	if (AK_UNLIKELY(pad + units > head - tail))
 		return AK_ESTATE;
 	struct _ak_ring_var_hdr h;
+	memcpy(&h, _ak_ring_slot(r, tail + pad, 8), 8);
+	if (AK_UNLIKELY(h.kind != _AK_RING_VAR_RSV || len > h.len))
+		return AK_ESTATE; /* longer than reserved (not just its rounding) */
 	h.len = (uint32_t)len;
 	h.kind = _AK_RING_VAR_REC;
 	memcpy(_ak_ring_slot(r, tail + pad, 8), &h, 8);

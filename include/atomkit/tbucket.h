@@ -43,7 +43,8 @@
  *     exactly what the ticket took when no later take has happened, else
  *     nothing; refund(n) is clamped so the bucket never holds more than b.
  *   - set_rate starts a new schedule at `now` (first deposit at now + P);
- *     deposits owed under the old one are made first.  set_burst clamps the
+ *     deposits owed under the old one are made first, and an attached
+ *     refill thread re-plans at once.  set_burst clamps the
  *     tokens held to the new burst.  Both are safe with concurrent acquirers
  *     and ticks.
  *
@@ -95,8 +96,9 @@ typedef struct ak_tbucket {
 	/* Ticks, set_* and the refiller: a cold line of their own. */
 	AK_CACHE_ALIGNED _Atomic(uint32_t) lock;
 	struct _ak_event ev;       /* blocking acquirers */
+	struct _ak_event sched;    /* acquirers asleep on a timer: refund, set_rate */
 	struct ak_tbucket *rf_next; /* refiller list, under its mutex */
-	struct ak_refiller *rf_owner;
+	struct ak_refiller *rf_owner; /* under `lock` too (set_rate kicks it) */
 } ak_tbucket;
 AK_ASSERT_PADDED(ak_tbucket);
 
@@ -336,7 +338,8 @@ ak_status ak_tbucket_refund(ak_tbucket *tb, uint64_t n, uint64_t *given);
  *   AK_E2BIG, AK_EINVAL, AK_EOVERFLOW as try_acquire
  * FIFO; a waiter sleeps on a timer until the deposit before its own is due
  * and only then listens for deposits, so a deposit wakes only the waiters it
- * serves (plus any whose timer fired early because the driver ran late).
+ * serves (plus any whose timer fired early because the driver ran late).  A
+ * refund or set_rate wakes the timer sleepers to look again.
  */
 ak_status ak_tbucket_acquire(ak_tbucket *tb, uint64_t n, uint64_t deadline_ns, ak_cancel *cancel);
 

@@ -98,6 +98,37 @@ static void test_basic(void)
 	CHECK_ST(ak_cow_get_stats(NULL, &st), AK_EINVAL);
 }
 
+/* fn's own AK_EAGAIN is a refusal like any other status: returned as is
+ * after one call, nothing published (it must not be taken for the
+ * internal "lost the race, try again"). */
+static ak_status eagain_once(void *clone, void *arg)
+{
+	int *calls = (int *)arg;
+	if ((*calls)++ == 0)
+		return AK_EAGAIN;
+	return bump(clone, NULL);
+}
+
+static void test_fn_eagain(void)
+{
+	ak_cow p;
+	ak_cow_stats st;
+	struct cfg init = { 1, 2, NULL };
+	int calls = 0;
+
+	CHECK_ST(ak_cow_init(&p, &init, sizeof init, NULL), AK_OK);
+	CHECK_ST(ak_cow_update(&p, eagain_once, &calls, 0), AK_EAGAIN);
+	CHECK_EQ_U64(calls, 1);
+	CHECK_ST(ak_cow_get_stats(&p, &st), AK_OK);
+	CHECK_EQ_U64(st.published, 0);
+	calls = 0;
+	CHECK_ST(ak_cow_update(&p, eagain_once, &calls, AK_COW_NO_RETRY), AK_EAGAIN);
+	CHECK_EQ_U64(calls, 1);
+	CHECK_ST(ak_cow_get_stats(&p, &st), AK_OK);
+	CHECK_EQ_U64(st.published, 0);
+	CHECK_ST(ak_cow_destroy(&p), AK_OK);
+}
+
 /* Scripted conflict: fn itself publishes a competing update first. */
 struct race {
 	ak_cow *p;
@@ -272,6 +303,7 @@ static void test_hammer(void)
 int main(void)
 {
 	test_basic();
+	test_fn_eagain();
 	test_conflict();
 	test_deep();
 	test_hammer();

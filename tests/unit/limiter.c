@@ -277,6 +277,39 @@ static void test_reserve_cancel(void)
 	CHECK_ST(ak_limiter_cancel(&l, &a), AK_EBUSY);
 }
 
+/*
+ * LIFO cancels at a rate that is not a whole number of ns per token: a
+ * reservation's good_at is pushed to the next whole ns (the pad), and the
+ * undo must still restore the state word the reservation started from, or
+ * the cancel of the ticket before it finds a TAT that is off by the pad.
+ */
+static void test_cancel_fractional(void)
+{
+	ak_limiter l;
+	ak_limiter_ticket a, b, c;
+	uint64_t w, now = BASE;
+	/* 3 tokens per s: 333333333.3 ns per token (k' = 3 units per ns) */
+	CHECK_ST(ak_limiter_init(&l, 3, AK_NS_PER_SEC, 1, NULL), AK_OK);
+	CHECK_ST(ak_limiter_try_acquire_at(&l, now, 1, &w), AK_OK);
+	uint64_t s0 = word_of(&l);
+	CHECK_ST(ak_limiter_reserve_at(&l, now, 1, AK_NS_PER_SEC, &a, &w), AK_OK);
+	uint64_t s1 = word_of(&l);
+	CHECK_ST(ak_limiter_reserve_at(&l, now, 1, AK_NS_PER_SEC, &b, &w), AK_OK);
+	uint64_t s2 = word_of(&l);
+	CHECK_ST(ak_limiter_reserve_at(&l, now, 1, 2 * AK_NS_PER_SEC, &c, &w), AK_OK);
+	CHECK(a.good_at > now && b.good_at > a.good_at && c.good_at > b.good_at);
+	CHECK_ST(ak_limiter_cancel_at(&l, now, &c), AK_OK);
+	CHECK_EQ_U64(word_of(&l), s2);
+	CHECK_ST(ak_limiter_cancel_at(&l, now, &b), AK_OK);
+	CHECK_EQ_U64(word_of(&l), s1);
+	CHECK_ST(ak_limiter_cancel_at(&l, now, &a), AK_OK);
+	CHECK_EQ_U64(word_of(&l), s0);
+	/* and the next reservation is good exactly when the first one was */
+	uint64_t first = a.good_at;
+	CHECK_ST(ak_limiter_reserve_at(&l, now, 1, AK_NS_PER_SEC, &a, &w), AK_OK);
+	CHECK_EQ_U64(a.good_at, first);
+}
+
 static void test_refund(void)
 {
 	ak_limiter l;
@@ -1040,6 +1073,7 @@ int main(void)
 	test_rebase_exact();
 	test_backwards_clock();
 	test_reserve_cancel();
+	test_cancel_fractional();
 	test_refund();
 	test_set_rate();
 	test_set_rate_promises();

@@ -96,6 +96,43 @@ static void test_misuse(void)
 	CHECK_EQ_U64(ak_ring_var_bytes_used(&v), 0);
 }
 
+/*
+ * A commit length near SIZE_MAX must not wrap the unit arithmetic into a
+ * small record: it is longer than any reservation (AK_ESTATE), the
+ * reservation stays pending, and nothing reaches the consumer.
+ */
+static void test_commit_huge_len(void)
+{
+	ak_ring_var v;
+	void *p = NULL;
+	const void *cp = NULL;
+	size_t len = 0;
+
+	CHECK_ST(ak_ring_var_init(&v, storage, sizeof storage, 256, 0), AK_OK);
+	CHECK_ST(ak_ring_var_reserve_spsc(&v, 16, &p), AK_OK);
+	CHECK_ST(ak_ring_var_commit_spsc(&v, SIZE_MAX), AK_ESTATE);
+	CHECK_ST(ak_ring_var_commit_spsc(&v, SIZE_MAX - 6), AK_ESTATE);
+	CHECK_ST(ak_ring_var_commit_spsc(&v, (size_t)UINT32_MAX + 1), AK_ESTATE);
+	CHECK_ST(ak_ring_var_peek_spsc(&v, &cp, &len), AK_EEMPTY);
+	CHECK_ST(ak_ring_var_commit_spsc(&v, 17), AK_ESTATE); /* past the reservation */
+	fill(p, 16, 5);
+	CHECK_ST(ak_ring_var_commit_spsc(&v, 16), AK_OK); /* still ours */
+	CHECK_ST(ak_ring_var_peek_spsc(&v, &cp, &len), AK_OK);
+	CHECK_EQ_U64(len, 16);
+	CHECK(same(cp, 16, 5));
+	CHECK_ST(ak_ring_var_release_spsc(&v), AK_OK);
+	/* Longer than reserved but within its rounding to 8 bytes: still
+	 * longer than reserved. */
+	CHECK_ST(ak_ring_var_reserve_spsc(&v, 10, &p), AK_OK);
+	CHECK_ST(ak_ring_var_commit_spsc(&v, 16), AK_ESTATE);
+	CHECK_ST(ak_ring_var_commit_spsc(&v, 11), AK_ESTATE);
+	CHECK_ST(ak_ring_var_commit_spsc(&v, 10), AK_OK);
+	CHECK_ST(ak_ring_var_pop_spsc(&v, NULL, 0, &len), AK_ERANGE);
+	CHECK_EQ_U64(len, 10);
+	CHECK_ST(ak_ring_var_peek_spsc(&v, &cp, &len), AK_OK);
+	CHECK_ST(ak_ring_var_release_spsc(&v), AK_OK);
+}
+
 /* Padding at the wrap, and a shrinking commit after padding. */
 static void test_wrap_padding(void)
 {
@@ -238,6 +275,7 @@ int main(void)
 {
 	test_init();
 	test_misuse();
+	test_commit_huge_len();
 	test_wrap_padding();
 	test_laps();
 	test_close_and_wait();

@@ -16,6 +16,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "check.h"
 #include "ratelimit_oracle.h"
@@ -588,6 +589,76 @@ static void test_acquire(void)
 	CHECK_ST(ak_refiller_stop(&rf), AK_OK);
 }
 
+/*
+ * A rate change on a bucket attached to a refill thread takes effect at
+ * once: the thread, asleep until the old schedule's next deposit (an hour
+ * away here), must re-plan.  The deadline only bounds the wait.
+ */
+/*
+ * A waiter several deposits back sleeps on a timer until the deposit
+ * before its own is due (two hours here); a refund that covers its ticket
+ * must wake it.  The 10 s only bounds the wait; a cancel then ends it.
+ */
+static void test_acquire_woken_by_refund(void)
+{
+	ak_tbucket tb;
+	ak_tbucket_ticket t1, t2;
+	ak_cancel c;
+	pthread_t th;
+	uint64_t w, given = 0;
+	const uint64_t hour = 3600 * AK_NS_PER_SEC;
+	uint64_t now = ak_now_ns();
+
+	CHECK_ST(ak_tbucket_init_at(&tb, now, 1, hour, 1, NULL), AK_OK);
+	CHECK_ST(ak_tbucket_try_acquire(&tb, 1, NULL), AK_OK);
+	CHECK_ST(ak_tbucket_reserve_at(&tb, now, 1, UINT64_MAX, &t1, &w), AK_OK);
+	CHECK_ST(ak_tbucket_reserve_at(&tb, now, 1, UINT64_MAX, &t2, &w), AK_OK);
+	CHECK_ST(ak_cancel_init(&c), AK_OK);
+	struct bl b = { &tb, &c, AK_DEADLINE_NONE, 0, AK_EBUSY };
+	pthread_create(&th, NULL, bl_thread, &b);
+	wait_tokens(&tb, -3);
+	struct timespec settle = { 0, 20 * 1000 * 1000 };
+	nanosleep(&settle, NULL); /* let it reach its timer sleep */
+	CHECK_ST(ak_tbucket_refund(&tb, 3, &given), AK_OK);
+	CHECK_EQ_U64(given, 3);
+	uint64_t give_up = ak_deadline_after(10 * AK_NS_PER_SEC);
+	while (!atomic_load_explicit(&b.done, memory_order_acquire) && ak_now_ns() < give_up)
+		nanosleep(&settle, NULL);
+	/* woken by the refund, not by the cancel below (which would also
+	 * find the ticket covered and return AK_OK) */
+	CHECK(atomic_load_explicit(&b.done, memory_order_acquire));
+	ak_cancel_request(&c, AK_ECANCELED); /* only if it is still asleep */
+	pthread_join(th, NULL);
+	CHECK_ST(b.st, AK_OK);
+	CHECK_ST(ak_cancel_destroy(&c), AK_OK);
+}
+
+static void test_refiller_set_rate(void)
+{
+	ak_tbucket tb;
+	ak_refiller rf;
+	memset(&rf, 0, sizeof rf);
+	const uint64_t hour = 3600 * AK_NS_PER_SEC;
+	/* deposit 1 is due now, deposit 2 in an hour */
+	CHECK_ST(ak_tbucket_init_at(&tb, ak_now_ns() - hour, 1, hour, 1, NULL), AK_OK);
+	CHECK_ST(ak_tbucket_try_acquire(&tb, 1, NULL), AK_OK); /* drained */
+	CHECK_ST(ak_refiller_start(&rf, NULL), AK_OK);
+	CHECK_ST(ak_refiller_add(&rf, &tb), AK_OK);
+	/* the thread has scanned once (paid deposit 1) and planned its sleep */
+	wait_tokens(&tb, 1);
+	CHECK_ST(ak_tbucket_try_acquire(&tb, 1, NULL), AK_OK);
+	struct timespec settle = { 0, 20 * 1000 * 1000 };
+	nanosleep(&settle, NULL);
+	CHECK_ST(ak_tbucket_set_rate(&tb, 1, AK_NS_PER_MS), AK_OK);
+	for (int i = 0; i < 3; i++) {
+		ak_status st = ak_tbucket_acquire(&tb, 1, ak_deadline_after(10 * AK_NS_PER_SEC), NULL);
+		CHECK_ST(st, AK_OK);
+		if (st != AK_OK)
+			break;
+	}
+	CHECK_ST(ak_refiller_stop(&rf), AK_OK);
+}
+
 int main(void)
 {
 	test_config();
@@ -599,6 +670,8 @@ int main(void)
 	test_liveness();
 	test_oracle_threads();
 	test_refiller();
+	test_refiller_set_rate();
 	test_acquire();
+	test_acquire_woken_by_refund();
 	return check_report("tbucket");
 }
