@@ -187,7 +187,7 @@ static void bm_ak_blocking(cbench_state *st, void *ctx)
 		 * (the producer was descheduled: it really had to wait), a wake
 		 * that woke it, and calls no wait needed (must stay ~0). */
 		ak_ring_syscall_split sp;
-		(void)ak_ring_syscalls_split(&q8.ring, &sp);
+		(void)ak_ring_syscalls_split(&q8->ring, &sp);
 		cbench_counter(st, "sc_waits", (double)sp.waits, CBENCH_COUNTER_PLAIN);
 		cbench_counter(st, "sc_wakes", (double)sp.wakes, CBENCH_COUNTER_PLAIN);
 		cbench_counter(st, "sc_spare", (double)sp.spare, CBENCH_COUNTER_PLAIN);
