@@ -180,7 +180,11 @@ AK_STATIC_ASSERT(sizeof(struct _ak_ring_side) == 2 * AK_DESTRUCTIVE_SIZE,
 AK_STATIC_ASSERT(offsetof(struct _ak_ring_side, tail) == AK_DESTRUCTIVE_SIZE,
 		 "the polled tail does not share a unit with head, cache or gate");
 
-#define _AK_RING_MAGIC 0x52696e67u /* "Ring" */
+/* Bumped with the control block layout / wake protocol, so that on a shared
+ * ring made by an older build the _wait forms and close return AK_EINVAL
+ * instead of driving a different waiter accounting ("Rng3": the accounting
+ * of git d9679f3). */
+#define _AK_RING_MAGIC 0x526e6733u /* "Rng3" */
 #define _AK_RING_OPEN 0u
 #define _AK_RING_CLOSING 1u
 #define _AK_RING_SEALED 2u

@@ -113,7 +113,10 @@ struct ak_cancel;
 /* Alignment required of the control block (and of split slot storage). */
 #define AK_RING_SEQ_ALIGN AK_DESTRUCTIVE_SIZE
 
-#define _AK_RING_SEQ_MAGIC UINT64_C(0x716573676e69726b) /* "kringseq" */
+/* Bumped with the wake protocol (the waker takes out the threads FUTEX_WAKE
+ * woke, git 45b958e): a shared ring made by an older build fails
+ * ak_ring_seq_validate() instead of miscounting its sleepers. */
+#define _AK_RING_SEQ_MAGIC UINT64_C(0x337173676e69726b) /* "kringsq3" */
 #define _AK_RING_SEQ_CLOSED UINT64_C(1)
 /* Bytes per slot: the sequence word, then the element rounded up to 8. */
 #define _AK_RING_SEQ_STRIDE(esz) (sizeof(uint64_t) + (((size_t)(esz) + 7) & ~(size_t)7))
