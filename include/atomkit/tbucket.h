@@ -132,6 +132,15 @@ ak_status ak_tbucket_set_burst(ak_tbucket *tb, uint64_t b);
 
 #define _AK_TB_LO UINT64_C(0xffffffff)
 
+/* Not API: lower the tokens held to at most b; returns the tokens removed. */
+uint64_t _ak_tbucket_clamp(ak_tbucket *tb, uint64_t b);
+
+/* Test hook (not API): a unit test defines it before including this header
+ * to run code between ak_tbucket_cancel()'s read of the burst and its CAS. */
+#ifndef _AK_TBUCKET_CANCEL_WINDOW
+#define _AK_TBUCKET_CANCEL_WINDOW(tb) ((void)0)
+#endif
+
 AK_INLINE int64_t _ak_tb_diff(uint32_t a, uint32_t b)
 {
 	uint32_t d = a - b;
@@ -303,6 +312,7 @@ AK_INLINE ak_status ak_tbucket_cancel(ak_tbucket *tb, ak_tbucket_ticket *tk)
 	uint64_t n = tk->n;
 	tk->n = 0;
 	uint64_t b = atomic_load_explicit(&tb->burst, memory_order_relaxed);
+	_AK_TBUCKET_CANCEL_WINDOW(tb);
 	for (uint64_t w = atomic_load_explicit(&tb->word, memory_order_relaxed);;) {
 		if ((uint32_t)w != tk->end)
 			return AK_EBUSY;
@@ -310,12 +320,21 @@ AK_INLINE ak_status ak_tbucket_cancel(ak_tbucket *tb, ak_tbucket_ticket *tk)
 		uint32_t credited = (uint32_t)(w >> 32);
 		if (_ak_tb_tokens(w) + (int64_t)n > (int64_t)b)
 			credited = taken + (uint32_t)b;
-		/* Relaxed: restores our own take; no waiter is ahead of the
-		 * tail, so nobody needs waking. */
+		/* seq_cst: the first half of the Dekker with
+		 * ak_tbucket_set_burst(), which stores the burst and then reads
+		 * the word (pairs with its seq_cst fetch_or).  No waiter is
+		 * ahead of the tail, so nobody needs waking. */
 		if (atomic_compare_exchange_weak_explicit(&tb->word, &w,
 							  ((uint64_t)credited << 32) | taken,
-							  memory_order_relaxed, memory_order_relaxed))
+							  memory_order_seq_cst, memory_order_relaxed)) {
+			/* A set_burst that lowered the burst before our CAS:
+			 * take back what is above it (pairs with the seq_cst
+			 * store in ak_tbucket_set_burst()). */
+			uint64_t nb = atomic_load_explicit(&tb->burst, memory_order_seq_cst);
+			if (AK_UNLIKELY(nb < b))
+				(void)_ak_tbucket_clamp(tb, nb);
 			return AK_OK;
+		}
 	}
 }
 
