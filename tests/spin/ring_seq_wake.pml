@@ -42,15 +42,20 @@
  *      with the bulk's two elements pushed only once the one-element
  *      consumer is served (so a wake it missed is not made up by later
  *      pushes);
- * (0.46 M states); -DBIG adds C: one consumer popping twice and a bulk of 2
- * (4 elements, 3.2 M states).  Three one-element consumers (21 M states)
- * were checked once by hand: 0 errors, complete search.
- * No spurious wake-ups, timeouts, cancels or close are modelled: close and
- * cancel wake everyone, spurious returns only add re-checks.
+ * (2.0 M states with the timeout race below, 0.68 M without); -DBIG adds
+ * C: one consumer popping twice and a bulk of 2 (4 elements, 14.9 M
+ * states, ~107 s on the shared box).  Three one-element consumers (21 M
+ * states, before the timeout race was added) were checked once by hand:
+ * 0 errors, complete search.
+ * One wait per run may end while the thread is still queued (ETIMEDOUT,
+ * EINTR: the kernel unqueues it itself, racing a waker's dequeue; the
+ * thread then unregisters itself).  Cancels and close are not modelled:
+ * they wake everyone through the same accounted wake.
  *
  * broken: invalid end state
  * broken-bulk: invalid end state
  * broken-guess: invalid end state
+ * broken-spurious: assertion violated
  * The broken variant drops the forward: consumers woken by elements behind
  * a late head find AK_EAGAIN and sleep again; the commit wakes one, and
  * the rest stay asleep beside published elements.  The second
@@ -62,6 +67,10 @@
  * the count falls below the real sleepers; a later sleeper then counts 0
  * and the push that should wake it makes no call.  (The balance assertion
  * is left out of that variant, so it fails for the lost wake itself.)
+ * The fourth (-DBROKEN_SPURIOUS) has a wait the kernel ended by itself
+ * report 0, as if a waker had dequeued it: nobody takes the thread out of
+ * the count, which stays above 0 for ever (a spare wake call on every
+ * later push); src/futex.c relies on 0 meaning "a FUTEX_WAKE dequeued us".
  */
 #define NC 3
 
@@ -72,6 +81,7 @@ chan q0 = [NC] of { byte };
 chan q1 = [NC] of { byte };
 bool asleep[NC];
 bool c0done = false;  /* consumer 0 finished (for the gated producer) */
+byte early = 1;       /* waits that may end while queued (timeout/signal) */
 
 inline wake(e, k)
 {
@@ -182,10 +192,29 @@ proctype consumer(byte id; byte n; byte times)
 				:: else -> inq = false
 				fi
 			};
-			/* woken (its waker unregistered it) or never slept
-			 * (unregisters itself), then try again */
+			/* The wait ends while still queued (timeout, signal):
+			 * the kernel unqueues the thread itself, under the same
+			 * lock as a FUTEX_WAKE's dequeue, so no waker counts it
+			 * and it unregisters itself (src/ring_seq.c seq_sleep()).
+			 * Once per run: with no bound every lost wake-up could
+			 * be rescued by a timeout. */
+			if
+			:: atomic { asleep[id] && early > 0 ->
+				if
+				:: e == 0 -> q0??eval(id)
+				:: else -> q1??eval(id)
+				fi;
+				asleep[id] = false;
+				early--;
+#ifndef BROKEN_SPURIOUS
+				inq = false
+#endif
+			   }
+			:: atomic { !asleep[id] -> skip }
+			fi;
+			/* woken (its waker unregistered it) or never slept or
+			 * timed out (unregisters itself), then try again */
 			atomic {
-				!asleep[id];
 				if
 				:: !inq -> waiters[e]--
 				:: else -> skip

@@ -43,15 +43,27 @@
  * sleeper that polls while their reservation is open is woken by the
  * commit; that path is the classic Dekker pair and is not modelled here.
  *
+ * A waiter's wait may also end while it is still queued (ETIMEDOUT, the
+ * 1 ms cap, EINTR): then it unqueued itself, no FUTEX_WAKE counted it,
+ * and it takes itself out of both counts, as src/ring.c does for every
+ * return but AK_OK.  That race against the waker's dequeue is modelled,
+ * for one such return per run (more would let every lost wake-up be
+ * rescued by a timeout, and the broken variants would pass).
+ *
  * broken: invalid end state
  * broken-order: invalid end state
+ * broken-spurious: assertion violated
  * The broken variant sleeps without looking at head: it registers after
  * the push read the gate, sees the reservation but not yet the tail, and
  * sleeps; the push publishes without waking it (it saw no waiter), and
  * after the last item nothing ever does.  The second (-DBROKEN_ORDER) has
  * the waker read sleepers before bumping data_seq: it sees none, the
  * waiter then counts itself and sleeps on the old value, and the bump
- * comes with no wake call.
+ * comes with no wake call.  The third (-DBROKEN_SPURIOUS) lets a wait
+ * that the kernel ended by itself report 0, as if a waker had dequeued
+ * it: the thread leaves neither count, which then stay above 0 for ever
+ * (every later push would make a spare wake call).  src/futex.c relies on
+ * the kernel returning 0 only to a thread a FUTEX_WAKE dequeued.
  */
 #ifdef BIG
 #define ITEMS 5
@@ -67,6 +79,8 @@ byte waiters = 0;          /* the WAITER count in prod.gate */
 byte sleepers = 0;         /* data_sleepers */
 byte seq = 0;              /* data_seq (futex word) */
 bool asleep = false;       /* the consumer is in the kernel's futex queue */
+byte early = 1;            /* waits that may end by timeout/signal (a few:
+			    * with no bound, every sleeper could escape) */
 bool cdone = false;
 chan sb = [4] of { byte, byte };  /* producer store buffer: (var, value) */
 bool pdone = false;
@@ -158,10 +172,23 @@ active proctype consumer()
 				:: else -> inq = false
 				fi
 			};
+			/* The wait returns: dequeued by a FUTEX_WAKE (the waker
+			 * counted us), never slept, or - while still queued - a
+			 * timeout, the 1 ms poll cap or a signal, where the kernel
+			 * unqueues the thread itself, so no FUTEX_WAKE can count it
+			 * (the two unqueues take the same hash-bucket lock: one
+			 * step each here, whichever comes first). */
+			if
+			:: atomic { !asleep -> skip }
+			:: atomic { asleep && early > 0 -> asleep = false; early--;
+#ifndef BROKEN_SPURIOUS
+					inq = false
+#endif
+				}
+			fi;
 			atomic {
-				!asleep;
 				if
-				:: !inq -> sleepers--; waiters--  /* never slept */
+				:: !inq -> sleepers--; waiters--  /* nobody took us out */
 				:: else -> skip                   /* the waker took us out */
 				fi;
 				inq = false

@@ -12,6 +12,7 @@
 #include <atomkit/clock.h>
 #include <atomkit/ring.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <sys/mman.h>
@@ -814,6 +815,122 @@ static void test_syscall_split(void)
 	}
 }
 
+/*
+ * A sleep that ends without a FUTEX_WAKE takes itself out of the counts.
+ * (1) A signal (handler installed without SA_RESTART: the futex wait returns
+ * EINTR) interrupts a sleeping pop_wait (push_wait): the waiter loops and
+ * sleeps again, and meanwhile exactly one registration is counted (the
+ * gate's waiter field and the sleepers count are 1, not 2: the EINTR return
+ * took the first one out).  One push (pop) then wakes it and every count is
+ * back to 0.  (2) A deadline: the waiter sleeps, times out, and leaves no
+ * count behind (the next push makes no wake call).
+ */
+static void rw_on_signal(int sig)
+{
+	(void)sig;
+}
+
+static uint64_t split_waits(const ak_ring *r)
+{
+	ak_ring_syscall_split sp;
+	CHECK_ST(ak_ring_syscalls_split(r, &sp), AK_OK);
+	return sp.waits;
+}
+
+static int rw_waits_reach(const ak_ring *r, uint64_t n)
+{
+	uint64_t bound = ak_deadline_after(10 * AK_NS_PER_SEC);
+	while (ak_now_ns() < bound) {
+		if (split_waits(r) >= n)
+			return 1;
+		usleep(1000);
+	}
+	return 0;
+}
+
+static uint32_t gate_waiters(_Atomic(uint32_t) *gate)
+{
+	return atomic_load_explicit(gate, memory_order_relaxed) / _AK_RING_GATE_WAITER;
+}
+
+static void test_interrupted_sleep(void)
+{
+	static uint64_t buf[8];
+	struct sigaction sa, old;
+	ak_ring r;
+	uint64_t v = 0;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = rw_on_signal; /* no SA_RESTART: the futex wait returns EINTR */
+	sigemptyset(&sa.sa_mask);
+	CHECK(sigaction(SIGUSR1, &sa, &old) == 0);
+
+	for (int pop = 1; pop >= 0; pop--) {
+		struct rw_sleeper w;
+		pthread_t t;
+		CHECK_ST(ak_ring_init(&r, buf, sizeof buf, 8, 8, 0), AK_OK);
+		_Atomic(uint32_t) *word = pop ? &r.wait.data_seq : &r.wait.space_seq;
+		_Atomic(uint32_t) *gate = pop ? &r.prod.gate : &r.cons.gate;
+		_Atomic(uint32_t) *sleepers = pop ? &r.wait.data_sleepers : &r.wait.space_sleepers;
+		uint64_t barrier = r.cfg.fenced ? 0 : 1;
+		memset(&w, 0, sizeof(w));
+		w.r = &r;
+		w.pop = pop;
+		w.v = 1000;
+		if (!pop)
+			for (uint64_t i = 0; i < 8; i++)
+				CHECK_ST(ak_ring_push_spsc(&r, &i), AK_OK);
+		pthread_create(&t, NULL, rw_sleeper_main, &w);
+		int asleep = rw_blocked_on(&w, word);
+		CHECK(asleep);
+		if (asleep) {
+			CHECK_EQ_U64(gate_waiters(gate), 1);
+			CHECK_EQ_U64(atomic_load_explicit(sleepers, memory_order_relaxed), 1);
+			CHECK(pthread_kill(t, SIGUSR1) == 0);
+			/* its interrupted wait, then its next registration */
+			CHECK(rw_waits_reach(&r, 2 * barrier + 1));
+			CHECK(rw_blocked_on(&w, word));
+			CHECK_EQ_U64(gate_waiters(gate), 1);
+			CHECK_EQ_U64(atomic_load_explicit(sleepers, memory_order_relaxed), 1);
+		}
+		if (pop)
+			CHECK_ST(ak_ring_push_spsc(&r, &v), AK_OK);
+		else
+			CHECK_ST(ak_ring_pop_spsc(&r, &v), AK_OK);
+		pthread_join(t, NULL);
+		CHECK_ST(w.st, AK_OK);
+		CHECK_EQ_U64(gate_waiters(gate), 0);
+		CHECK_EQ_U64(atomic_load_explicit(sleepers, memory_order_relaxed), 0);
+		if (asleep)
+			check_split(&r, 2 * barrier + 2, 1, 0);
+	}
+	CHECK(sigaction(SIGUSR1, &old, NULL) == 0);
+
+	/* (2) a sleep that times out */
+	for (int pop = 1; pop >= 0; pop--) {
+		CHECK_ST(ak_ring_init(&r, buf, sizeof buf, 8, 8, 0), AK_OK);
+		_Atomic(uint32_t) *gate = pop ? &r.prod.gate : &r.cons.gate;
+		_Atomic(uint32_t) *sleepers = pop ? &r.wait.data_sleepers : &r.wait.space_sleepers;
+		if (!pop)
+			for (uint64_t i = 0; i < 8; i++)
+				CHECK_ST(ak_ring_push_spsc(&r, &i), AK_OK);
+		uint64_t dl = ak_deadline_after(20 * AK_NS_PER_MS);
+		CHECK_ST(pop ? ak_ring_pop_wait_spsc(&r, &v, dl, NULL)
+			     : ak_ring_push_wait_spsc(&r, &v, dl, NULL),
+			 AK_ETIMEDOUT);
+		CHECK_EQ_U64(gate_waiters(gate), 0);
+		CHECK_EQ_U64(atomic_load_explicit(sleepers, memory_order_relaxed), 0);
+		ak_ring_syscall_split before, after;
+		CHECK_ST(ak_ring_syscalls_split(&r, &before), AK_OK);
+		if (pop)
+			CHECK_ST(ak_ring_push_spsc(&r, &v), AK_OK);
+		else
+			CHECK_ST(ak_ring_pop_spsc(&r, &v), AK_OK);
+		CHECK_ST(ak_ring_syscalls_split(&r, &after), AK_OK);
+		CHECK_EQ_U64(after.total, before.total);
+	}
+}
+
 int main(void)
 {
 	test_memsize_and_init();
@@ -826,6 +943,7 @@ int main(void)
 	test_deadlines();
 	test_wakeups();
 	test_syscall_split();
+	test_interrupted_sleep();
 	test_cancel();
 	test_typed();
 	return check_report("ring");

@@ -6,6 +6,7 @@
 #include <atomkit/ring_seq.h>
 #include <atomkit/clock.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <sys/mman.h>
@@ -854,6 +855,84 @@ static void test_two_processes(void)
 	munmap(mem, bytes);
 }
 
+/*
+ * A sleep that ends without a FUTEX_WAKE takes itself out of the event's
+ * waiter count: a signal (handler without SA_RESTART, so the futex wait
+ * returns EINTR) interrupts a sleeping pop_wait (push_wait); it sleeps again
+ * with exactly one registration counted (1, not 2), one push (pop) wakes
+ * it, and the count is back to 0.  A timed-out sleep leaves 0 too.
+ */
+static void on_signal(int sig)
+{
+	(void)sig;
+}
+
+static int syscalls_reach(const ak_ring_seq *r, uint64_t n)
+{
+	uint64_t bound = ak_deadline_after((uint64_t)STALL_S * AK_NS_PER_SEC);
+	while (ak_now_ns() < bound) {
+		if (ak_ring_seq_syscalls(r) >= n)
+			return 1;
+		usleep(1000);
+	}
+	return 0;
+}
+
+static void test_interrupted_sleep(void)
+{
+	struct sigaction sa, old;
+	uint64_t v = 0;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal; /* no SA_RESTART: the futex wait returns EINTR */
+	sigemptyset(&sa.sa_mask);
+	CHECK(sigaction(SIGUSR1, &sa, &old) == 0);
+	for (int pop = 1; pop >= 0; pop--) {
+		ak_ring_seq *r = make(8, 8, AK_RING_SEQ_BLOCKING);
+		struct _ak_event *ev = pop ? &r->items[0] : &r->space[0];
+		struct sleeper w;
+		pthread_t t;
+
+		memset(&w, 0, sizeof(w));
+		w.r = r;
+		w.pop = pop;
+		w.v = 1000;
+		if (!pop)
+			for (uint64_t i = 0; i < 8; i++)
+				CHECK_ST(ak_ring_seq_push64_mpmc(r, i), AK_OK);
+		pthread_create(&t, NULL, sleeper_main, &w);
+		int asleep = blocked_on(&w, &ev->seq);
+		CHECK(asleep);
+		if (asleep) {
+			CHECK_EQ_U64(atomic_load_explicit(&ev->waiters, memory_order_relaxed), 1);
+			CHECK(pthread_kill(t, SIGUSR1) == 0);
+			CHECK(syscalls_reach(r, 1)); /* its interrupted wait returned */
+			CHECK(blocked_on(&w, &ev->seq));
+			CHECK_EQ_U64(atomic_load_explicit(&ev->waiters, memory_order_relaxed), 1);
+		}
+		if (pop)
+			CHECK_ST(ak_ring_seq_push64_mpmc(r, 7), AK_OK);
+		else
+			CHECK_ST(ak_ring_seq_pop64_mpmc(r, &v), AK_OK);
+		pthread_join(t, NULL);
+		CHECK_ST(w.st, AK_OK);
+		CHECK_EQ_U64(atomic_load_explicit(&ev->waiters, memory_order_relaxed), 0);
+
+		/* a sleep that times out */
+		if (pop)
+			CHECK_ST(ak_ring_seq_pop_wait_mpmc(r, &v, ak_deadline_after(20 * AK_NS_PER_MS),
+							   NULL),
+				 AK_ETIMEDOUT);
+		else
+			CHECK_ST(ak_ring_seq_push_wait_mpmc(r, &v, ak_deadline_after(20 * AK_NS_PER_MS),
+							    NULL),
+				 AK_ETIMEDOUT);
+		CHECK_EQ_U64(atomic_load_explicit(&ev->waiters, memory_order_relaxed), 0);
+		ak_ring_seq_delete(r);
+	}
+	CHECK(sigaction(SIGUSR1, &old, NULL) == 0);
+}
+
 int main(void)
 {
 	test_setup_errors();
@@ -867,6 +946,7 @@ int main(void)
 	test_blocking();
 	test_recheck_window();
 	test_one_wake_per_sleep();
+	test_interrupted_sleep();
 	test_two_processes();
 	return check_report("ring_seq");
 }
