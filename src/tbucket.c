@@ -13,6 +13,11 @@
 
 static void rf_kick(ak_refiller *r);
 
+/* Test hook (not API, declared by the test that uses it): called by
+ * ak_tbucket_refund() between its read of the burst and its CAS, where a
+ * set_burst() that lowers the burst can slip in. */
+void (*_ak_tbucket_test_refund_window)(ak_tbucket *tb);
+
 static int config_ok(uint64_t k, uint64_t period, uint64_t b)
 {
 	return k != 0 && period != 0 && period < _AK_RL_SPAN_LIMIT && b != 0 &&
@@ -85,10 +90,9 @@ static void tb_unlock(ak_tbucket *tb)
 	atomic_store_explicit(&tb->lock, 0, memory_order_release);
 }
 
-/* Add up to `add` tokens, capped at the burst.  Returns what went in. */
-static uint64_t credit(ak_tbucket *tb, uint64_t add)
+/* Add up to `add` tokens, capped at b.  Returns what went in. */
+static uint64_t credit(ak_tbucket *tb, uint64_t add, uint64_t b)
 {
-	uint64_t b = atomic_load_explicit(&tb->burst, memory_order_relaxed);
 	uint64_t w = atomic_load_explicit(&tb->word, memory_order_relaxed);
 	for (;;) {
 		int64_t tokens = _ak_tb_tokens(w);
@@ -101,7 +105,9 @@ static uint64_t credit(ak_tbucket *tb, uint64_t add)
 		/* seq_cst: the state change that _ak_event_notify_nofence()
 		 * orders against a waiter's registration (Dekker with the fence
 		 * in _ak_event_prepare()); its release half pairs with the
-		 * acquire in ak_tbucket_ticket_ready(). */
+		 * acquire in ak_tbucket_ticket_ready().  For a refund it is
+		 * also the first half of the Dekker with ak_tbucket_set_burst()
+		 * (pairs with its seq_cst fetch_or of the word). */
 		if (atomic_compare_exchange_weak_explicit(&tb->word, &w, w + (put << 32),
 							  memory_order_seq_cst,
 							  memory_order_relaxed))
@@ -122,7 +128,9 @@ static uint64_t tick_locked(ak_tbucket *tb, uint64_t now)
 		return 0; /* nothing due, or the clock stepped back */
 	atomic_store_explicit(&tb->done, idx, memory_order_relaxed);
 	uint64_t k = atomic_load_explicit(&tb->k, memory_order_relaxed);
-	return credit(tb, _ak_rl_mul_sat(idx - d, k));
+	/* Under the tick lock: set_burst cannot change the burst meanwhile. */
+	uint64_t b = atomic_load_explicit(&tb->burst, memory_order_relaxed);
+	return credit(tb, _ak_rl_mul_sat(idx - d, k), b);
 }
 
 uint64_t ak_tbucket_tick_at(ak_tbucket *tb, uint64_t now)
@@ -185,25 +193,47 @@ ak_status ak_tbucket_set_rate(ak_tbucket *tb, uint64_t k, uint64_t period_ns)
 	return ak_tbucket_set_rate_at(tb, ak_clock_read(&tb->clock), k, period_ns);
 }
 
-ak_status ak_tbucket_set_burst(ak_tbucket *tb, uint64_t b)
+/* Lower what the bucket holds to at most b, starting from word w; returns
+ * the tokens removed.  Only a bucket with tokens >= 0 can be above b, and
+ * then no reservation is waiting, so lowering credited moves no ticket
+ * backwards. */
+static uint64_t clamp_from(ak_tbucket *tb, uint64_t w, uint64_t b)
 {
-	if (!tb || b == 0 || b > AK_TBUCKET_MAX_BURST)
-		return AK_EINVAL;
-	tb_lock(tb);
-	atomic_store_explicit(&tb->burst, b, memory_order_relaxed);
-	/* Clamp what the bucket holds.  Only a bucket with tokens >= 0 can be
-	 * above b, and then no reservation is waiting, so lowering credited
-	 * moves no ticket backwards. */
-	for (uint64_t w = atomic_load_explicit(&tb->word, memory_order_relaxed);;) {
-		if (_ak_tb_tokens(w) <= (int64_t)b)
-			break;
+	for (;;) {
+		int64_t tokens = _ak_tb_tokens(w);
+		if (tokens <= (int64_t)b)
+			return 0;
 		uint32_t credited = (uint32_t)w + (uint32_t)b;
 		/* Relaxed: removes tokens; nobody waits for that. */
 		if (atomic_compare_exchange_weak_explicit(&tb->word, &w,
 							  ((uint64_t)credited << 32) | (uint32_t)w,
 							  memory_order_relaxed, memory_order_relaxed))
-			break;
+			return (uint64_t)(tokens - (int64_t)b);
 	}
+}
+
+uint64_t _ak_tbucket_clamp(ak_tbucket *tb, uint64_t b)
+{
+	return clamp_from(tb, atomic_load_explicit(&tb->word, memory_order_relaxed), b);
+}
+
+ak_status ak_tbucket_set_burst(ak_tbucket *tb, uint64_t b)
+{
+	if (!tb || b == 0 || b > AK_TBUCKET_MAX_BURST)
+		return AK_EINVAL;
+	tb_lock(tb);
+	/* Dekker with refund and cancel, which CAS the word (seq_cst) and
+	 * then re-load the burst (seq_cst): either our read of the word below
+	 * sees their credit and we clamp it, or their re-load sees this store
+	 * and they clamp it themselves.  Pairs with the seq_cst loads of
+	 * `burst` in ak_tbucket_refund() and ak_tbucket_cancel(). */
+	atomic_store_explicit(&tb->burst, b, memory_order_seq_cst);
+	/* A read-modify-write, not a load: it reads the latest word in
+	 * modification order, so a credit CAS ordered before it is seen even
+	 * when a relaxed take intervened.  Pairs with the seq_cst credit CAS
+	 * in credit() and ak_tbucket_cancel(). */
+	uint64_t w = atomic_fetch_or_explicit(&tb->word, 0, memory_order_seq_cst);
+	(void)clamp_from(tb, w, b);
 	tb_unlock(tb);
 	return AK_OK;
 }
@@ -215,7 +245,22 @@ ak_status ak_tbucket_refund(ak_tbucket *tb, uint64_t n, uint64_t *given)
 	if (!tb || n == 0) {
 		st = AK_EINVAL;
 	} else {
-		put = credit(tb, n);
+		uint64_t b = atomic_load_explicit(&tb->burst, memory_order_relaxed);
+		if (AK_UNLIKELY(_ak_tbucket_test_refund_window != NULL))
+			_ak_tbucket_test_refund_window(tb);
+		put = credit(tb, n, b);
+		if (put) {
+			/* Dekker with ak_tbucket_set_burst() (store burst, then
+			 * read the word): our credit CAS was seq_cst; if a lower
+			 * burst was stored before it, this load sees it and we
+			 * take our excess back.  Pairs with the seq_cst store in
+			 * ak_tbucket_set_burst(). */
+			uint64_t nb = atomic_load_explicit(&tb->burst, memory_order_seq_cst);
+			if (AK_UNLIKELY(nb < b)) {
+				uint64_t cut = _ak_tbucket_clamp(tb, nb);
+				put -= cut < put ? cut : put;
+			}
+		}
 		if (put) {
 			_ak_event_notify_nofence(&tb->ev, _AK_FUTEX_PRIVATE);
 			/* A refund can cover waiters still asleep on their

@@ -44,12 +44,20 @@
  *     nothing; refund(n) is clamped so the bucket never holds more than b.
  *   - set_rate starts a new schedule at `now` (first deposit at now + P);
  *     deposits owed under the old one are made first, and an attached
- *     refill thread re-plans at once.  set_burst clamps the
- *     tokens held to the new burst.  Both are safe with concurrent acquirers
- *     and ticks.
+ *     refill thread re-plans at once.
+ *   - set_burst(b) clamps the tokens held to b.  When it returns the bucket
+ *     holds at most b, except for what a refund or cancel still running
+ *     credited under the burst it read before the change; each such call
+ *     takes its excess back before it returns.  So once the refunds and
+ *     cancels that overlapped set_burst have returned the bucket holds at
+ *     most b, and no refund or cancel started later puts it above b.  For
+ *     the window guarantee the old burst stays in force until then.
+ *   - set_rate and set_burst are safe with concurrent acquirers, ticks,
+ *     refunds and cancels.
  *
  * Progress
- *   try_acquire, reserve, cancel, refund: lock-free (a CAS loop on one word).
+ *   try_acquire, reserve, cancel, refund: lock-free (a CAS loop on one word;
+ *   a refund or cancel that raced a lowering set_burst adds a second one).
  *   tick: wait-free for acquirers; ticks and set_* exclude each other with
  *   a try-lock (a tick that finds it held returns 0: the holder deposits).
  *   acquire: blocking.  The refiller: a thread; add/remove/stop take its
@@ -131,6 +139,15 @@ ak_status ak_tbucket_set_rate(ak_tbucket *tb, uint64_t k, uint64_t period_ns);
 ak_status ak_tbucket_set_burst(ak_tbucket *tb, uint64_t b);
 
 #define _AK_TB_LO UINT64_C(0xffffffff)
+
+/* Not API: lower the tokens held to at most b; returns the tokens removed. */
+uint64_t _ak_tbucket_clamp(ak_tbucket *tb, uint64_t b);
+
+/* Test hook (not API): a unit test defines it before including this header
+ * to run code between ak_tbucket_cancel()'s read of the burst and its CAS. */
+#ifndef _AK_TBUCKET_CANCEL_WINDOW
+#define _AK_TBUCKET_CANCEL_WINDOW(tb) ((void)0)
+#endif
 
 AK_INLINE int64_t _ak_tb_diff(uint32_t a, uint32_t b)
 {
@@ -291,7 +308,8 @@ AK_INLINE bool ak_tbucket_ticket_ready(ak_tbucket *tb, const ak_tbucket_ticket *
 /*
  * Give back what ticket tk took: AK_OK if no take followed it (exact undo,
  * clamped to b only if deposits meanwhile would have overflowed it: the
- * same as never having reserved), AK_EBUSY otherwise (nothing given back),
+ * same as never having reserved; a set_burst racing the cancel: clamped
+ * to the smaller burst), AK_EBUSY otherwise (nothing given back),
  * AK_ESTATE if already cancelled, AK_EINVAL on NULL.  Spends the ticket.
  */
 AK_INLINE ak_status ak_tbucket_cancel(ak_tbucket *tb, ak_tbucket_ticket *tk)
@@ -303,6 +321,7 @@ AK_INLINE ak_status ak_tbucket_cancel(ak_tbucket *tb, ak_tbucket_ticket *tk)
 	uint64_t n = tk->n;
 	tk->n = 0;
 	uint64_t b = atomic_load_explicit(&tb->burst, memory_order_relaxed);
+	_AK_TBUCKET_CANCEL_WINDOW(tb);
 	for (uint64_t w = atomic_load_explicit(&tb->word, memory_order_relaxed);;) {
 		if ((uint32_t)w != tk->end)
 			return AK_EBUSY;
@@ -310,18 +329,28 @@ AK_INLINE ak_status ak_tbucket_cancel(ak_tbucket *tb, ak_tbucket_ticket *tk)
 		uint32_t credited = (uint32_t)(w >> 32);
 		if (_ak_tb_tokens(w) + (int64_t)n > (int64_t)b)
 			credited = taken + (uint32_t)b;
-		/* Relaxed: restores our own take; no waiter is ahead of the
-		 * tail, so nobody needs waking. */
+		/* seq_cst: the first half of the Dekker with
+		 * ak_tbucket_set_burst(), which stores the burst and then reads
+		 * the word (pairs with its seq_cst fetch_or).  No waiter is
+		 * ahead of the tail, so nobody needs waking. */
 		if (atomic_compare_exchange_weak_explicit(&tb->word, &w,
 							  ((uint64_t)credited << 32) | taken,
-							  memory_order_relaxed, memory_order_relaxed))
+							  memory_order_seq_cst, memory_order_relaxed)) {
+			/* A set_burst that lowered the burst before our CAS:
+			 * take back what is above it (pairs with the seq_cst
+			 * store in ak_tbucket_set_burst()). */
+			uint64_t nb = atomic_load_explicit(&tb->burst, memory_order_seq_cst);
+			if (AK_UNLIKELY(nb < b))
+				(void)_ak_tbucket_clamp(tb, nb);
 			return AK_OK;
+		}
 	}
 }
 
 /*
- * Put back up to n unused tokens, clamped so the bucket holds at most b;
- * *given (may be NULL) = tokens put back.  Waiting reservations benefit
+ * Put back up to n unused tokens, clamped so the bucket holds at most b (a
+ * set_burst racing the refund: the smaller burst); *given (may be NULL) =
+ * tokens put back and kept.  Waiting reservations benefit
  * first.  AK_OK, or AK_EINVAL (NULL, n == 0).  Any thread; lock-free.
  */
 ak_status ak_tbucket_refund(ak_tbucket *tb, uint64_t n, uint64_t *given);

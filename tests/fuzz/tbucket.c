@@ -13,11 +13,20 @@
  *     set_burst (bad values: AK_EINVAL and nothing changes), bad handles;
  *   - the bucket's token count equals the model's, and
  *     ak_tbucket_ticket_ready() agrees with the model for every live ticket;
+ *   - set_burst run between a refund's or a cancel's read of the burst and
+ *     its CAS (the test hooks): the model applies set_burst first, then the
+ *     refund/cancel capped at the burst it read, then clamps to the new
+ *     burst if it is lower (what the Dekker with set_burst guarantees);
  *   - the window guarantee: admissions (try_acquire at their time,
  *     reservations when the deposits cover them, cancelled ones not at all,
  *     refunds negative) never exceed b_max + k * (instants paid by ticks in
  *     the window), over every window (tests/unit/ratelimit_oracle.h).
  */
+/* set_burst run inside ak_tbucket_cancel()'s window (the racing op below). */
+struct ak_tbucket;
+static void fz_window(struct ak_tbucket *tb);
+#define _AK_TBUCKET_CANCEL_WINDOW(tb) fz_window(tb)
+
 #include <atomkit/tbucket.h>
 
 #include "../unit/ratelimit_oracle.h"
@@ -119,6 +128,27 @@ static void check_state(struct run *r)
 		if (ready && t->ev == SIZE_MAX)
 			FUZZ_FAIL("ticket ready but never covered");
 	}
+}
+
+/* The racing op: set_burst(fz_burst) inside the refund's or cancel's window. */
+extern void (*_ak_tbucket_test_refund_window)(ak_tbucket *tb);
+static uint64_t fz_burst; /* 0: not armed */
+static int fz_ran;
+
+static void fz_window(struct ak_tbucket *tb)
+{
+	if (!fz_burst)
+		return;
+	fz_ran++;
+	FUZZ_EQ(ak_tbucket_set_burst(tb, fz_burst), AK_OK);
+}
+
+/* The model's set_burst. */
+static void m_set_burst(struct model *m, uint64_t nb)
+{
+	m->b = nb;
+	if (m_tokens(m) > (int64_t)nb)
+		m->credited = m->taken + nb;
 }
 
 static uint64_t fuzz_period(struct fuzz_in *in)
@@ -292,6 +322,58 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		default: { /* set_burst (clamps what is held), or bad input */
 			uint64_t nb = fuzz_u8(&in) % 18;
+			if ((op & 8) && nb >= 1 && nb <= 16) {
+				/* racing: set_burst(nb) inside the window of a
+				 * refund, or of a cancel of the newest ticket */
+				uint64_t bold = r.m.b;
+				uint8_t how = fuzz_u8(&in);
+				struct mtk *t = r.ntk ? &r.tks[r.ntk - 1] : NULL;
+				fz_burst = nb;
+				fz_ran = 0;
+				if (nb > bmax)
+					bmax = nb;
+				if ((how & 1) && t && t->live) {
+					st = ak_tbucket_cancel(&r.tb, &t->tk);
+					fz_burst = 0;
+					FUZZ_EQ(fz_ran, 1);
+					m_set_burst(&r.m, nb);
+					if (r.m.taken == t->end) {
+						FUZZ_EQ(st, AK_OK);
+						r.m.taken -= t->n;
+						if (m_tokens(&r.m) > (int64_t)bold)
+							r.m.credited = r.m.taken + bold;
+						if (nb < bold)
+							m_set_burst(&r.m, nb);
+						if (t->ev != SIZE_MAX)
+							r.ev[t->ev].n = 0; /* never used */
+					} else {
+						FUZZ_EQ(st, AK_EBUSY);
+					}
+					t->live = 0;
+					break;
+				}
+				uint64_t n = 1 + fuzz_u8(&in) % (bold + 1);
+				_ak_tbucket_test_refund_window = fz_window;
+				st = ak_tbucket_refund(&r.tb, n, &g);
+				_ak_tbucket_test_refund_window = NULL;
+				fz_burst = 0;
+				FUZZ_EQ(st, AK_OK);
+				FUZZ_EQ(fz_ran, 1);
+				m_set_burst(&r.m, nb);
+				r.m.b = bold; /* the refund caps at what it read */
+				uint64_t put = m_credit(&r.m, n);
+				r.m.b = nb;
+				uint64_t cut = 0;
+				if (nb < bold && m_tokens(&r.m) > (int64_t)nb) {
+					cut = (uint64_t)m_tokens(&r.m) - nb;
+					r.m.credited = r.m.taken + nb;
+				}
+				FUZZ_EQ(g, put - (cut < put ? cut : put));
+				if (g)
+					add_ev(&r, now, -(int64_t)g);
+				cover(&r, now);
+				break;
+			}
 			if (nb == 17) {
 				FUZZ_EQ(ak_tbucket_set_burst(&r.tb, AK_TBUCKET_MAX_BURST + 1), AK_EINVAL);
 				FUZZ_EQ(ak_tbucket_try_acquire_at(&r.tb, _AK_RL_TIME_LIMIT, 1, &w), AK_EOVERFLOW);

@@ -13,12 +13,17 @@
  *   fine     a second limiter with k' near 2^30 on a fake clock that the
  *            threads push forward in big steps, so its epoch is rebased
  *            every ~100 operations while others acquire
+ *   burst    then, in rounds: a bucket that never refills is filled to 64;
+ *            every thread takes tokens and gives them back (refund, or
+ *            reserve + cancel) while thread 0 lowers the burst to 1..7
  *
  * Invariants, each counted:
  *   limiter  admitted <= b_max + elapsed / T_min            (rate flips)
  *   tbucket  admitted <= b + k * (schedule instants until the end)
  *   table    per key: admitted <= b + elapsed / T; no key in two slots
  *   fine     admitted <= b + k * (fake time elapsed) / per, exactly (128-bit)
+ *   burst    after each round (everyone past a barrier): 0 <= tokens <= the
+ *            new burst, and every status was an expected one
  *   blocking every acquire returned OK, ETIMEDOUT or ECANCELED, each
  *            outcome happened, and cancels were observed promptly enough
  *            for the run to end (no waiter left behind)
@@ -67,7 +72,68 @@ struct shared {
 	uint64_t l_adm[MAXT], tb_adm[MAXT], kt_adm[MAXT], kt_full[MAXT], fn_adm[MAXT];
 	uint64_t outcome[MAXT][3]; /* OK, ETIMEDOUT, ECANCELED */
 	uint64_t bad[MAXT];
+	/* the burst phase */
+	ak_tbucket bb;
+	uint64_t rounds, b_checks, b_over;
+	uint64_t b_refunds[MAXT], b_cancels[MAXT], b_bad[MAXT];
 };
+
+#define BB_HI 64
+#define BB_T0 (UINT64_C(1) << 40)
+
+/* One round: thread 0 fills the bucket to BB_HI, everyone takes and gives
+ * back while thread 0 lowers the burst, then thread 0 checks the bucket
+ * holds no more than the new burst (every refund and cancel has returned). */
+static void burst_worker(struct stress_thread *t)
+{
+	struct shared *s = (struct shared *)t->arg;
+	unsigned id = t->id;
+	for (uint64_t r = 0; r < s->rounds; r++) {
+		uint64_t lo = 1 + r % 7;
+		if (id == 0) {
+			if (ak_tbucket_set_burst(&s->bb, BB_HI) != AK_OK ||
+			    ak_tbucket_refund(&s->bb, BB_HI, NULL) != AK_OK)
+				s->b_bad[id]++;
+		}
+		stress_barrier(t);
+		if (id == 0) {
+			for (uint64_t i = stress_below(t, 64); i; i--)
+				sched_yield();
+			if (ak_tbucket_set_burst(&s->bb, lo) != AK_OK)
+				s->b_bad[id]++;
+		}
+		for (int i = 0; i < 6; i++) {
+			uint64_t n = 1 + stress_below(t, 3), w;
+			ak_tbucket_ticket tk;
+			ak_status st;
+			if (stress_rand(t) & 1) {
+				st = ak_tbucket_try_acquire_at(&s->bb, BB_T0, n, &w);
+				if (st == AK_OK) {
+					st = ak_tbucket_refund(&s->bb, n, NULL);
+					s->b_refunds[id]++;
+				}
+			} else {
+				st = ak_tbucket_reserve_at(&s->bb, BB_T0, n, 0, &tk, &w);
+				if (st == AK_OK) {
+					st = ak_tbucket_cancel(&s->bb, &tk);
+					if (st == AK_EBUSY) /* a later take: give it back */
+						st = ak_tbucket_refund(&s->bb, n, NULL);
+					s->b_cancels[id]++;
+				}
+			}
+			/* EAGAIN: empty; E2BIG: n above the lowered burst */
+			if (st != AK_OK && st != AK_EAGAIN && st != AK_E2BIG)
+				s->b_bad[id]++;
+		}
+		stress_barrier(t);
+		if (id == 0) {
+			int64_t tok = ak_tbucket_tokens(&s->bb);
+			s->b_checks++;
+			if (tok < 0 || tok > (int64_t)lo)
+				s->b_over++;
+		}
+	}
+}
 
 /* Publish tok for thread 0 to cancel; returns the fired count to wait for
  * when taking it back. */
@@ -234,6 +300,25 @@ int main(int argc, char **argv)
 
 	uint64_t t1 = ak_now_ns();
 	STRESS_CHECK(ak_refiller_stop(&rf) == AK_OK, "refiller stop");
+
+	/* The burst phase: nothing refills this bucket (no tick ever runs). */
+	STRESS_CHECK(ak_tbucket_init_at(&s.bb, BB_T0, 1, AK_NS_PER_SEC, BB_HI, NULL) == AK_OK,
+		     "burst bucket init");
+	s.rounds = cfg.ops / 400 + 1;
+	stress_run(&cfg, burst_worker, &s);
+	uint64_t b_ref = 0, b_can = 0, b_bad = 0;
+	for (unsigned i = 0; i < cfg.threads; i++) {
+		b_ref += s.b_refunds[i];
+		b_can += s.b_cancels[i];
+		b_bad += s.b_bad[i];
+	}
+	STRESS_CHECK(b_bad == 0, "burst phase: %llu unexpected statuses", (unsigned long long)b_bad);
+	STRESS_CHECK(s.b_checks == s.rounds, "burst phase: %llu checks for %llu rounds",
+		     (unsigned long long)s.b_checks, (unsigned long long)s.rounds);
+	STRESS_CHECK(s.b_over == 0, "burst phase: %llu rounds ended above the new burst",
+		     (unsigned long long)s.b_over);
+	STRESS_CHECK(b_ref > 0 && b_can > 0, "burst phase: %llu refunds, %llu cancels",
+		     (unsigned long long)b_ref, (unsigned long long)b_can);
 	uint64_t elapsed = t1 - s.t0;
 	uint64_t l = 0, tb = 0, kt = 0, full = 0, bad = 0, oc[3] = { 0, 0, 0 }, fn = 0;
 	for (unsigned i = 0; i < cfg.threads; i++) {
@@ -298,12 +383,15 @@ int main(int argc, char **argv)
 	stress_pass(&cfg,
 		    "limiter %llu <= %llu, rebased limiter %llu <= %llu, tbucket %llu <= %llu, "
 		    "table %llu (max key %llu <= %llu, %llu EFULL, %llu dup slots), "
-		    "blocking ok/timeout/cancel %llu/%llu/%llu",
+		    "blocking ok/timeout/cancel %llu/%llu/%llu, "
+		    "burst race %llu rounds (%llu refunds, %llu cancels) 0 above the new burst",
 		    (unsigned long long)l, (unsigned long long)l_allow, (unsigned long long)fn,
 		    (unsigned long long)fn_allow, (unsigned long long)tb,
 		    (unsigned long long)tb_allow, (unsigned long long)kt, (unsigned long long)worst,
 		    (unsigned long long)kt_allow, (unsigned long long)full, (unsigned long long)dups,
 		    (unsigned long long)oc[0],
-		    (unsigned long long)oc[1], (unsigned long long)oc[2]);
+		    (unsigned long long)oc[1], (unsigned long long)oc[2],
+		    (unsigned long long)s.b_checks, (unsigned long long)b_ref,
+		    (unsigned long long)b_can);
 	return 0;
 }

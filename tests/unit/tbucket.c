@@ -11,6 +11,11 @@
  *  - liveness: saturating demand gets exactly b + k per instant
  *  - the refill thread on a fake clock: start/add/remove/stop
  */
+/* Run set_burst() inside ak_tbucket_cancel()'s window (see test_burst_race). */
+struct ak_tbucket;
+static void cancel_window(struct ak_tbucket *tb);
+#define _AK_TBUCKET_CANCEL_WINDOW(tb) cancel_window(tb)
+
 #include <atomkit/cancel.h>
 #include <atomkit/tbucket.h>
 #include <pthread.h>
@@ -189,6 +194,76 @@ static void test_reconfigure(void)
 	CHECK_ST(ak_tbucket_set_burst(&tb, 0), AK_EINVAL);
 	CHECK_ST(ak_tbucket_set_burst(&tb, AK_TBUCKET_MAX_BURST + 1), AK_EINVAL);
 	CHECK_EQ_U64(ak_tbucket_tick_at(&tb, BASE + 1000), 0); /* full at 3 */
+}
+
+/*
+ * set_burst() lowering the burst between a refund's (or cancel's) read of
+ * the burst and its CAS: once both calls have returned, the bucket holds at
+ * most the new burst and admits no more than it.  The hooks run set_burst
+ * at exactly that point; the bucket's word is within the new burst when
+ * set_burst looks, so set_burst itself has nothing to clamp.
+ */
+extern void (*_ak_tbucket_test_refund_window)(ak_tbucket *tb);
+static uint64_t race_burst; /* 0: the cancel hook does nothing */
+static int race_ran;
+
+static void set_burst_now(ak_tbucket *tb)
+{
+	race_ran++;
+	CHECK_ST(ak_tbucket_set_burst(tb, race_burst), AK_OK);
+}
+
+static void cancel_window(struct ak_tbucket *tb)
+{
+	if (race_burst)
+		set_burst_now(tb);
+}
+
+static void test_burst_race(void)
+{
+	ak_tbucket tb;
+	uint64_t w, g = 99;
+
+	/* refund: 98 of 100 taken, refund 50 while the burst drops to 5 */
+	CHECK_ST(ak_tbucket_init_at(&tb, BASE, 1, 100, 100, NULL), AK_OK);
+	CHECK_ST(ak_tbucket_try_acquire_at(&tb, BASE, 98, &w), AK_OK);
+	race_burst = 5;
+	race_ran = 0;
+	_ak_tbucket_test_refund_window = set_burst_now;
+	CHECK_ST(ak_tbucket_refund(&tb, 50, &g), AK_OK);
+	_ak_tbucket_test_refund_window = NULL;
+	race_burst = 0;
+	CHECK_EQ_I64(race_ran, 1);
+	CHECK_EQ_I64(ak_tbucket_tokens(&tb), 5);
+	CHECK_EQ_U64(g, 3); /* what stayed in: 2 held + 3 = the new burst */
+	CHECK_ST(ak_tbucket_try_acquire_at(&tb, BASE, 5, &w), AK_OK);
+	CHECK_ST(ak_tbucket_try_acquire_at(&tb, BASE, 1, &w), AK_EAGAIN);
+
+	/* cancel: a reservation of 98 of 100 undone while the burst drops to 5 */
+	ak_tbucket_ticket tk;
+	CHECK_ST(ak_tbucket_init_at(&tb, BASE, 1, 100, 100, NULL), AK_OK);
+	CHECK_ST(ak_tbucket_reserve_at(&tb, BASE, 98, 0, &tk, &w), AK_OK);
+	race_burst = 5;
+	race_ran = 0;
+	CHECK_ST(ak_tbucket_cancel(&tb, &tk), AK_OK);
+	race_burst = 0;
+	CHECK_EQ_I64(race_ran, 1);
+	CHECK_EQ_I64(ak_tbucket_tokens(&tb), 5);
+	CHECK_ST(ak_tbucket_try_acquire_at(&tb, BASE, 5, &w), AK_OK);
+	CHECK_ST(ak_tbucket_try_acquire_at(&tb, BASE, 1, &w), AK_EAGAIN);
+
+	/* a burst raised in the window: nothing clamped, the refund fits the old one */
+	CHECK_ST(ak_tbucket_init_at(&tb, BASE, 1, 100, 10, NULL), AK_OK);
+	CHECK_ST(ak_tbucket_try_acquire_at(&tb, BASE, 8, &w), AK_OK);
+	race_burst = 50;
+	race_ran = 0;
+	_ak_tbucket_test_refund_window = set_burst_now;
+	CHECK_ST(ak_tbucket_refund(&tb, 20, &g), AK_OK);
+	_ak_tbucket_test_refund_window = NULL;
+	race_burst = 0;
+	CHECK_EQ_I64(race_ran, 1);
+	CHECK_EQ_U64(g, 8);
+	CHECK_EQ_I64(ak_tbucket_tokens(&tb), 10);
 }
 
 /* ---- oracle ----------------------------------------------------------------- */
@@ -666,6 +741,7 @@ int main(void)
 	test_basic();
 	test_reserve();
 	test_reconfigure();
+	test_burst_race();
 	test_oracle_single();
 	test_liveness();
 	test_oracle_threads();
