@@ -16,6 +16,9 @@ out=build/bench.json
 log=build/bench-console.log
 
 cmd="make bench"
+# Record the knobs that change what a row means, as they were typed.
+[ "$reps" != 5 ] && cmd="BENCH_REPS=$reps $cmd"
+[ "$min_time" != 0.2 ] && cmd="BENCH_MIN_TIME=$min_time $cmd"
 [ -n "$filter" ] && cmd="$cmd FILTER='$filter'"
 rev=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 args=(--benchmark_repetitions="$reps" --benchmark_report_aggregates_only=true
