@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "futex_probe.h"
 
 struct mode {
 	const char *name;
@@ -651,8 +652,7 @@ struct rw_sleeper {
 static void *rw_sleeper_main(void *p)
 {
 	struct rw_sleeper *w = (struct rw_sleeper *)p;
-	/* Release: pairs with the acquire load in rw_blocked_on(). */
-	atomic_store_explicit(&w->tid, (long)syscall(SYS_gettid), memory_order_release);
+	futex_probe_self(&w->tid);
 	w->st = w->pop ? ak_ring_pop_wait_spsc(w->r, &w->v, AK_DEADLINE_NONE, NULL)
 		       : ak_ring_push_wait_spsc(w->r, &w->v, AK_DEADLINE_NONE, NULL);
 	return NULL;
@@ -660,29 +660,23 @@ static void *rw_sleeper_main(void *p)
 
 static int rw_blocked_on(struct rw_sleeper *w, const void *word)
 {
-	uint64_t bound = ak_deadline_after(10 * AK_NS_PER_SEC);
-	char path[64], line[256];
-	unsigned long arg0;
-	long tid, nr;
+	return futex_probe_wait(&w->tid, word, 10);
+}
 
-	while (ak_now_ns() < bound) {
-		/* Acquire: pairs with the release store in rw_sleeper_main(). */
-		tid = atomic_load_explicit(&w->tid, memory_order_acquire);
-		if (tid) {
-			snprintf(path, sizeof(path), "/proc/self/task/%ld/syscall", tid);
-			FILE *f = fopen(path, "r");
-			int n = 0;
-			if (f) {
-				if (fgets(line, sizeof(line), f))
-					n = sscanf(line, "%ld %lx", &nr, &arg0);
-				fclose(f);
-			}
-			if (n == 2 && nr == SYS_futex && arg0 == (unsigned long)(uintptr_t)word)
-				return 1;
-		}
-		usleep(1000);
-	}
-	return 0;
+/* A capacity-8 SPSC ring on buf and a sleeper for it: empty for a pop_wait
+ * (pop), full for a push_wait.  Returns the waits a sleep costs besides its
+ * futex wait: 1 (the membarrier) unless the ring is fenced. */
+static uint64_t rw_prepare(ak_ring *r, void *buf, size_t bytes, struct rw_sleeper *w, int pop)
+{
+	CHECK_ST(ak_ring_init(r, buf, bytes, 8, 8, 0), AK_OK);
+	memset(w, 0, sizeof(*w));
+	w->r = r;
+	w->pop = pop;
+	w->v = 1000;
+	if (!pop)
+		for (uint64_t i = 0; i < 8; i++)
+			CHECK_ST(ak_ring_push_spsc(r, &i), AK_OK);
+	return r->cfg.fenced ? 0 : 1;
 }
 
 static void check_split(const ak_ring *r, uint64_t waits, uint64_t wakes, uint64_t spare)
@@ -743,16 +737,8 @@ static void test_syscall_split(void)
 	for (int pop = 1; pop >= 0; pop--) {
 		struct rw_sleeper w;
 		pthread_t t;
-		CHECK_ST(ak_ring_init(&r, buf, sizeof buf, 8, 8, 0), AK_OK);
+		uint64_t barrier = rw_prepare(&r, buf, sizeof buf, &w, pop);
 		_Atomic(uint32_t) *word = pop ? &r.wait.data_seq : &r.wait.space_seq;
-		uint64_t barrier = r.cfg.fenced ? 0 : 1;
-		memset(&w, 0, sizeof(w));
-		w.r = &r;
-		w.pop = pop;
-		w.v = 1000;
-		if (!pop)
-			for (uint64_t i = 0; i < 8; i++)
-				CHECK_ST(ak_ring_push_spsc(&r, &i), AK_OK);
 		atomic_store_explicit(&rw_parked, 0, memory_order_relaxed);
 		atomic_store_explicit(&rw_go, 0, memory_order_relaxed);
 		_ak_ring_test_woken = rw_park;
@@ -794,15 +780,7 @@ static void test_syscall_split(void)
 	 * makes one: spare 1). */
 	for (int pop = 1; pop >= 0; pop--) {
 		struct rw_sleeper w;
-		CHECK_ST(ak_ring_init(&r, buf, sizeof buf, 8, 8, 0), AK_OK);
-		uint64_t barrier = r.cfg.fenced ? 0 : 1;
-		memset(&w, 0, sizeof(w));
-		w.r = &r;
-		w.pop = pop;
-		w.v = 1000;
-		if (!pop)
-			for (uint64_t i = 0; i < 8; i++)
-				CHECK_ST(ak_ring_push_spsc(&r, &i), AK_OK);
+		uint64_t barrier = rw_prepare(&r, buf, sizeof buf, &w, pop);
 		atomic_store_explicit(&presleep_fired, 0, memory_order_relaxed);
 		_ak_ring_test_before_sleep = rw_presleep;
 		(void)rw_sleeper_main(&w);
@@ -868,18 +846,10 @@ static void test_interrupted_sleep(void)
 	for (int pop = 1; pop >= 0; pop--) {
 		struct rw_sleeper w;
 		pthread_t t;
-		CHECK_ST(ak_ring_init(&r, buf, sizeof buf, 8, 8, 0), AK_OK);
+		uint64_t barrier = rw_prepare(&r, buf, sizeof buf, &w, pop);
 		_Atomic(uint32_t) *word = pop ? &r.wait.data_seq : &r.wait.space_seq;
 		_Atomic(uint32_t) *gate = pop ? &r.prod.gate : &r.cons.gate;
 		_Atomic(uint32_t) *sleepers = pop ? &r.wait.data_sleepers : &r.wait.space_sleepers;
-		uint64_t barrier = r.cfg.fenced ? 0 : 1;
-		memset(&w, 0, sizeof(w));
-		w.r = &r;
-		w.pop = pop;
-		w.v = 1000;
-		if (!pop)
-			for (uint64_t i = 0; i < 8; i++)
-				CHECK_ST(ak_ring_push_spsc(&r, &i), AK_OK);
 		pthread_create(&t, NULL, rw_sleeper_main, &w);
 		int asleep = rw_blocked_on(&w, word);
 		CHECK(asleep);

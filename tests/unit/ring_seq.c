@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "futex_probe.h"
 
 #if defined(__has_include)
 #if __has_include(<atomkit/cancel.h>)
@@ -588,20 +589,24 @@ static void in_window(ak_ring_seq *r)
 		CHECK_ST(ak_ring_seq_pop64_mpmc(r, &v), AK_OK);  /* the waiter pushes */
 }
 
-struct win_waiter {
+/* A thread in pop_wait/push_wait on r (mode mpmc): it publishes its id
+ * (for blocked_on()) before the call and `done` after it. */
+struct sleeper {
 	ak_ring_seq *r;
 	int pop;
 	uint64_t v;
 	ak_status st;
+	_Atomic(long) tid;
 	_Atomic(int) done;
 };
 
-static void *win_main(void *p)
+static void *sleeper_main(void *p)
 {
-	struct win_waiter *w = (struct win_waiter *)p;
+	struct sleeper *w = (struct sleeper *)p;
+	futex_probe_self(&w->tid);
 	w->st = w->pop ? ak_ring_seq_pop_wait_mpmc(w->r, &w->v, AK_DEADLINE_NONE, NULL)
 		       : ak_ring_seq_push_wait_mpmc(w->r, &w->v, AK_DEADLINE_NONE, NULL);
-	/* Release: pairs with the acquire load in test_recheck_window(). */
+	/* Release: pairs with the acquire loads of `done` in test_recheck_window(). */
 	atomic_store_explicit(&w->done, 1, memory_order_release);
 	return NULL;
 }
@@ -609,7 +614,7 @@ static void *win_main(void *p)
 static void test_recheck_window(void)
 {
 	for (int pop = 1; pop >= 0; pop--) {
-		struct win_waiter w;
+		struct sleeper w;
 		pthread_t tid;
 		memset(&w, 0, sizeof(w));
 		w.r = make(1, 8, AK_RING_SEQ_BLOCKING);
@@ -619,9 +624,9 @@ static void test_recheck_window(void)
 			CHECK_ST(ak_ring_seq_push64_mpmc(w.r, 5), AK_OK); /* full */
 		atomic_store_explicit(&window_fired, 0, memory_order_relaxed);
 		_ak_ring_seq_test_window = in_window;
-		pthread_create(&tid, NULL, win_main, &w);
+		pthread_create(&tid, NULL, sleeper_main, &w);
 		uint64_t bound = ak_deadline_after((uint64_t)STALL_S * AK_NS_PER_SEC);
-		/* Acquire: pairs with the release store in win_main(). */
+		/* Acquire: pairs with the release store in sleeper_main(). */
 		while (!atomic_load_explicit(&w.done, memory_order_acquire) && ak_now_ns() < bound)
 			usleep(1000);
 		int stalled = !atomic_load_explicit(&w.done, memory_order_acquire);
@@ -666,50 +671,10 @@ static void park_woken(ak_ring_seq *r)
 		usleep(100);
 }
 
-struct sleeper {
-	ak_ring_seq *r;
-	int pop;
-	uint64_t v;
-	ak_status st;
-	_Atomic(long) tid;
-};
-
-static void *sleeper_main(void *p)
-{
-	struct sleeper *w = (struct sleeper *)p;
-	/* Release: pairs with the acquire load in blocked_on(). */
-	atomic_store_explicit(&w->tid, (long)syscall(SYS_gettid), memory_order_release);
-	w->st = w->pop ? ak_ring_seq_pop_wait_mpmc(w->r, &w->v, AK_DEADLINE_NONE, NULL)
-		       : ak_ring_seq_push_wait_mpmc(w->r, &w->v, AK_DEADLINE_NONE, NULL);
-	return NULL;
-}
-
 /* Wait (up to STALL_S) until thread w is blocked in futex() on `word`. */
 static int blocked_on(struct sleeper *w, const void *word)
 {
-	uint64_t bound = ak_deadline_after((uint64_t)STALL_S * AK_NS_PER_SEC);
-	char path[64], line[256];
-	long tid, nr;
-	unsigned long arg0;
-
-	while (ak_now_ns() < bound) {
-		/* Acquire: pairs with the release store in sleeper_main(). */
-		tid = atomic_load_explicit(&w->tid, memory_order_acquire);
-		if (tid) {
-			snprintf(path, sizeof(path), "/proc/self/task/%ld/syscall", tid);
-			FILE *f = fopen(path, "r");
-			int n = 0;
-			if (f) {
-				if (fgets(line, sizeof(line), f))
-					n = sscanf(line, "%ld %lx", &nr, &arg0);
-				fclose(f);
-			}
-			if (n == 2 && nr == SYS_futex && arg0 == (unsigned long)(uintptr_t)word)
-				return 1;
-		}
-		usleep(1000);
-	}
-	return 0;
+	return futex_probe_wait(&w->tid, word, STALL_S);
 }
 
 static void test_one_wake_per_sleep(void)
