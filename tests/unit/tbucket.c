@@ -219,6 +219,21 @@ static void cancel_window(struct ak_tbucket *tb)
 		set_burst_now(tb);
 }
 
+/* ak_tbucket_refund(tb, n, given) with set_burst(new_burst) run inside its
+ * window (after it read the burst, before its CAS); checks the window ran. */
+static ak_status refund_racing_set_burst(ak_tbucket *tb, uint64_t n, uint64_t new_burst,
+					 uint64_t *given)
+{
+	race_burst = new_burst;
+	race_ran = 0;
+	_ak_tbucket_test_refund_window = set_burst_now;
+	ak_status st = ak_tbucket_refund(tb, n, given);
+	_ak_tbucket_test_refund_window = NULL;
+	race_burst = 0;
+	CHECK_EQ_I64(race_ran, 1);
+	return st;
+}
+
 static void test_burst_race(void)
 {
 	ak_tbucket tb;
@@ -227,13 +242,7 @@ static void test_burst_race(void)
 	/* refund: 98 of 100 taken, refund 50 while the burst drops to 5 */
 	CHECK_ST(ak_tbucket_init_at(&tb, BASE, 1, 100, 100, NULL), AK_OK);
 	CHECK_ST(ak_tbucket_try_acquire_at(&tb, BASE, 98, &w), AK_OK);
-	race_burst = 5;
-	race_ran = 0;
-	_ak_tbucket_test_refund_window = set_burst_now;
-	CHECK_ST(ak_tbucket_refund(&tb, 50, &g), AK_OK);
-	_ak_tbucket_test_refund_window = NULL;
-	race_burst = 0;
-	CHECK_EQ_I64(race_ran, 1);
+	CHECK_ST(refund_racing_set_burst(&tb, 50, 5, &g), AK_OK);
 	CHECK_EQ_I64(ak_tbucket_tokens(&tb), 5);
 	CHECK_EQ_U64(g, 3); /* what stayed in: 2 held + 3 = the new burst */
 	CHECK_ST(ak_tbucket_try_acquire_at(&tb, BASE, 5, &w), AK_OK);
@@ -255,13 +264,7 @@ static void test_burst_race(void)
 	/* a burst raised in the window: nothing clamped, the refund fits the old one */
 	CHECK_ST(ak_tbucket_init_at(&tb, BASE, 1, 100, 10, NULL), AK_OK);
 	CHECK_ST(ak_tbucket_try_acquire_at(&tb, BASE, 8, &w), AK_OK);
-	race_burst = 50;
-	race_ran = 0;
-	_ak_tbucket_test_refund_window = set_burst_now;
-	CHECK_ST(ak_tbucket_refund(&tb, 20, &g), AK_OK);
-	_ak_tbucket_test_refund_window = NULL;
-	race_burst = 0;
-	CHECK_EQ_I64(race_ran, 1);
+	CHECK_ST(refund_racing_set_burst(&tb, 20, 50, &g), AK_OK);
 	CHECK_EQ_U64(g, 8);
 	CHECK_EQ_I64(ak_tbucket_tokens(&tb), 10);
 }
