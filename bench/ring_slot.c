@@ -1,0 +1,408 @@
+/*
+ * bench/ring_slot.c - prototype: an SPSC ring whose consumer learns that a
+ * slot is full from the slot itself, never from the producer's index.
+ *
+ * Each slot carries a 64-bit sequence word: the producer writes the element,
+ * then stores position + 1 into the slot's word with release; the consumer
+ * at position p acquire-loads the word of slot p and compares it with p + 1.
+ * Positions are free-running 64-bit counters, so a word never repeats (no
+ * clearing, no ABA).  The producer keeps a cached end of the free space
+ * (cons.tail + capacity) and reloads cons.tail only when that says full; the
+ * consumer publishes cons.tail on its own line after every pop, as ak_ring
+ * does.  So the only line the consumer polls is the slot line it is about
+ * to read anyway, and the only line the producer polls is cons.tail.
+ *
+ * Two layouts:
+ *   atomkit_slot     {seq, element} interleaved: 16 B slots for 8-byte
+ *                    items (4 per line), 72 B for 64-byte items
+ *   atomkit_slotsep  a seq array beside a contiguous element array (which
+ *                    keeps zero-copy segments possible)
+ *
+ * Bursts: the consumer checks the last slot it wants first (the producer's
+ * release stores are in program order, so that one full makes every earlier
+ * one visible), then the first (empty?), then bisects between them.
+ *
+ * Rows (the same loops, capacity 4096, pinning, spin policy and FIFO check
+ * as the peers in bench/ring_spsc.c, see bench/peers/spsc.h):
+ *   ring_spsc/atomkit_slot{,sep}/{single,single_64b,burst32,burst32_64b}
+ *   ring_rtt/atomkit_slot{,sep}/rtt
+ *   ring_spsc/atomkit_slot{,sep}/{uncontended,uncontended_64b,
+ *                                 uncontended_burst32,uncontended_burst32_64b}
+ *
+ * A benchmark prototype: no close, no blocking waits, no gate reads (ak_ring
+ * reads one word of its own line per operation for those).
+ */
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#include <atomkit/internal/compiler.h>
+
+#include "peers/spsc.h"
+
+struct slotq {
+	AK_CACHE_ALIGNED struct {
+		uint64_t mask; /* storage slots - 1 */
+		uint64_t cap;  /* usable */
+		int64_t off;   /* storage minus control block */
+		uint64_t slots;
+	} cfg;
+	AK_CACHE_ALIGNED struct {
+		uint64_t head;  /* next position to write */
+		uint64_t limit; /* cons.tail + cap as last read: end of free space */
+	} prod;
+	AK_CACHE_ALIGNED struct {
+		uint64_t head; /* next position to read */
+	} cons;
+	AK_CACHE_ALIGNED _Atomic(uint64_t) ctail; /* consumer: released up to here */
+};
+AK_ASSERT_PADDED(struct slotq);
+
+/* Slot addressing: interleaved {seq, element} (stride 8 + esz), or a seq
+ * array of `slots` words followed by the element array.  Every pointer of
+ * an operation is computed before its first store, so that the compiler
+ * need not reload the configuration after a store through a char pointer. */
+struct sq_at {
+	_Atomic(uint64_t) *seq;
+	char *elem;
+};
+
+AK_INLINE struct sq_at sq_at(struct slotq *q, uint64_t pos, size_t esz, int sep)
+{
+	struct sq_at a;
+	uint64_t i = pos & q->cfg.mask;
+	char *base = (char *)q + q->cfg.off;
+	a.seq = (_Atomic(uint64_t) *)(void *)(base + (sep ? i * 8 : i * (8 + esz)));
+	a.elem = sep ? base + q->cfg.slots * 8 + i * esz : base + i * (8 + esz) + 8;
+	return a;
+}
+
+AK_INLINE _Atomic(uint64_t) *sq_seq(struct slotq *q, uint64_t pos, size_t esz, int sep)
+{
+	return sq_at(q, pos, esz, sep).seq;
+}
+
+static void sq_init(struct slotq *q, void *storage, uint64_t slots, uint64_t cap, size_t esz,
+		    int sep)
+{
+	q->cfg.mask = slots - 1;
+	q->cfg.slots = slots;
+	q->cfg.cap = cap;
+	q->cfg.off = (int64_t)((char *)storage - (char *)q);
+	q->prod.head = 0;
+	q->prod.limit = cap;
+	q->cons.head = 0;
+	atomic_store_explicit(&q->ctail, 0, memory_order_relaxed);
+	/* Position p expects p + 1; slot i first serves position i, so it
+	 * starts at a value no position before the next lap would match. */
+	for (uint64_t i = 0; i < slots; i++)
+		atomic_store_explicit(sq_seq(q, i, esz, sep), 0, memory_order_relaxed);
+}
+
+/* Free slots as the producer sees them; reloads cons.tail only when the
+ * cache shows fewer than n. */
+AK_INLINE uint64_t sq_room(struct slotq *q, uint64_t h, uint64_t n)
+{
+	uint64_t room = q->prod.limit - h;
+	if (AK_UNLIKELY(room < n)) {
+		/* Acquire pairs with the release of ctail in sq_pop()/sq_popn():
+		 * the consumer has read the slots we are about to overwrite. */
+		q->prod.limit = atomic_load_explicit(&q->ctail, memory_order_acquire) + q->cfg.cap;
+		room = q->prod.limit - h;
+	}
+	return room;
+}
+
+AK_INLINE bool sq_push(struct slotq *q, const void *src, size_t esz, int sep)
+{
+	uint64_t h = q->prod.head;
+	struct sq_at at;
+	if (AK_UNLIKELY(sq_room(q, h, 1) == 0))
+		return false;
+	at = sq_at(q, h, esz, sep);
+	memcpy(at.elem, src, esz);
+	/* Release pairs with the acquire of the slot's seq in sq_pop(): the
+	 * element is written before the slot reads as full. */
+	atomic_store_explicit(at.seq, h + 1, memory_order_release);
+	q->prod.head = h + 1;
+	return true;
+}
+
+AK_INLINE bool sq_pop(struct slotq *q, void *dst, size_t esz, int sep)
+{
+	uint64_t h = q->cons.head;
+	struct sq_at at = sq_at(q, h, esz, sep);
+	/* Acquire pairs with the release of the seq in sq_push(). */
+	if (atomic_load_explicit(at.seq, memory_order_acquire) != h + 1)
+		return false;
+	memcpy(dst, at.elem, esz);
+	q->cons.head = h + 1;
+	/* Release pairs with the acquire of ctail in sq_room(): our read of
+	 * the slot is done before the producer overwrites it. */
+	atomic_store_explicit(&q->ctail, h + 1, memory_order_release);
+	return true;
+}
+
+/* A burst's view of the storage, read once. */
+struct sq_span {
+	char *base;
+	uint64_t mask, slots;
+};
+
+AK_INLINE struct sq_span sq_span(struct slotq *q)
+{
+	struct sq_span v;
+	v.base = (char *)q + q->cfg.off;
+	v.mask = q->cfg.mask;
+	v.slots = q->cfg.slots;
+	return v;
+}
+
+AK_INLINE _Atomic(uint64_t) *sq_span_seq(struct sq_span v, uint64_t pos, size_t esz, int sep)
+{
+	uint64_t i = pos & v.mask;
+	return (_Atomic(uint64_t) *)(void *)(v.base + (sep ? i * 8 : i * (8 + esz)));
+}
+
+AK_INLINE char *sq_span_elem(struct sq_span v, uint64_t pos, size_t esz, int sep)
+{
+	uint64_t i = pos & v.mask;
+	return sep ? v.base + v.slots * 8 + i * esz : v.base + i * (8 + esz) + 8;
+}
+
+AK_INLINE uint64_t sq_pushn(struct slotq *q, const void *src, uint64_t n, size_t esz, int sep)
+{
+	uint64_t h = q->prod.head, room = sq_room(q, h, n), k = room < n ? room : n;
+	struct sq_span v = sq_span(q);
+	const char *s = (const char *)src;
+	if (sep) {
+		/* Elements first (up to two runs), then the seq words in
+		 * position order. */
+		uint64_t first = v.slots - (h & v.mask);
+		if (first > k)
+			first = k;
+		memcpy(sq_span_elem(v, h, esz, sep), s, first * esz);
+		if (k > first)
+			memcpy(v.base + v.slots * 8, s + first * esz, (k - first) * esz);
+		for (uint64_t j = 0; j < k; j++)
+			/* Release pairs with the acquire of the seq in sq_full_at(). */
+			atomic_store_explicit(sq_span_seq(v, h + j, esz, sep), h + j + 1,
+					      memory_order_release);
+	} else {
+		/* Slot by slot, each run with a stepping pointer. */
+		uint64_t p = h, end = h + k;
+		while (p != end) {
+			uint64_t run = v.slots - (p & v.mask), stop;
+			char *at = (char *)sq_span_seq(v, p, esz, sep);
+			if (run > end - p)
+				run = end - p;
+			for (stop = p + run; p != stop; p++, at += 8 + esz, s += esz) {
+				memcpy(at + 8, s, esz);
+				/* Release pairs with the acquire of the seq in
+				 * sq_full_at(). */
+				atomic_store_explicit((_Atomic(uint64_t) *)(void *)at, p + 1,
+						      memory_order_release);
+			}
+		}
+	}
+	q->prod.head = h + k;
+	return k;
+}
+
+/* Is position p full (for the consumer)?  Acquire pairs with the release of
+ * the seq in sq_push()/sq_pushn(); since the producer's stores are in
+ * position order, a full p makes every earlier position visible too. */
+AK_INLINE bool sq_full_at(struct sq_span v, uint64_t p, size_t esz, int sep)
+{
+	return atomic_load_explicit(sq_span_seq(v, p, esz, sep), memory_order_acquire) == p + 1;
+}
+
+/* How many of the n positions from h are full: last, then first, then
+ * bisect (full positions form a prefix). */
+AK_INLINE uint64_t sq_avail(struct sq_span v, uint64_t h, uint64_t n, size_t esz, int sep)
+{
+	uint64_t lo, hi;
+	if (sq_full_at(v, h + n - 1, esz, sep))
+		return n;
+	if (n == 1 || !sq_full_at(v, h, esz, sep))
+		return 0;
+	lo = 1;     /* known full count */
+	hi = n - 1; /* at most */
+	while (lo < hi) {
+		uint64_t mid = (lo + hi + 1) / 2;
+		if (sq_full_at(v, h + mid - 1, esz, sep))
+			lo = mid;
+		else
+			hi = mid - 1;
+	}
+	return lo;
+}
+
+AK_INLINE uint64_t sq_popn(struct slotq *q, void *dst, uint64_t n, size_t esz, int sep)
+{
+	struct sq_span v = sq_span(q);
+	uint64_t h = q->cons.head, k = sq_avail(v, h, n, esz, sep);
+	char *d = (char *)dst;
+	if (k == 0)
+		return 0;
+	if (sep) {
+		uint64_t first = v.slots - (h & v.mask);
+		if (first > k)
+			first = k;
+		memcpy(d, sq_span_elem(v, h, esz, sep), first * esz);
+		if (k > first)
+			memcpy(d + first * esz, v.base + v.slots * 8, (k - first) * esz);
+	} else {
+		uint64_t p = h, end = h + k;
+		while (p != end) {
+			uint64_t run = v.slots - (p & v.mask), stop;
+			const char *at = sq_span_elem(v, p, esz, sep);
+			if (run > end - p)
+				run = end - p;
+			for (stop = p + run; p != stop; p++, at += 8 + esz, d += esz)
+				memcpy(d, at, esz);
+		}
+	}
+	q->cons.head = h + k;
+	/* Release pairs with the acquire of ctail in sq_room(). */
+	atomic_store_explicit(&q->ctail, h + k, memory_order_release);
+	return k;
+}
+
+/* ---- placement: as the peers (SPSC_ARENA), one arena per layout ---- */
+
+SPSC_ARENA(g_slot_arena);
+SPSC_ARENA(g_sep_arena);
+static unsigned g_slot_turn, g_sep_turn;
+static struct slotq *g_q8, *g_q8b, *g_q64;
+static int g_abort;
+AK_STATIC_ASSERT(sizeof(struct slotq) <= 1024, "control blocks fit their slots");
+AK_STATIC_ASSERT(4096 + SPSC_CAP * (2 * (8 + sizeof(item8)) + 8 + sizeof(item64)) <=
+			 SPSC_PLACE_BYTES,
+		 "the rings fit one region");
+
+static void sq_setup(cbench_state *st, int sep)
+{
+	unsigned char *p;
+	size_t b8 = SPSC_CAP * (8 + sizeof(item8));
+	if (cbench_thread_index(st) != 0)
+		return;
+	g_abort = 0;
+	p = sep ? spsc_next_place(g_sep_arena, &g_sep_turn)
+		: spsc_next_place(g_slot_arena, &g_slot_turn);
+	g_q8 = (struct slotq *)(void *)p;
+	g_q8b = (struct slotq *)(void *)(p + 1024);
+	g_q64 = (struct slotq *)(void *)(p + 2048);
+	sq_init(g_q8, p + 4096, SPSC_CAP, SPSC_CAP, sizeof(item8), sep);
+	sq_init(g_q8b, p + 4096 + b8, SPSC_CAP, SPSC_CAP, sizeof(item8), sep);
+	sq_init(g_q64, p + 4096 + 2 * b8, SPSC_CAP, SPSC_CAP, sizeof(item64), sep);
+}
+
+/* One set of benchmark functions per layout (SEP constant 0 or 1). */
+#define SQ_ROWS(tag, SEP)                                                                     \
+	static void bm_##tag##_single(cbench_state *st, void *ctx)                             \
+	{                                                                                      \
+		(void)ctx;                                                                     \
+		sq_setup(st, SEP);                                                             \
+		SPSC_SINGLE(st, &g_abort, item8, sq_push(g_q8, &it, sizeof it, SEP),            \
+			    sq_pop(g_q8, &it, sizeof it, SEP));                                \
+	}                                                                                      \
+	static void bm_##tag##_single_64b(cbench_state *st, void *ctx)                         \
+	{                                                                                      \
+		(void)ctx;                                                                     \
+		sq_setup(st, SEP);                                                             \
+		SPSC_SINGLE(st, &g_abort, item64, sq_push(g_q64, &it, sizeof it, SEP),          \
+			    sq_pop(g_q64, &it, sizeof it, SEP));                               \
+	}                                                                                      \
+	static void bm_##tag##_burst32(cbench_state *st, void *ctx)                            \
+	{                                                                                      \
+		(void)ctx;                                                                     \
+		sq_setup(st, SEP);                                                             \
+		SPSC_BURSTY(st, &g_abort, item8, sq_pushn(g_q8, buf, cnt, sizeof(item8), SEP),  \
+			    sq_popn(g_q8, buf, cnt, sizeof(item8), SEP));                      \
+	}                                                                                      \
+	static void bm_##tag##_burst32_64b(cbench_state *st, void *ctx)                        \
+	{                                                                                      \
+		(void)ctx;                                                                     \
+		sq_setup(st, SEP);                                                             \
+		SPSC_BURSTY(st, &g_abort, item64,                                              \
+			    sq_pushn(g_q64, buf, cnt, sizeof(item64), SEP),                    \
+			    sq_popn(g_q64, buf, cnt, sizeof(item64), SEP));                    \
+	}                                                                                      \
+	static void bm_##tag##_rtt(cbench_state *st, void *ctx)                                \
+	{                                                                                      \
+		(void)ctx;                                                                     \
+		sq_setup(st, SEP);                                                             \
+		SPSC_RTT(st, &g_abort, item8, sq_push(g_q8, &it, sizeof it, SEP),               \
+			 sq_pop(g_q8, &it, sizeof it, SEP), sq_push(g_q8b, &it, sizeof it, SEP), \
+			 sq_pop(g_q8b, &it, sizeof it, SEP));                                  \
+	}                                                                                      \
+	static void bm_##tag##_unc(cbench_state *st, void *ctx)                                \
+	{                                                                                      \
+		(void)ctx;                                                                     \
+		sq_setup(st, SEP);                                                             \
+		struct slotq *const q = g_q8;                                                  \
+		SPSC_UNCONTENDED(st, item8, sq_push(q, &it, sizeof it, SEP),                   \
+				 sq_pop(q, &it, sizeof it, SEP));                              \
+	}                                                                                      \
+	static void bm_##tag##_unc_64b(cbench_state *st, void *ctx)                            \
+	{                                                                                      \
+		(void)ctx;                                                                     \
+		sq_setup(st, SEP);                                                             \
+		struct slotq *const q = g_q64;                                                 \
+		SPSC_UNCONTENDED(st, item64, sq_push(q, &it, sizeof it, SEP),                  \
+				 sq_pop(q, &it, sizeof it, SEP));                              \
+	}                                                                                      \
+	static void bm_##tag##_unc_burst32(cbench_state *st, void *ctx)                        \
+	{                                                                                      \
+		(void)ctx;                                                                     \
+		sq_setup(st, SEP);                                                             \
+		struct slotq *const q = g_q8;                                                  \
+		SPSC_UNCONTENDED_BURST(st, item8, sq_pushn(q, buf, cnt, sizeof(item8), SEP),   \
+				       sq_popn(q, buf, cnt, sizeof(item8), SEP));              \
+	}                                                                                      \
+	static void bm_##tag##_unc_burst32_64b(cbench_state *st, void *ctx)                    \
+	{                                                                                      \
+		(void)ctx;                                                                     \
+		sq_setup(st, SEP);                                                             \
+		struct slotq *const q = g_q64;                                                 \
+		SPSC_UNCONTENDED_BURST(st, item64, sq_pushn(q, buf, cnt, sizeof(item64), SEP), \
+				       sq_popn(q, buf, cnt, sizeof(item64), SEP));             \
+	}                                                                                      \
+	static void register_##tag(const char *spsc, const char *rtt)                          \
+	{                                                                                      \
+		static const int two[] = { 2 };                                                \
+		char name[96];                                                                 \
+		static const struct {                                                          \
+			const char *w;                                                         \
+			cbench_fn fn;                                                          \
+			int threads;                                                           \
+		} rows[] = {                                                                   \
+			{ "single", bm_##tag##_single, 2 },                                    \
+			{ "single_64b", bm_##tag##_single_64b, 2 },                            \
+			{ "burst32", bm_##tag##_burst32, 2 },                                  \
+			{ "burst32_64b", bm_##tag##_burst32_64b, 2 },                          \
+			{ "uncontended", bm_##tag##_unc, 0 },                                  \
+			{ "uncontended_64b", bm_##tag##_unc_64b, 0 },                          \
+			{ "uncontended_burst32", bm_##tag##_unc_burst32, 0 },                  \
+			{ "uncontended_burst32_64b", bm_##tag##_unc_burst32_64b, 0 },          \
+		};                                                                             \
+		for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {                    \
+			snprintf(name, sizeof name, "ring_spsc/%s/%s", spsc, rows[i].w);        \
+			if (rows[i].threads)                                                   \
+				cbench_register_threads(name, rows[i].fn, NULL, two, 1);       \
+			else                                                                   \
+				cbench_register(name, rows[i].fn, NULL, 0, 0);                  \
+		}                                                                              \
+		snprintf(name, sizeof name, "ring_rtt/%s/rtt", rtt);                           \
+		cbench_register_threads(name, bm_##tag##_rtt, NULL, two, 1);                   \
+	}
+
+SQ_ROWS(slot, 0)
+SQ_ROWS(slotsep, 1)
+#undef SQ_ROWS
+
+CBENCH_INIT(ring_slot)
+{
+	register_slot("atomkit_slot", "atomkit_slot");
+	register_slotsep("atomkit_slotsep", "atomkit_slotsep");
+}
