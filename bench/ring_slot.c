@@ -39,6 +39,10 @@
 
 #include "peers/spsc.h"
 
+/* Variant bits (the `sep` argument of every helper, a constant per row). */
+#define SQ_SEP 1   /* seq array beside the element array (else interleaved) */
+#define SQ_BATCH 2 /* one word per push call, in its first slot (see below) */
+
 struct slotq {
 	AK_CACHE_ALIGNED struct {
 		uint64_t mask; /* storage slots - 1 */
@@ -51,7 +55,8 @@ struct slotq {
 		uint64_t limit; /* cons.tail + cap as last read: end of free space */
 	} prod;
 	AK_CACHE_ALIGNED struct {
-		uint64_t head; /* next position to read */
+		uint64_t head;  /* next position to read */
+		uint64_t cache; /* SQ_BATCH: published up to here, as last read */
 	} cons;
 	AK_CACHE_ALIGNED _Atomic(uint64_t) ctail; /* consumer: released up to here */
 };
@@ -71,8 +76,8 @@ AK_INLINE struct sq_at sq_at(struct slotq *q, uint64_t pos, size_t esz, int sep)
 	struct sq_at a;
 	uint64_t i = pos & q->cfg.mask;
 	char *base = (char *)q + q->cfg.off;
-	a.seq = (_Atomic(uint64_t) *)(void *)(base + (sep ? i * 8 : i * (8 + esz)));
-	a.elem = sep ? base + q->cfg.slots * 8 + i * esz : base + i * (8 + esz) + 8;
+	a.seq = (_Atomic(uint64_t) *)(void *)(base + ((sep & SQ_SEP) ? i * 8 : i * (8 + esz)));
+	a.elem = (sep & SQ_SEP) ? base + q->cfg.slots * 8 + i * esz : base + i * (8 + esz) + 8;
 	return a;
 }
 
@@ -91,6 +96,7 @@ static void sq_init(struct slotq *q, void *storage, uint64_t slots, uint64_t cap
 	q->prod.head = 0;
 	q->prod.limit = cap;
 	q->cons.head = 0;
+	q->cons.cache = 0;
 	atomic_store_explicit(&q->ctail, 0, memory_order_relaxed);
 	/* Position p expects p + 1; slot i first serves position i, so it
 	 * starts at a value no position before the next lap would match. */
@@ -131,9 +137,19 @@ AK_INLINE bool sq_pop(struct slotq *q, void *dst, size_t esz, int sep)
 {
 	uint64_t h = q->cons.head;
 	struct sq_at at = sq_at(q, h, esz, sep);
-	/* Acquire pairs with the release of the seq in sq_push(). */
-	if (atomic_load_explicit(at.seq, memory_order_acquire) != h + 1)
+	if (sep & SQ_BATCH) {
+		if (q->cons.cache == h) {
+			/* Acquire pairs with the release of the word in
+			 * sq_push()/sq_pushn(): the batch from h is written. */
+			uint64_t e = atomic_load_explicit(at.seq, memory_order_acquire);
+			if ((int64_t)(e - h) <= 0)
+				return false;
+			q->cons.cache = e;
+		}
+	} else if (atomic_load_explicit(at.seq, memory_order_acquire) != h + 1) {
+		/* Acquire pairs with the release of the seq in sq_push(). */
 		return false;
+	}
 	memcpy(dst, at.elem, esz);
 	q->cons.head = h + 1;
 	/* Release pairs with the acquire of ctail in sq_room(): our read of
@@ -160,13 +176,13 @@ AK_INLINE struct sq_span sq_span(struct slotq *q)
 AK_INLINE _Atomic(uint64_t) *sq_span_seq(struct sq_span v, uint64_t pos, size_t esz, int sep)
 {
 	uint64_t i = pos & v.mask;
-	return (_Atomic(uint64_t) *)(void *)(v.base + (sep ? i * 8 : i * (8 + esz)));
+	return (_Atomic(uint64_t) *)(void *)(v.base + ((sep & SQ_SEP) ? i * 8 : i * (8 + esz)));
 }
 
 AK_INLINE char *sq_span_elem(struct sq_span v, uint64_t pos, size_t esz, int sep)
 {
 	uint64_t i = pos & v.mask;
-	return sep ? v.base + v.slots * 8 + i * esz : v.base + i * (8 + esz) + 8;
+	return (sep & SQ_SEP) ? v.base + v.slots * 8 + i * esz : v.base + i * (8 + esz) + 8;
 }
 
 AK_INLINE uint64_t sq_pushn(struct slotq *q, const void *src, uint64_t n, size_t esz, int sep)
@@ -174,7 +190,33 @@ AK_INLINE uint64_t sq_pushn(struct slotq *q, const void *src, uint64_t n, size_t
 	uint64_t h = q->prod.head, room = sq_room(q, h, n), k = room < n ? room : n;
 	struct sq_span v = sq_span(q);
 	const char *s = (const char *)src;
-	if (sep) {
+	if (sep & SQ_BATCH) {
+		/* Elements (up to two runs), then one word in the first slot:
+		 * the end of the batch. */
+		uint64_t first = v.slots - (h & v.mask);
+		if (k == 0)
+			return 0;
+		if (first > k)
+			first = k;
+		if (sep & SQ_SEP) {
+			memcpy(sq_span_elem(v, h, esz, sep), s, first * esz);
+			if (k > first)
+				memcpy(v.base + v.slots * 8, s + first * esz, (k - first) * esz);
+		} else {
+			uint64_t p = h, end = h + k;
+			while (p != end) {
+				uint64_t run = v.slots - (p & v.mask), stop;
+				char *at = sq_span_elem(v, p, esz, sep);
+				if (run > end - p)
+					run = end - p;
+				for (stop = p + run; p != stop; p++, at += 8 + esz, s += esz)
+					memcpy(at, s, esz);
+			}
+		}
+		/* Release pairs with the acquire of the word in sq_pop() /
+		 * sq_avail_batch(): the k elements are written. */
+		atomic_store_explicit(sq_span_seq(v, h, esz, sep), h + k, memory_order_release);
+	} else if (sep & SQ_SEP) {
 		/* Elements first (up to two runs), then the seq words in
 		 * position order. */
 		uint64_t first = v.slots - (h & v.mask);
@@ -237,14 +279,34 @@ AK_INLINE uint64_t sq_avail(struct sq_span v, uint64_t h, uint64_t n, size_t esz
 	return lo;
 }
 
+/* SQ_BATCH: elements published from h, extending the cache through the
+ * words of the batches that follow it, until n are known. */
+AK_INLINE uint64_t sq_avail_batch(struct slotq *q, struct sq_span v, uint64_t h, uint64_t n,
+				  size_t esz, int sep)
+{
+	uint64_t c = q->cons.cache;
+	while (c - h < n) {
+		/* Acquire pairs with the release of the word in sq_push() /
+		 * sq_pushn(). */
+		uint64_t e = atomic_load_explicit(sq_span_seq(v, c, esz, sep), memory_order_acquire);
+		if ((int64_t)(e - c) <= 0)
+			break;
+		c = e;
+	}
+	q->cons.cache = c;
+	return c - h < n ? c - h : n;
+}
+
 AK_INLINE uint64_t sq_popn(struct slotq *q, void *dst, uint64_t n, size_t esz, int sep)
 {
 	struct sq_span v = sq_span(q);
-	uint64_t h = q->cons.head, k = sq_avail(v, h, n, esz, sep);
+	uint64_t h = q->cons.head;
+	uint64_t k = (sep & SQ_BATCH) ? sq_avail_batch(q, v, h, n, esz, sep)
+				      : sq_avail(v, h, n, esz, sep);
 	char *d = (char *)dst;
 	if (k == 0)
 		return 0;
-	if (sep) {
+	if (sep & SQ_SEP) {
 		uint64_t first = v.slots - (h & v.mask);
 		if (first > k)
 			first = k;
@@ -270,9 +332,8 @@ AK_INLINE uint64_t sq_popn(struct slotq *q, void *dst, uint64_t n, size_t esz, i
 
 /* ---- placement: as the peers (SPSC_ARENA), one arena per layout ---- */
 
-SPSC_ARENA(g_slot_arena);
-SPSC_ARENA(g_sep_arena);
-static unsigned g_slot_turn, g_sep_turn;
+static unsigned char g_arena[4][SPSC_PLACES][SPSC_PLACE_BYTES] __attribute__((aligned(4096)));
+static unsigned g_turn[4];
 static struct slotq *g_q8, *g_q8b, *g_q64;
 static int g_abort;
 AK_STATIC_ASSERT(sizeof(struct slotq) <= 1024, "control blocks fit their slots");
@@ -287,8 +348,7 @@ static void sq_setup(cbench_state *st, int sep)
 	if (cbench_thread_index(st) != 0)
 		return;
 	g_abort = 0;
-	p = sep ? spsc_next_place(g_sep_arena, &g_sep_turn)
-		: spsc_next_place(g_slot_arena, &g_slot_turn);
+	p = spsc_next_place(g_arena[sep], &g_turn[sep]);
 	g_q8 = (struct slotq *)(void *)p;
 	g_q8b = (struct slotq *)(void *)(p + 1024);
 	g_q64 = (struct slotq *)(void *)(p + 2048);
@@ -398,11 +458,15 @@ static void sq_setup(cbench_state *st, int sep)
 	}
 
 SQ_ROWS(slot, 0)
-SQ_ROWS(slotsep, 1)
+SQ_ROWS(slotsep, SQ_SEP)
+SQ_ROWS(slotb, SQ_BATCH)
+SQ_ROWS(slotbsep, SQ_BATCH | SQ_SEP)
 #undef SQ_ROWS
 
 CBENCH_INIT(ring_slot)
 {
 	register_slot("atomkit_slot", "atomkit_slot");
 	register_slotsep("atomkit_slotsep", "atomkit_slotsep");
+	register_slotb("atomkit_slotb", "atomkit_slotb");
+	register_slotbsep("atomkit_slotbsep", "atomkit_slotbsep");
 }
