@@ -1,11 +1,6 @@
-/*
- * examples/ring_slot.c - a producer thread streams samples to a consumer
- * through an ak_ring_slot (SPSC, no blocking waits: both sides spin politely
- * when the ring is full or empty).  The producer pushes in bursts, the
- * consumer pops in bursts of another size; a sample of -1 ends the stream.
- *
- *     make examples && build/examples/ring_slot
- */
+/* examples/ring_slot.c - a producer thread streams samples to a consumer
+ * through an ak_ring_slot (SPSC; no blocking waits, so both sides yield when
+ * the ring is full or empty), in bursts of 16 in and 10 out; -1 ends it. */
 #include <atomkit/ring_slot.h>
 #include <pthread.h>
 #include <sched.h>
@@ -42,15 +37,12 @@ int main(void)
 	pthread_t t;
 	int64_t buf[10], expect = 0, sum = 0;
 	uint64_t k;
-
 	if (sample_ring_init(&ring, storage, sizeof storage, 200) != AK_OK)
 		return 1;
 	pthread_create(&t, NULL, producer, NULL);
 	for (;;) {
-		if (sample_ring_pop_burst_spsc(&ring, buf, 10, &k) != AK_OK) {
-			sched_yield(); /* empty */
-			continue;
-		}
+		if (sample_ring_pop_burst_spsc(&ring, buf, 10, &k) != AK_OK)
+			sched_yield(); /* empty (k == 0) */
 		for (uint64_t i = 0; i < k; i++) {
 			if (buf[i] == -1)
 				goto done;
