@@ -36,6 +36,7 @@
 #include <stdbool.h>
 
 #include <atomkit/internal/compiler.h>
+#include <atomkit/ring_slot.h>
 
 #include "peers/spsc.h"
 
@@ -457,16 +458,155 @@ static void sq_setup(cbench_state *st, int sep)
 		cbench_register_threads(name, bm_##tag##_rtt, NULL, two, 1);                   \
 	}
 
-SQ_ROWS(slot, 0)
-SQ_ROWS(slotsep, SQ_SEP)
-SQ_ROWS(slotb, SQ_BATCH)
-SQ_ROWS(slotbsep, SQ_BATCH | SQ_SEP)
+SQ_ROWS(slotseq, 0)
+SQ_ROWS(slotseqsep, SQ_SEP)
+SQ_ROWS(slotsep, SQ_BATCH | SQ_SEP)
 #undef SQ_ROWS
+
+/* ---- the library's ak_ring_slot (include/atomkit/ring_slot.h) ---- */
+
+AK_RING_SLOT_DEFINE(aks8, item8);
+AK_RING_SLOT_DEFINE(aks64, item64);
+
+SPSC_ARENA(g_aks_arena);
+static unsigned g_aks_turn;
+static aks8 *s8, *s8b;
+static aks64 *s64;
+AK_STATIC_ASSERT(sizeof(aks8) <= 1024 && sizeof(aks64) <= 1024, "control blocks fit");
+
+static void aks_setup(cbench_state *st)
+{
+	unsigned char *p;
+	size_t b8 = aks8_memsize(SPSC_CAP), b64 = aks64_memsize(SPSC_CAP);
+	if (cbench_thread_index(st) != 0)
+		return;
+	g_abort = 0;
+	p = spsc_next_place(g_aks_arena, &g_aks_turn);
+	s8 = (aks8 *)(void *)p;
+	s8b = (aks8 *)(void *)(p + 1024);
+	s64 = (aks64 *)(void *)(p + 2048);
+	if (4096 + 2 * b8 + b64 > SPSC_PLACE_BYTES ||
+	    aks8_init(s8, p + 4096, b8, SPSC_CAP) != AK_OK ||
+	    aks8_init(s8b, p + 4096 + b8, b8, SPSC_CAP) != AK_OK ||
+	    aks64_init(s64, p + 4096 + 2 * b8, b64, SPSC_CAP) != AK_OK)
+		spsc_abort(st, &g_abort, "ak_ring_slot init failed");
+}
+
+static inline uint64_t aks8_pushn(aks8 *q, item8 *b, uint64_t n)
+{
+	uint64_t k;
+	(void)aks8_push_burst_spsc(q, b, n, &k);
+	return k;
+}
+static inline uint64_t aks8_popn(aks8 *q, item8 *b, uint64_t n)
+{
+	uint64_t k;
+	(void)aks8_pop_burst_spsc(q, b, n, &k);
+	return k;
+}
+static inline uint64_t aks64_pushn(aks64 *q, item64 *b, uint64_t n)
+{
+	uint64_t k;
+	(void)aks64_push_burst_spsc(q, b, n, &k);
+	return k;
+}
+static inline uint64_t aks64_popn(aks64 *q, item64 *b, uint64_t n)
+{
+	uint64_t k;
+	(void)aks64_pop_burst_spsc(q, b, n, &k);
+	return k;
+}
+
+static void bm_aks_single(cbench_state *st, void *ctx)
+{
+	(void)ctx;
+	aks_setup(st);
+	SPSC_SINGLE(st, &g_abort, item8, aks8_push_spsc(s8, it) == AK_OK,
+		    aks8_pop_spsc(s8, &it) == AK_OK);
+}
+
+static void bm_aks_single_64b(cbench_state *st, void *ctx)
+{
+	(void)ctx;
+	aks_setup(st);
+	SPSC_SINGLE(st, &g_abort, item64, aks64_push_spsc(s64, it) == AK_OK,
+		    aks64_pop_spsc(s64, &it) == AK_OK);
+}
+
+static void bm_aks_burst32(cbench_state *st, void *ctx)
+{
+	(void)ctx;
+	aks_setup(st);
+	SPSC_BURSTY(st, &g_abort, item8, aks8_pushn(s8, buf, cnt), aks8_popn(s8, buf, cnt));
+}
+
+static void bm_aks_burst32_64b(cbench_state *st, void *ctx)
+{
+	(void)ctx;
+	aks_setup(st);
+	SPSC_BURSTY(st, &g_abort, item64, aks64_pushn(s64, buf, cnt), aks64_popn(s64, buf, cnt));
+}
+
+static void bm_aks_rtt(cbench_state *st, void *ctx)
+{
+	(void)ctx;
+	aks_setup(st);
+	SPSC_RTT(st, &g_abort, item8, aks8_push_spsc(s8, it) == AK_OK,
+		 aks8_pop_spsc(s8, &it) == AK_OK, aks8_push_spsc(s8b, it) == AK_OK,
+		 aks8_pop_spsc(s8b, &it) == AK_OK);
+}
+
+static void bm_aks_unc(cbench_state *st, void *ctx)
+{
+	(void)ctx;
+	aks_setup(st);
+	aks8 *const q = s8; /* a local: no reload of the global after each store */
+	SPSC_UNCONTENDED(st, item8, aks8_push_spsc(q, it) == AK_OK, aks8_pop_spsc(q, &it) == AK_OK);
+}
+
+static void bm_aks_unc_64b(cbench_state *st, void *ctx)
+{
+	(void)ctx;
+	aks_setup(st);
+	aks64 *const q = s64;
+	SPSC_UNCONTENDED(st, item64, aks64_push_spsc(q, it) == AK_OK,
+			 aks64_pop_spsc(q, &it) == AK_OK);
+}
+
+static void bm_aks_unc_burst32(cbench_state *st, void *ctx)
+{
+	(void)ctx;
+	aks_setup(st);
+	aks8 *const q = s8;
+	SPSC_UNCONTENDED_BURST(st, item8, aks8_pushn(q, buf, cnt), aks8_popn(q, buf, cnt));
+}
+
+static void bm_aks_unc_burst32_64b(cbench_state *st, void *ctx)
+{
+	(void)ctx;
+	aks_setup(st);
+	aks64 *const q = s64;
+	SPSC_UNCONTENDED_BURST(st, item64, aks64_pushn(q, buf, cnt), aks64_popn(q, buf, cnt));
+}
 
 CBENCH_INIT(ring_slot)
 {
-	register_slot("atomkit_slot", "atomkit_slot");
+	static const int two[] = { 2 };
+	cbench_register_threads("ring_spsc/atomkit_slot/single", bm_aks_single, NULL, two, 1);
+	cbench_register_threads("ring_spsc/atomkit_slot/single_64b", bm_aks_single_64b, NULL,
+				two, 1);
+	cbench_register_threads("ring_spsc/atomkit_slot/burst32", bm_aks_burst32, NULL, two, 1);
+	cbench_register_threads("ring_spsc/atomkit_slot/burst32_64b", bm_aks_burst32_64b, NULL,
+				two, 1);
+	cbench_register_threads("ring_rtt/atomkit_slot/rtt", bm_aks_rtt, NULL, two, 1);
+	cbench_register("ring_spsc/atomkit_slot/uncontended", bm_aks_unc, NULL, 0, 0);
+	cbench_register("ring_spsc/atomkit_slot/uncontended_64b", bm_aks_unc_64b, NULL, 0, 0);
+	cbench_register("ring_spsc/atomkit_slot/uncontended_burst32", bm_aks_unc_burst32, NULL,
+			0, 0);
+	cbench_register("ring_spsc/atomkit_slot/uncontended_burst32_64b",
+			bm_aks_unc_burst32_64b, NULL, 0, 0);
+	/* The prototypes measured before ak_ring_slot was written. */
+	register_slotseq("atomkit_slotseq", "atomkit_slotseq");
+	register_slotseqsep("atomkit_slotseqsep", "atomkit_slotseqsep");
 	register_slotsep("atomkit_slotsep", "atomkit_slotsep");
-	register_slotb("atomkit_slotb", "atomkit_slotb");
-	register_slotbsep("atomkit_slotbsep", "atomkit_slotbsep");
 }
