@@ -1,36 +1,37 @@
 /*
- * bench/ring_slot.c - prototype: an SPSC ring whose consumer learns that a
- * slot is full from the slot itself, never from the producer's index.
+ * bench/ring_slot.c - SPSC rings whose consumer learns what is published
+ * from the slots, never from the producer's index: the library's
+ * ak_ring_slot and the prototypes measured before it was written
+ * (docs/ring_slot.md has the runs).
  *
- * Each slot carries a 64-bit sequence word: the producer writes the element,
- * then stores position + 1 into the slot's word with release; the consumer
- * at position p acquire-loads the word of slot p and compares it with p + 1.
- * Positions are free-running 64-bit counters, so a word never repeats (no
- * clearing, no ABA).  The producer keeps a cached end of the free space
+ * In every design the producer keeps a cached end of the free space
  * (cons.tail + capacity) and reloads cons.tail only when that says full; the
  * consumer publishes cons.tail on its own line after every pop, as ak_ring
- * does.  So the only line the consumer polls is the slot line it is about
- * to read anyway, and the only line the producer polls is cons.tail.
+ * does.  Words hold free-running 64-bit positions (no clearing, no ABA).
  *
- * Two layouts:
- *   atomkit_slot     {seq, element} interleaved: 16 B slots for 8-byte
- *                    items (4 per line), 72 B for 64-byte items
- *   atomkit_slotsep  a seq array beside a contiguous element array (which
- *                    keeps zero-copy segments possible)
- *
- * Bursts: the consumer checks the last slot it wants first (the producer's
- * release stores are in program order, so that one full makes every earlier
- * one visible), then the first (empty?), then bisects between them.
+ *   atomkit_slot        ak_ring_slot (include/atomkit/ring_slot.h): one word
+ *                       per push call, in the first slot of its batch,
+ *                       holding the batch's end; {word, element} interleaved
+ *   atomkit_slotseq     prototype: every slot's word = its position + 1,
+ *                       written after its element; interleaved (16 B slots
+ *                       for 8-byte items, 72 B for 64-byte items).  A burst
+ *                       pop checks the last slot it wants, then the first,
+ *                       then bisects (release stores in program order)
+ *   atomkit_slotseqsep  the same with a word array beside a contiguous
+ *                       element array (zero-copy segments stay possible)
+ *   atomkit_slotsep     prototype: the batch word of atomkit_slot with the
+ *                       separate arrays of atomkit_slotseqsep
  *
  * Rows (the same loops, capacity 4096, pinning, spin policy and FIFO check
- * as the peers in bench/ring_spsc.c, see bench/peers/spsc.h):
- *   ring_spsc/atomkit_slot{,sep}/{single,single_64b,burst32,burst32_64b}
- *   ring_rtt/atomkit_slot{,sep}/rtt
- *   ring_spsc/atomkit_slot{,sep}/{uncontended,uncontended_64b,
- *                                 uncontended_burst32,uncontended_burst32_64b}
+ * as the peers in bench/ring_spsc.c, see bench/peers/spsc.h), for each
+ * <impl> above:
+ *   ring_spsc/<impl>/{single,single_64b,burst32,burst32_64b}
+ *   ring_rtt/<impl>/rtt
+ *   ring_spsc/<impl>/{uncontended,uncontended_64b,uncontended_burst32,
+ *                     uncontended_burst32_64b}
  *
- * A benchmark prototype: no close, no blocking waits, no gate reads (ak_ring
- * reads one word of its own line per operation for those).
+ * None has close, blocking waits or ak_ring's gate reads (one word of the
+ * side's own line per operation); the prototypes skip the NULL checks.
  */
 #include <stdatomic.h>
 #include <stdbool.h>
