@@ -148,9 +148,10 @@ AK_INLINE bool sq_pop(struct slotq *q, void *dst, size_t esz, int sep)
 				return false;
 			q->cons.cache = e;
 		}
-	} else if (atomic_load_explicit(at.seq, memory_order_acquire) != h + 1) {
+	} else {
 		/* Acquire pairs with the release of the seq in sq_push(). */
-		return false;
+		if (atomic_load_explicit(at.seq, memory_order_acquire) != h + 1)
+			return false;
 	}
 	memcpy(dst, at.elem, esz);
 	q->cons.head = h + 1;
