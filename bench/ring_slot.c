@@ -34,6 +34,8 @@
  * side's own line per operation); the prototypes skip the NULL checks.
  */
 #include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
 #include <stdbool.h>
 
 #include <atomkit/internal/compiler.h>
@@ -607,7 +609,12 @@ CBENCH_INIT(ring_slot)
 			0, 0);
 	cbench_register("ring_spsc/atomkit_slot/uncontended_burst32_64b",
 			bm_aks_unc_burst32_64b, NULL, 0, 0);
-	/* The prototypes measured before ak_ring_slot was written. */
+	/* The prototypes measured before ak_ring_slot was written (see
+	 * docs/ring_slot.md): only with BENCH_SLOT_PROTOTYPES=1, so that a
+	 * plain make bench compares the library's rings with the peers. */
+	const char *proto = getenv("BENCH_SLOT_PROTOTYPES");
+	if (!proto || strcmp(proto, "1") != 0)
+		return;
 	register_slotseq("atomkit_slotseq", "atomkit_slotseq");
 	register_slotseqsep("atomkit_slotseqsep", "atomkit_slotseqsep");
 	register_slotsep("atomkit_slotsep", "atomkit_slotsep");
