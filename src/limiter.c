@@ -10,6 +10,8 @@
 
 #include <atomkit/limiter.h>
 
+void (*_ak_limiter_test_window)(ak_limiter *l);
+
 void _ak_rl_yield(void)
 {
 	sched_yield();

@@ -165,6 +165,11 @@ AK_INLINE uint64_t ak_limiter_burst(ak_limiter *l)
 #define _AK_LIMITER_CAS_FAILED() ((void)0)
 #endif
 
+/* Test hook, not API (tests/unit/limiter.c): when set, called by a take
+ * and by a refund between their load of the state word and their CAS.
+ * NULL in production: one load and a branch never taken. */
+extern void (*_ak_limiter_test_window)(ak_limiter *l);
+
 /* Config snapshot validated against the state word (see _ak_limiter_take). */
 struct _ak_limiter_cfg {
 	uint64_t interval, scale, burst, tolerance, epoch, horizon, gen;
@@ -334,6 +339,8 @@ AK_INLINE ak_status _ak_limiter_take(ak_limiter *l, uint64_t now, uint64_t n, ui
 		 * failure is for the next round's config read (pairs with the
 		 * release store ending a set_rate). */
 		uint64_t gen = w & _AK_LIMITER_GEN;
+		if (AK_UNLIKELY(_ak_limiter_test_window != NULL))
+			_ak_limiter_test_window(l);
 		if (atomic_compare_exchange_weak_explicit(&l->word, &w, end | gen, memory_order_acq_rel,
 							  memory_order_acquire)) {
 			if (tk) {
@@ -536,6 +543,8 @@ AK_INLINE ak_status ak_limiter_refund_at(ak_limiter *l, uint64_t now, uint64_t n
 				}
 				break;
 			}
+			if (AK_UNLIKELY(_ak_limiter_test_window != NULL))
+				_ak_limiter_test_window(l);
 			/* Release on success pairs with the acquire load in
 			 * ak_limiter_cancel(); acquire (both) for the next
 			 * round's config read (pairs with the release store

@@ -598,6 +598,149 @@ static void test_tsc_clock(void)
 	}
 }
 
+/* ---- a take or refund preempted across two reconfigurations ---------------
+ *
+ * The operation is parked (test hook) between its load of the state word
+ * and its CAS; meanwhile another thread makes two set_rate calls that leave
+ * the word numerically as it was (its one generation bit flips back).  The
+ * final state must be one a correct linearization gives (the operation
+ * before both changes or after both: here they agree).  Without a grace
+ * period the parked CAS succeeds with the old units and epoch; with one,
+ * the setter waits for the parked operation to leave (so it runs in its
+ * own thread, and nothing below depends on how long anything took). */
+
+extern void (*_ak_limiter_test_window)(ak_limiter *l);
+
+struct race {
+	ak_limiter l;
+	_Atomic(int) parked, go, setter_done;
+	int refund;             /* 0: try_acquire_at(now, 1); 1: refund_at(now, 1) */
+	uint64_t now, set_now;  /* the operation's time, the setter's */
+	uint64_t per1, per2;    /* set_rate_at(set_now, 1, per1), then per2 */
+	ak_status st;
+	uint64_t given;
+	int setter_first;       /* informational: the setter finished first */
+};
+static struct race g_race;
+
+static void race_park(ak_limiter *l)
+{
+	/* Only the first pass parks (a failed CAS comes round again). */
+	if (l != &g_race.l || atomic_exchange_explicit(&g_race.parked, 1, memory_order_acq_rel))
+		return;
+	/* Acquire pairs with the release store of `go` in race_run(). */
+	while (!atomic_load_explicit(&g_race.go, memory_order_acquire))
+		sched_yield();
+}
+
+static void *race_op(void *arg)
+{
+	(void)arg;
+	if (g_race.refund)
+		g_race.st = ak_limiter_refund_at(&g_race.l, g_race.now, 1, &g_race.given);
+	else
+		g_race.st = ak_limiter_try_acquire_at(&g_race.l, g_race.now, 1, NULL);
+	return NULL;
+}
+
+static void *race_setter(void *arg)
+{
+	(void)arg;
+	ak_status a = ak_limiter_set_rate_at(&g_race.l, g_race.set_now, 1, g_race.per1);
+	ak_status b = ak_limiter_set_rate_at(&g_race.l, g_race.set_now, 1, g_race.per2);
+	/* Release pairs with the acquire load in race_run(). */
+	atomic_store_explicit(&g_race.setter_done, a == AK_OK && b == AK_OK ? 1 : 2,
+			      memory_order_release);
+	return NULL;
+}
+
+static void race_run(void)
+{
+	pthread_t op, set;
+	atomic_store_explicit(&g_race.parked, 0, memory_order_relaxed);
+	atomic_store_explicit(&g_race.go, 0, memory_order_relaxed);
+	atomic_store_explicit(&g_race.setter_done, 0, memory_order_relaxed);
+	_ak_limiter_test_window = race_park;
+	pthread_create(&op, NULL, race_op, NULL);
+	/* Acquire pairs with the exchange in race_park(). */
+	while (!atomic_load_explicit(&g_race.parked, memory_order_acquire))
+		sched_yield();
+	uint64_t w0 = word_of(&g_race.l);
+	pthread_create(&set, NULL, race_setter, NULL);
+	/* Give the setter up to 200 ms to finish while the operation is
+	 * parked (this only bounds the wait; nothing is asserted on it). */
+	uint64_t until = ak_now_ns() + 200 * AK_NS_PER_MS;
+	while (!atomic_load_explicit(&g_race.setter_done, memory_order_acquire) &&
+	       ak_now_ns() < until)
+		sched_yield();
+	g_race.setter_first = atomic_load_explicit(&g_race.setter_done, memory_order_acquire) != 0;
+	if (g_race.setter_first) /* the ABA this test is about: the word came back */
+		CHECK_EQ_U64(word_of(&g_race.l), w0);
+	/* Release pairs with the acquire loads in race_park(). */
+	atomic_store_explicit(&g_race.go, 1, memory_order_release);
+	pthread_join(op, NULL);
+	pthread_join(set, NULL);
+	_ak_limiter_test_window = NULL;
+	CHECK_EQ_U64(atomic_load_explicit(&g_race.setter_done, memory_order_relaxed), 1);
+}
+
+static void test_take_aba(void)
+{
+	uint64_t now = BASE, k, per;
+	/* A take of 1 on a full bucket (1 per 10 ns, burst 4, epoch 0) parked
+	 * across set_rate(1/100) and set_rate(1/10) at the same time: a full
+	 * bucket is TAT 0 after either, so the word comes back.  Either
+	 * linearization leaves 3 tokens at now and a full bucket 10 ns on;
+	 * the stale CAS would leave a TAT of `now` units past the new epoch
+	 * (a lockout of a whole second). */
+	memset(&g_race, 0, sizeof g_race);
+	CHECK_ST(ak_limiter_init(&g_race.l, 1, 10, 4, NULL), AK_OK);
+	g_race.now = now;
+	g_race.set_now = now;
+	g_race.per1 = 100;
+	g_race.per2 = 10;
+	race_run();
+	CHECK_ST(g_race.st, AK_OK);
+	ak_limiter_rate(&g_race.l, &k, &per);
+	CHECK(k == 1 && per == 10);
+	CHECK_EQ_U64(ak_limiter_available_at(&g_race.l, now), 3);
+	CHECK_EQ_U64(ak_limiter_available_at(&g_race.l, now + 9), 3);
+	CHECK_EQ_U64(ak_limiter_available_at(&g_race.l, now + 10), 4);
+	printf("take across two set_rate: setter %s\n",
+	       g_race.setter_first ? "finished while the take was parked"
+				   : "waited for the parked take");
+}
+
+static void test_refund_aba(void)
+{
+	uint64_t now = BASE, w;
+	/* Epoch at now (a set_rate on the full bucket), then 4 taken: TAT 40
+	 * units (1 per 10 ns, burst 4).  A refund of 1 at now + 20 (2 tokens
+	 * of debt) is parked across set_rate(1/10) and set_rate(1/20) at now +
+	 * 20: the first keeps the debt (20 units from the new epoch), the
+	 * second doubles the units (40): the word comes back.  Either order
+	 * ends at TAT 20 in 1/20 units: 3 tokens at now + 20, full at now + 40.
+	 * The stale CAS would store 40 - 10 = 30 (half a token short). */
+	memset(&g_race, 0, sizeof g_race);
+	CHECK_ST(ak_limiter_init(&g_race.l, 1, 10, 4, NULL), AK_OK);
+	CHECK_ST(ak_limiter_set_rate_at(&g_race.l, now, 1, 10), AK_OK);
+	CHECK_ST(ak_limiter_try_acquire_at(&g_race.l, now, 4, &w), AK_OK);
+	g_race.refund = 1;
+	g_race.now = now + 20;
+	g_race.set_now = now + 20;
+	g_race.per1 = 10;
+	g_race.per2 = 20;
+	race_run();
+	CHECK_ST(g_race.st, AK_OK);
+	CHECK_EQ_U64(g_race.given, 1);
+	CHECK_EQ_U64(ak_limiter_available_at(&g_race.l, now + 20), 3);
+	CHECK_EQ_U64(ak_limiter_available_at(&g_race.l, now + 39), 3);
+	CHECK_EQ_U64(ak_limiter_available_at(&g_race.l, now + 40), 4);
+	printf("refund across two set_rate: setter %s\n",
+	       g_race.setter_first ? "finished while the refund was parked"
+				   : "waited for the parked refund");
+}
+
 /* ---- the oracle ------------------------------------------------------------ */
 
 static void test_oracle_self(void)
@@ -1077,6 +1220,8 @@ int main(void)
 	test_refund();
 	test_set_rate();
 	test_set_rate_promises();
+	test_take_aba();
+	test_refund_aba();
 	test_oracle_wrapped_denominator();
 	test_clock();
 	test_tsc_clock();
