@@ -197,6 +197,100 @@ AK_INLINE void _ak_rl_pause(struct _ak_backoff *bo)
 		_ak_backoff_spin(bo);
 }
 
+/*
+ * Taker announcements (the read side of the grace period that every
+ * set_rate / set_burst / rebase waits for before it takes the lock bit; see
+ * docs/ratelimit.md, "Grace periods").  A take or refund is "in its
+ * section" from just before its load of the state word to just after its
+ * CAS: it then holds a word it may still CAS.  Each thread announces that
+ * in a cache line of its own (a slot of a static array, claimed on the
+ * thread's first call, given back at thread exit), with a plain store and a
+ * compiler barrier; the setter pays for the store->load ordering with
+ * membarrier().  Threads that find no free slot share two counters (an
+ * SRCU-style pair) instead.
+ */
+#define _AK_LR_MEMBARRIER 0u /* slot; the setter's membarrier() orders it */
+#define _AK_LR_FENCE 1u      /* slot; no membarrier: the taker fences itself */
+#define _AK_LR_SHARED 2u     /* no slot: the shared counter pair */
+
+struct _ak_limiter_reader {
+	/* 0 outside a section, else the section's number (increasing) */
+	AK_CACHE_ALIGNED _Atomic(uint64_t) active;
+	uint64_t next;             /* owner only: the last number used */
+	uint32_t mode;             /* _AK_LR_*: owner only */
+	_Atomic(uint32_t) in_use;  /* slot claimed by a live thread */
+};
+AK_ASSERT_PADDED(struct _ak_limiter_reader);
+
+/* The calling thread's slot, NULL until its first take (src/limiter.c). */
+extern AK_THREAD_LOCAL struct _ak_limiter_reader *_ak_limiter_self;
+
+/* Claim a slot for the calling thread (or the shared pair when none is
+ * free) and remember it in _ak_limiter_self.  Never fails. */
+struct _ak_limiter_reader *_ak_limiter_reader_claim(void);
+/* The shared pair: enter returns the counter's index for exit. */
+uint64_t _ak_limiter_enter_shared(void);
+void _ak_limiter_exit_shared(uint64_t idx);
+
+/* Not API, for tests: let new threads claim only the first `limit` slots
+ * (0: every new thread uses the shared pair), and make new slots fence
+ * themselves as if membarrier were unavailable (force_fence = 1). */
+void _ak_limiter_test_slots(unsigned limit, int force_fence);
+/* Not API, for tests: slots held by live threads; the calling thread's
+ * mode (_AK_LR_*, claiming a slot first if it has none). */
+unsigned _ak_limiter_test_claimed(void);
+unsigned _ak_limiter_test_mode(void);
+
+AK_INLINE struct _ak_limiter_reader *_ak_limiter_reader(void)
+{
+	struct _ak_limiter_reader *r = _ak_limiter_self;
+	if (AK_UNLIKELY(r == NULL))
+		r = _ak_limiter_reader_claim();
+	return r;
+}
+
+/*
+ * Enter a section; returns the token for _ak_limiter_exit().  Sections
+ * nest (a signal handler's take inside a take): the inner one keeps the
+ * outer's number and leaves it in place.
+ *
+ * Why a compiler barrier is enough: the setter, after it has seen the
+ * reconfiguration that came before it, runs membarrier(), a full barrier on
+ * every running thread of the process.  If that barrier falls before our
+ * store of `active`, our load of the word comes after it too and sees that
+ * reconfiguration (we hold no older word); if after, the store is visible to
+ * the setter's scan, which waits for us.
+ */
+AK_INLINE uint64_t _ak_limiter_enter(struct _ak_limiter_reader *r)
+{
+	if (AK_UNLIKELY(r->mode == _AK_LR_SHARED))
+		return _ak_limiter_enter_shared();
+	uint64_t prev = atomic_load_explicit(&r->active, memory_order_relaxed);
+	if (AK_LIKELY(prev == 0))
+		/* Release pairs with the acquire loads of `active` in the
+		 * setter's scan (grace_period() in src/limiter.c): a scan that
+		 * sees this section's number also sees the end (the CAS) of
+		 * the previous one. */
+		atomic_store_explicit(&r->active, ++r->next, memory_order_release);
+	if (AK_UNLIKELY(r->mode == _AK_LR_FENCE))
+		_ak_fence_seq_cst(&r->active); /* Dekker with the setter's fence */
+	else
+		__asm__ __volatile__("" ::: "memory");
+	return prev;
+}
+
+/* Leave the section entered with token tok. */
+AK_INLINE void _ak_limiter_exit(struct _ak_limiter_reader *r, uint64_t tok)
+{
+	if (AK_UNLIKELY(r->mode == _AK_LR_SHARED))
+		_ak_limiter_exit_shared(tok);
+	else if (AK_LIKELY(tok == 0))
+		/* Release pairs with the acquire loads of `active` in the
+		 * setter's scan: our CAS happens before the setter takes the
+		 * lock bit. */
+		atomic_store_explicit(&r->active, 0, memory_order_release);
+}
+
 /* Load the state word, waiting out a reconfiguration in progress. */
 AK_INLINE uint64_t _ak_limiter_load(ak_limiter *l)
 {
@@ -211,6 +305,24 @@ AK_INLINE uint64_t _ak_limiter_load(ak_limiter *l)
 			/* Acquire: as above. */
 			w = atomic_load_explicit(&l->word, memory_order_acquire);
 		} while (w & _AK_LIMITER_LOCK);
+	}
+	return w;
+}
+
+/* The same inside a section (token *tok).  The lock bit is waited out
+ * outside the section, so that no setter waiting for its grace period waits
+ * for a spinner.  (A nested section stays in the outer one while it spins:
+ * that is safe, the bit's holder is past its grace period.) */
+AK_INLINE uint64_t _ak_limiter_load_in(ak_limiter *l, struct _ak_limiter_reader *r, uint64_t *tok)
+{
+	/* Acquire: as in _ak_limiter_load(). */
+	uint64_t w = atomic_load_explicit(&l->word, memory_order_acquire);
+	while (AK_UNLIKELY(w & _AK_LIMITER_LOCK)) {
+		_ak_limiter_exit(r, *tok);
+		(void)_ak_limiter_load(l);
+		*tok = _ak_limiter_enter(r);
+		/* Acquire: as in _ak_limiter_load(). */
+		w = atomic_load_explicit(&l->word, memory_order_acquire);
 	}
 	return w;
 }
@@ -276,7 +388,8 @@ AK_INLINE void _ak_gcra(uint64_t tat, uint64_t now, uint64_t cost, uint64_t tol,
 AK_INLINE ak_status _ak_limiter_take(ak_limiter *l, uint64_t now, uint64_t n, uint64_t max_wait,
 				     uint64_t *wait_ns, ak_limiter_ticket *tk)
 {
-	uint64_t wait = UINT64_MAX;
+	uint64_t wait = UINT64_MAX, tok;
+	struct _ak_limiter_reader *rd;
 	ak_status st;
 
 	if (AK_UNLIKELY(n == 0)) {
@@ -287,7 +400,9 @@ AK_INLINE ak_status _ak_limiter_take(ak_limiter *l, uint64_t now, uint64_t n, ui
 		st = AK_EOVERFLOW;
 		goto out;
 	}
-	for (uint64_t w = _ak_limiter_load(l);;) {
+	rd = _ak_limiter_reader();
+	tok = _ak_limiter_enter(rd);
+	for (uint64_t w = _ak_limiter_load_in(l, rd, &tok);;) {
 		struct _ak_limiter_cfg c;
 		uint64_t end, good, now_u = 0;
 
@@ -295,23 +410,26 @@ AK_INLINE ak_status _ak_limiter_take(ak_limiter *l, uint64_t now, uint64_t n, ui
 		int where = _ak_limiter_units(&c, now, &now_u);
 		if (AK_UNLIKELY(n > c.burst || where != 0)) {
 			if (!_ak_limiter_cfg_valid(l, w)) {
-				w = _ak_limiter_load(l);
+				w = _ak_limiter_load_in(l, rd, &tok);
 				continue;
 			}
 			if (n > c.burst) {
 				st = AK_E2BIG;
-				goto out;
+				goto leave;
 			}
 			if (where == 2) {
+				/* Never wait for a grace period inside a section. */
+				_ak_limiter_exit(rd, tok);
 				_ak_limiter_rebase(l, now);
-				w = _ak_limiter_load(l);
+				tok = _ak_limiter_enter(rd);
+				w = _ak_limiter_load_in(l, rd, &tok);
 				continue;
 			}
 			/* Before the epoch: never admit; say when it would be. */
 			_ak_gcra(w & _AK_LIMITER_TAT, 0, n * c.interval, c.tolerance, &end, &good);
 			wait = c.epoch - now + _ak_rl_div_up(good, c.scale);
 			st = AK_EAGAIN;
-			goto out;
+			goto leave;
 		}
 		_ak_gcra(w & _AK_LIMITER_TAT, now_u, n * c.interval, c.tolerance, &end, &good);
 		if (good > now_u && good % c.scale != 0) {
@@ -326,12 +444,12 @@ AK_INLINE ak_status _ak_limiter_take(ak_limiter *l, uint64_t now, uint64_t n, ui
 		int late = wait_u != 0 && (max_wait == 0 || wait_u > _ak_rl_mul_sat(max_wait, c.scale));
 		if (late || AK_UNLIKELY(end >= _AK_LIMITER_TAT_LIMIT)) {
 			if (!_ak_limiter_cfg_valid(l, w)) {
-				w = _ak_limiter_load(l);
+				w = _ak_limiter_load_in(l, rd, &tok);
 				continue;
 			}
 			wait = _ak_rl_div_up(wait_u, c.scale);
 			st = late ? AK_EAGAIN : AK_EOVERFLOW;
-			goto out;
+			goto leave;
 		}
 		/* The CAS itself proves the config read belongs to w.  Release
 		 * on success pairs with the acquire load in ak_limiter_cancel(),
@@ -356,12 +474,14 @@ AK_INLINE ak_status _ak_limiter_take(ak_limiter *l, uint64_t now, uint64_t n, ui
 			}
 			wait = wait_u ? wait_u / c.scale : 0; /* a multiple of scale */
 			st = AK_OK;
-			goto out;
+			goto leave;
 		}
 		_AK_LIMITER_CAS_FAILED();
-		while (AK_UNLIKELY(w & _AK_LIMITER_LOCK))
-			w = _ak_limiter_load(l);
+		if (AK_UNLIKELY(w & _AK_LIMITER_LOCK))
+			w = _ak_limiter_load_in(l, rd, &tok);
 	}
+leave:
+	_ak_limiter_exit(rd, tok);
 out:
 	if (wait_ns)
 		*wait_ns = wait;
@@ -509,8 +629,10 @@ AK_INLINE ak_status ak_limiter_refund_at(ak_limiter *l, uint64_t now, uint64_t n
 		st = AK_EINVAL;
 	else if (now >= _AK_RL_TIME_LIMIT)
 		st = AK_EOVERFLOW;
-	else
-		for (uint64_t w = _ak_limiter_load(l);;) {
+	else {
+		struct _ak_limiter_reader *rd = _ak_limiter_reader();
+		uint64_t tok = _ak_limiter_enter(rd);
+		for (uint64_t w = _ak_limiter_load_in(l, rd, &tok);;) {
 			struct _ak_limiter_cfg c;
 			uint64_t now_u = 0;
 			_ak_limiter_cfg_read(l, &c);
@@ -520,12 +642,14 @@ AK_INLINE ak_status ak_limiter_refund_at(ak_limiter *l, uint64_t now, uint64_t n
 
 			if (where != 0 || tat <= now_u || tat > now_u + c.tolerance) {
 				if (!_ak_limiter_cfg_valid(l, w)) {
-					w = _ak_limiter_load(l);
+					w = _ak_limiter_load_in(l, rd, &tok);
 					continue;
 				}
 				if (where == 2) {
+					_ak_limiter_exit(rd, tok);
 					_ak_limiter_rebase(l, now);
-					w = _ak_limiter_load(l);
+					tok = _ak_limiter_enter(rd);
+					w = _ak_limiter_load_in(l, rd, &tok);
 					continue;
 				}
 				/* before the epoch, or in debt: nothing; full: 0 */
@@ -538,7 +662,7 @@ AK_INLINE ak_status ak_limiter_refund_at(ak_limiter *l, uint64_t now, uint64_t n
 			uint64_t put = m < room ? m : room;
 			if (put == 0) {
 				if (!_ak_limiter_cfg_valid(l, w)) {
-					w = _ak_limiter_load(l);
+					w = _ak_limiter_load_in(l, rd, &tok);
 					continue;
 				}
 				break;
@@ -555,9 +679,11 @@ AK_INLINE ak_status ak_limiter_refund_at(ak_limiter *l, uint64_t now, uint64_t n
 				g = put;
 				break;
 			}
-			while (w & _AK_LIMITER_LOCK)
-				w = _ak_limiter_load(l);
+			if (w & _AK_LIMITER_LOCK)
+				w = _ak_limiter_load_in(l, rd, &tok);
 		}
+		_ak_limiter_exit(rd, tok);
+	}
 	if (given)
 		*given = g;
 	return st;
@@ -573,12 +699,19 @@ AK_INLINE ak_status ak_limiter_refund(ak_limiter *l, uint64_t n, uint64_t *given
 /* Whole tokens available at now (a snapshot; 0 while in debt). */
 AK_INLINE uint64_t ak_limiter_available_at(ak_limiter *l, uint64_t now)
 {
+	/* In a section, so that two reconfigurations cannot bring the word
+	 * back between the load and the validation (a torn config would pass). */
+	struct _ak_limiter_reader *rd = _ak_limiter_reader();
+	uint64_t r;
 	for (;;) {
-		uint64_t w = _ak_limiter_load(l), now_u = 0;
+		uint64_t tok = _ak_limiter_enter(rd), now_u = 0;
+		uint64_t w = _ak_limiter_load_in(l, rd, &tok);
 		struct _ak_limiter_cfg c;
 		_ak_limiter_cfg_read(l, &c);
 		int where = _ak_limiter_units(&c, now, &now_u);
-		if (!_ak_limiter_cfg_valid(l, w))
+		int valid = _ak_limiter_cfg_valid(l, w);
+		_ak_limiter_exit(rd, tok);
+		if (!valid)
 			continue;
 		if (where == 2 && now < _AK_RL_TIME_LIMIT) {
 			_ak_limiter_rebase(l, now);
@@ -586,10 +719,12 @@ AK_INLINE uint64_t ak_limiter_available_at(ak_limiter *l, uint64_t now)
 		}
 		uint64_t tat = w & _AK_LIMITER_TAT;
 		if (where != 0 || tat >= now_u + c.tolerance)
-			return 0;
-		if (tat <= now_u)
-			return c.burst;
-		return (now_u + c.tolerance - tat) / c.interval;
+			r = 0;
+		else if (tat <= now_u)
+			r = c.burst;
+		else
+			r = (now_u + c.tolerance - tat) / c.interval;
+		return r;
 	}
 }
 
