@@ -619,6 +619,7 @@ struct race {
 	uint64_t per1, per2;    /* set_rate_at(set_now, 1, per1), then per2 */
 	ak_status st;
 	uint64_t given;
+	unsigned mode;          /* the operation thread's announcement mode */
 	int setter_first;       /* informational: the setter finished first */
 };
 static struct race g_race;
@@ -636,6 +637,7 @@ static void race_park(ak_limiter *l)
 static void *race_op(void *arg)
 {
 	(void)arg;
+	g_race.mode = _ak_limiter_test_mode();
 	if (g_race.refund)
 		g_race.st = ak_limiter_refund_at(&g_race.l, g_race.now, 1, &g_race.given);
 	else
@@ -684,7 +686,7 @@ static void race_run(void)
 	CHECK_EQ_U64(atomic_load_explicit(&g_race.setter_done, memory_order_relaxed), 1);
 }
 
-static void test_take_aba(void)
+static void test_take_aba(unsigned mode)
 {
 	uint64_t now = BASE, k, per;
 	/* A take of 1 on a full bucket (1 per 10 ns, burst 4, epoch 0) parked
@@ -700,18 +702,19 @@ static void test_take_aba(void)
 	g_race.per1 = 100;
 	g_race.per2 = 10;
 	race_run();
+	CHECK_EQ_U64(g_race.mode, mode);
 	CHECK_ST(g_race.st, AK_OK);
 	ak_limiter_rate(&g_race.l, &k, &per);
 	CHECK(k == 1 && per == 10);
 	CHECK_EQ_U64(ak_limiter_available_at(&g_race.l, now), 3);
 	CHECK_EQ_U64(ak_limiter_available_at(&g_race.l, now + 9), 3);
 	CHECK_EQ_U64(ak_limiter_available_at(&g_race.l, now + 10), 4);
-	printf("take across two set_rate: setter %s\n",
+	printf("take across two set_rate (mode %u): setter %s\n", mode,
 	       g_race.setter_first ? "finished while the take was parked"
 				   : "waited for the parked take");
 }
 
-static void test_refund_aba(void)
+static void test_refund_aba(unsigned mode)
 {
 	uint64_t now = BASE, w;
 	/* Epoch at now (a set_rate on the full bucket), then 4 taken: TAT 40
@@ -731,14 +734,80 @@ static void test_refund_aba(void)
 	g_race.per1 = 10;
 	g_race.per2 = 20;
 	race_run();
+	CHECK_EQ_U64(g_race.mode, mode);
 	CHECK_ST(g_race.st, AK_OK);
 	CHECK_EQ_U64(g_race.given, 1);
 	CHECK_EQ_U64(ak_limiter_available_at(&g_race.l, now + 20), 3);
 	CHECK_EQ_U64(ak_limiter_available_at(&g_race.l, now + 39), 3);
 	CHECK_EQ_U64(ak_limiter_available_at(&g_race.l, now + 40), 4);
-	printf("refund across two set_rate: setter %s\n",
+	printf("refund across two set_rate (mode %u): setter %s\n", mode,
 	       g_race.setter_first ? "finished while the refund was parked"
 				   : "waited for the parked refund");
+}
+
+/* ---- the announcement registry ----------------------------------------------- */
+
+#define REG_THREADS 1200 /* more than the 512 slots */
+#define REG_BATCH 8
+
+static ak_limiter g_reg;
+static _Atomic(uint64_t) g_reg_shared, g_reg_ok;
+
+static void *reg_thread(void *arg)
+{
+	(void)arg;
+	if (_ak_limiter_test_mode() == _AK_LR_SHARED)
+		atomic_fetch_add_explicit(&g_reg_shared, 1, memory_order_relaxed);
+	if (ak_limiter_try_acquire_at(&g_reg, BASE, 1, NULL) == AK_OK)
+		atomic_fetch_add_explicit(&g_reg_ok, 1, memory_order_relaxed);
+	return NULL;
+}
+
+/*
+ * Slots come back at thread exit: more short-lived threads than slots each
+ * take once, and every one of them gets a slot; afterwards no more slots are
+ * held than before, and a set_rate completes (every slot is inactive, so
+ * its grace period has nothing to wait for).  Then the fallback: with the
+ * slots forced full, and with slots that fence themselves, the parked-take
+ * and parked-refund races still end in a correct state.
+ */
+static void test_registry(void)
+{
+	pthread_t th[REG_BATCH];
+	uint64_t k, per;
+	CHECK(_ak_limiter_test_mode() != _AK_LR_SHARED); /* main holds a slot */
+	unsigned before = _ak_limiter_test_claimed();
+	CHECK(before >= 1);
+	CHECK_ST(ak_limiter_init(&g_reg, 1, 1, REG_THREADS, NULL), AK_OK);
+	for (int i = 0; i < REG_THREADS; i += REG_BATCH) {
+		for (int j = 0; j < REG_BATCH; j++)
+			pthread_create(&th[j], NULL, reg_thread, NULL);
+		for (int j = 0; j < REG_BATCH; j++)
+			pthread_join(th[j], NULL);
+	}
+	CHECK_EQ_U64(atomic_load_explicit(&g_reg_shared, memory_order_relaxed), 0);
+	CHECK_EQ_U64(atomic_load_explicit(&g_reg_ok, memory_order_relaxed), REG_THREADS);
+	CHECK_EQ_U64(_ak_limiter_test_claimed(), before);
+	CHECK_ST(ak_limiter_set_rate_at(&g_reg, BASE, 1, 2), AK_OK);
+	ak_limiter_rate(&g_reg, &k, &per);
+	CHECK(k == 1 && per == 2);
+	CHECK_EQ_U64(ak_limiter_available_at(&g_reg, BASE), 0);
+
+	/* No slot to be had: new threads share the counter pair. */
+	_ak_limiter_test_slots(0, 0);
+	test_take_aba(_AK_LR_SHARED);
+	test_refund_aba(_AK_LR_SHARED);
+	atomic_store_explicit(&g_reg_shared, 0, memory_order_relaxed);
+	pthread_create(&th[0], NULL, reg_thread, NULL);
+	pthread_join(th[0], NULL);
+	CHECK_EQ_U64(atomic_load_explicit(&g_reg_shared, memory_order_relaxed), 1);
+	CHECK_EQ_U64(_ak_limiter_test_claimed(), before);
+	/* Slots that fence themselves (what membarrier's absence gives). */
+	_ak_limiter_test_slots(512, 1);
+	test_take_aba(_AK_LR_FENCE);
+	test_refund_aba(_AK_LR_FENCE);
+	_ak_limiter_test_slots(512, 0);
+	CHECK_EQ_U64(_ak_limiter_test_claimed(), before);
 }
 
 /* ---- the oracle ------------------------------------------------------------ */
@@ -1220,8 +1289,9 @@ int main(void)
 	test_refund();
 	test_set_rate();
 	test_set_rate_promises();
-	test_take_aba();
-	test_refund_aba();
+	test_take_aba(_AK_LR_MEMBARRIER);
+	test_refund_aba(_AK_LR_MEMBARRIER);
+	test_registry();
 	test_oracle_wrapped_denominator();
 	test_clock();
 	test_tsc_clock();
