@@ -38,8 +38,9 @@ void (*_ak_limiter_test_window)(ak_limiter *l);
 #define LR_SLOTS 512u
 
 static struct _ak_limiter_reader g_lr[LR_SLOTS];
-/* The stand-in "slot" of threads that found none: only its mode is read. */
+/* Stand-ins for threads without a slot: only their mode is read. */
 static struct _ak_limiter_reader g_lr_shared = { 0, 0, _AK_LR_SHARED, 0 };
+static struct _ak_limiter_reader g_lr_unclaimed = { 0, 0, _AK_LR_UNCLAIMED, 0 };
 static _Atomic(uint32_t) g_lr_hi;               /* slots ever claimed: scan bound */
 static _Atomic(uint32_t) g_lr_limit = LR_SLOTS; /* claimable slots (tests lower it) */
 static _Atomic(int) g_lr_force_fence;           /* tests: new slots fence themselves */
@@ -51,7 +52,7 @@ static pthread_once_t g_lr_once = PTHREAD_ONCE_INIT;
 static pthread_key_t g_lr_key;
 static int g_lr_key_ok;
 
-AK_THREAD_LOCAL struct _ak_limiter_reader *_ak_limiter_self;
+AK_THREAD_LOCAL struct _ak_limiter_reader *_ak_limiter_self = &g_lr_unclaimed;
 
 /* 0 not tried, 1 registered, 2 unavailable (slots fence themselves). */
 static _Atomic(int) g_membarrier;
@@ -74,8 +75,8 @@ static void lr_release(void *p)
 {
 	struct _ak_limiter_reader *r = (struct _ak_limiter_reader *)p;
 
-	_ak_limiter_self = NULL;
-	/* Release pairs with the acquire CAS in _ak_limiter_reader_claim():
+	_ak_limiter_self = &g_lr_unclaimed;
+	/* Release pairs with the acquire CAS in lr_claim():
 	 * this owner's last `active` store comes before the next owner's. */
 	atomic_store_explicit(&r->in_use, 0, memory_order_release);
 }
@@ -85,7 +86,8 @@ static void lr_key_init(void)
 	g_lr_key_ok = pthread_key_create(&g_lr_key, lr_release) == 0;
 }
 
-struct _ak_limiter_reader *_ak_limiter_reader_claim(void)
+/* Give the calling thread a slot, or the shared pair when none is free. */
+static struct _ak_limiter_reader *lr_claim(void)
 {
 	int mb = membarrier_ready();
 	uint32_t lim = atomic_load_explicit(&g_lr_limit, memory_order_relaxed);
@@ -123,22 +125,40 @@ struct _ak_limiter_reader *_ak_limiter_reader_claim(void)
 	return &g_lr_shared;
 }
 
-uint64_t _ak_limiter_enter_shared(void)
+uint64_t _ak_limiter_enter_slow(struct _ak_limiter_reader **rp)
 {
-	/* Acquire pairs with the release store flipping the index in
-	 * grace_period(): a thread that counts itself under the new index
-	 * sees what that setter saw before its grace period. */
-	uint32_t i = atomic_load_explicit(&g_lr_idx, memory_order_acquire);
-	atomic_fetch_add_explicit(&g_lr_cnt[i].n, 1, memory_order_relaxed);
-	_ak_fence_seq_cst(&g_lr_cnt[i].n); /* Dekker with the fence in grace_period() */
-	return i;
+	struct _ak_limiter_reader *r = _ak_limiter_self;
+
+	if (r->mode == _AK_LR_UNCLAIMED)
+		r = lr_claim();
+	*rp = r;
+	if (r->mode == _AK_LR_SHARED) {
+		/* Acquire pairs with the release store flipping the index in
+		 * grace_period(): a thread that counts itself under the new
+		 * index sees what that setter saw before its grace period. */
+		uint32_t i = atomic_load_explicit(&g_lr_idx, memory_order_acquire);
+		atomic_fetch_add_explicit(&g_lr_cnt[i].n, 1, memory_order_relaxed);
+		_ak_fence_seq_cst(&g_lr_cnt[i].n); /* Dekker with the fence in grace_period() */
+		return _AK_LR_TOK_SHARED | i;
+	}
+	/* A slot: as _ak_limiter_enter(), plus a full fence when the setter
+	 * has no membarrier to lean on (Dekker with its fence). */
+	uint64_t prev = atomic_load_explicit(&r->active, memory_order_relaxed);
+	if (prev == 0) {
+		r->next++;
+		/* Release: as in _ak_limiter_enter(). */
+		atomic_store_explicit(&r->active, r->next, memory_order_release);
+	}
+	if (r->mode == _AK_LR_FENCE)
+		_ak_fence_seq_cst(&r->active);
+	return prev;
 }
 
-void _ak_limiter_exit_shared(uint64_t idx)
+void _ak_limiter_exit_shared(uint64_t tok)
 {
 	/* Release pairs with the acquire loads in lr_wait_zero(): our CAS
 	 * happens before the setter takes the lock bit. */
-	atomic_fetch_sub_explicit(&g_lr_cnt[idx].n, 1, memory_order_release);
+	atomic_fetch_sub_explicit(&g_lr_cnt[tok & 1].n, 1, memory_order_release);
 }
 
 static void lr_wait_zero(_Atomic(uint64_t) *c)
@@ -169,7 +189,8 @@ static void grace_period(void)
 	for (uint32_t i = 0; i < hi; i++) {
 		_Atomic(uint64_t) *a = &g_lr[i].active;
 		/* Acquire: pairs with the release stores of `active` in
-		 * _ak_limiter_enter()/_ak_limiter_exit(): the section's CAS
+		 * _ak_limiter_enter()/_ak_limiter_exit() (and the slow entry):
+		 * the section's CAS
 		 * happens before our lock. */
 		uint64_t v = atomic_load_explicit(a, memory_order_acquire), c;
 		if (v == 0)
@@ -186,7 +207,7 @@ static void grace_period(void)
 	 * the counter already drained, so the second wait cannot starve. */
 	uint32_t i = atomic_load_explicit(&g_lr_idx, memory_order_relaxed);
 	lr_wait_zero(&g_lr_cnt[i ^ 1u].n);
-	/* Release pairs with the acquire load in _ak_limiter_enter_shared(). */
+	/* Release pairs with the acquire load in _ak_limiter_enter_slow(). */
 	atomic_store_explicit(&g_lr_idx, i ^ 1u, memory_order_release);
 	lr_wait_zero(&g_lr_cnt[i].n);
 }
@@ -207,7 +228,9 @@ unsigned _ak_limiter_test_claimed(void)
 
 unsigned _ak_limiter_test_mode(void)
 {
-	return _ak_limiter_reader()->mode;
+	if (_ak_limiter_self->mode == _AK_LR_UNCLAIMED)
+		return lr_claim()->mode;
+	return _ak_limiter_self->mode;
 }
 
 void _ak_rl_yield(void)

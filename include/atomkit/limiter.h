@@ -212,6 +212,9 @@ AK_INLINE void _ak_rl_pause(struct _ak_backoff *bo)
 #define _AK_LR_MEMBARRIER 0u /* slot; the setter's membarrier() orders it */
 #define _AK_LR_FENCE 1u      /* slot; no membarrier: the taker fences itself */
 #define _AK_LR_SHARED 2u     /* no slot: the shared counter pair */
+#define _AK_LR_UNCLAIMED 3u  /* the thread has not asked for a slot yet */
+/* Token bit: the section was entered on the shared pair (bit 0: index). */
+#define _AK_LR_TOK_SHARED (UINT64_C(1) << 63)
 
 struct _ak_limiter_reader {
 	/* 0 outside a section, else the section's number (increasing) */
@@ -222,15 +225,15 @@ struct _ak_limiter_reader {
 };
 AK_ASSERT_PADDED(struct _ak_limiter_reader);
 
-/* The calling thread's slot, NULL until its first take (src/limiter.c). */
+/* The calling thread's slot (src/limiter.c); until its first take, a
+ * stand-in whose mode is _AK_LR_UNCLAIMED, so the hot path tests one field. */
 extern AK_THREAD_LOCAL struct _ak_limiter_reader *_ak_limiter_self;
 
-/* Claim a slot for the calling thread (or the shared pair when none is
- * free) and remember it in _ak_limiter_self.  Never fails. */
-struct _ak_limiter_reader *_ak_limiter_reader_claim(void);
-/* The shared pair: enter returns the counter's index for exit. */
-uint64_t _ak_limiter_enter_shared(void);
-void _ak_limiter_exit_shared(uint64_t idx);
+/* Entry for every mode but _AK_LR_MEMBARRIER: claims a slot if the thread
+ * has none (never fails: no free slot means the shared pair), then enters
+ * as its mode says.  Sets *rp; returns the token. */
+uint64_t _ak_limiter_enter_slow(struct _ak_limiter_reader **rp);
+void _ak_limiter_exit_shared(uint64_t tok);
 
 /* Not API, for tests: let new threads claim only the first `limit` slots
  * (0: every new thread uses the shared pair), and make new slots fence
@@ -241,54 +244,49 @@ void _ak_limiter_test_slots(unsigned limit, int force_fence);
 unsigned _ak_limiter_test_claimed(void);
 unsigned _ak_limiter_test_mode(void);
 
-AK_INLINE struct _ak_limiter_reader *_ak_limiter_reader(void)
-{
-	struct _ak_limiter_reader *r = _ak_limiter_self;
-	if (AK_UNLIKELY(r == NULL))
-		r = _ak_limiter_reader_claim();
-	return r;
-}
-
 /*
- * Enter a section; returns the token for _ak_limiter_exit().  Sections
- * nest (a signal handler's take inside a take): the inner one keeps the
- * outer's number and leaves it in place.
+ * Enter a section: *rp receives the thread's slot; returns the token for
+ * _ak_limiter_exit().  Sections nest (a signal handler's take inside a
+ * take): the inner one keeps the outer's number and leaves it in place
+ * (its token is that number).
  *
  * Why a compiler barrier is enough: the setter, after it has seen the
- * reconfiguration that came before it, runs membarrier(), a full barrier on
- * every running thread of the process.  If that barrier falls before our
- * store of `active`, our load of the word comes after it too and sees that
- * reconfiguration (we hold no older word); if after, the store is visible to
- * the setter's scan, which waits for us.
+ * reconfiguration that came before it, runs membarrier(), a full barrier
+ * on every running thread of the process.  If that barrier falls before
+ * our store of `active`, our load of the word comes after it too and sees
+ * that reconfiguration (we hold no older word); if after, the store is
+ * visible to the setter's scan, which waits for us.
  */
-AK_INLINE uint64_t _ak_limiter_enter(struct _ak_limiter_reader *r)
+AK_INLINE uint64_t _ak_limiter_enter(struct _ak_limiter_reader **rp)
 {
-	if (AK_UNLIKELY(r->mode == _AK_LR_SHARED))
-		return _ak_limiter_enter_shared();
+	struct _ak_limiter_reader *r = _ak_limiter_self;
+	if (AK_UNLIKELY(r->mode != _AK_LR_MEMBARRIER))
+		return _ak_limiter_enter_slow(rp);
+	*rp = r;
 	uint64_t prev = atomic_load_explicit(&r->active, memory_order_relaxed);
-	if (AK_LIKELY(prev == 0))
+	if (AK_LIKELY(prev == 0)) {
+		uint64_t v = r->next + 1;
+		r->next = v;
 		/* Release pairs with the acquire loads of `active` in the
 		 * setter's scan (grace_period() in src/limiter.c): a scan that
 		 * sees this section's number also sees the end (the CAS) of
 		 * the previous one. */
-		atomic_store_explicit(&r->active, ++r->next, memory_order_release);
-	if (AK_UNLIKELY(r->mode == _AK_LR_FENCE))
-		_ak_fence_seq_cst(&r->active); /* Dekker with the setter's fence */
-	else
-		__asm__ __volatile__("" ::: "memory");
+		atomic_store_explicit(&r->active, v, memory_order_release);
+	}
+	__asm__ __volatile__("" ::: "memory");
 	return prev;
 }
 
-/* Leave the section entered with token tok. */
+/* Leave the section entered with token tok on slot r. */
 AK_INLINE void _ak_limiter_exit(struct _ak_limiter_reader *r, uint64_t tok)
 {
-	if (AK_UNLIKELY(r->mode == _AK_LR_SHARED))
-		_ak_limiter_exit_shared(tok);
-	else if (AK_LIKELY(tok == 0))
+	if (AK_LIKELY(tok == 0))
 		/* Release pairs with the acquire loads of `active` in the
 		 * setter's scan: our CAS happens before the setter takes the
 		 * lock bit. */
 		atomic_store_explicit(&r->active, 0, memory_order_release);
+	else if (AK_UNLIKELY(tok & _AK_LR_TOK_SHARED))
+		_ak_limiter_exit_shared(tok);
 }
 
 /* Load the state word, waiting out a reconfiguration in progress. */
@@ -313,12 +311,12 @@ AK_INLINE uint64_t _ak_limiter_load(ak_limiter *l)
  * outside the section, so that no setter waiting for its grace period waits
  * for a spinner.  (A nested section stays in the outer one while it spins:
  * that is safe, the bit's holder is past its grace period.) */
-AK_INLINE uint64_t _ak_limiter_load_in(ak_limiter *l, struct _ak_limiter_reader *r, uint64_t *tok)
+AK_INLINE uint64_t _ak_limiter_load_in(ak_limiter *l, struct _ak_limiter_reader **r, uint64_t *tok)
 {
 	/* Acquire: as in _ak_limiter_load(). */
 	uint64_t w = atomic_load_explicit(&l->word, memory_order_acquire);
 	while (AK_UNLIKELY(w & _AK_LIMITER_LOCK)) {
-		_ak_limiter_exit(r, *tok);
+		_ak_limiter_exit(*r, *tok);
 		(void)_ak_limiter_load(l);
 		*tok = _ak_limiter_enter(r);
 		/* Acquire: as in _ak_limiter_load(). */
@@ -400,9 +398,8 @@ AK_INLINE ak_status _ak_limiter_take(ak_limiter *l, uint64_t now, uint64_t n, ui
 		st = AK_EOVERFLOW;
 		goto out;
 	}
-	rd = _ak_limiter_reader();
-	tok = _ak_limiter_enter(rd);
-	for (uint64_t w = _ak_limiter_load_in(l, rd, &tok);;) {
+	tok = _ak_limiter_enter(&rd);
+	for (uint64_t w = _ak_limiter_load_in(l, &rd, &tok);;) {
 		struct _ak_limiter_cfg c;
 		uint64_t end, good, now_u = 0;
 
@@ -410,7 +407,7 @@ AK_INLINE ak_status _ak_limiter_take(ak_limiter *l, uint64_t now, uint64_t n, ui
 		int where = _ak_limiter_units(&c, now, &now_u);
 		if (AK_UNLIKELY(n > c.burst || where != 0)) {
 			if (!_ak_limiter_cfg_valid(l, w)) {
-				w = _ak_limiter_load_in(l, rd, &tok);
+				w = _ak_limiter_load_in(l, &rd, &tok);
 				continue;
 			}
 			if (n > c.burst) {
@@ -421,8 +418,8 @@ AK_INLINE ak_status _ak_limiter_take(ak_limiter *l, uint64_t now, uint64_t n, ui
 				/* Never wait for a grace period inside a section. */
 				_ak_limiter_exit(rd, tok);
 				_ak_limiter_rebase(l, now);
-				tok = _ak_limiter_enter(rd);
-				w = _ak_limiter_load_in(l, rd, &tok);
+				tok = _ak_limiter_enter(&rd);
+				w = _ak_limiter_load_in(l, &rd, &tok);
 				continue;
 			}
 			/* Before the epoch: never admit; say when it would be. */
@@ -444,7 +441,7 @@ AK_INLINE ak_status _ak_limiter_take(ak_limiter *l, uint64_t now, uint64_t n, ui
 		int late = wait_u != 0 && (max_wait == 0 || wait_u > _ak_rl_mul_sat(max_wait, c.scale));
 		if (late || AK_UNLIKELY(end >= _AK_LIMITER_TAT_LIMIT)) {
 			if (!_ak_limiter_cfg_valid(l, w)) {
-				w = _ak_limiter_load_in(l, rd, &tok);
+				w = _ak_limiter_load_in(l, &rd, &tok);
 				continue;
 			}
 			wait = _ak_rl_div_up(wait_u, c.scale);
@@ -478,7 +475,7 @@ AK_INLINE ak_status _ak_limiter_take(ak_limiter *l, uint64_t now, uint64_t n, ui
 		}
 		_AK_LIMITER_CAS_FAILED();
 		if (AK_UNLIKELY(w & _AK_LIMITER_LOCK))
-			w = _ak_limiter_load_in(l, rd, &tok);
+			w = _ak_limiter_load_in(l, &rd, &tok);
 	}
 leave:
 	_ak_limiter_exit(rd, tok);
@@ -630,9 +627,9 @@ AK_INLINE ak_status ak_limiter_refund_at(ak_limiter *l, uint64_t now, uint64_t n
 	else if (now >= _AK_RL_TIME_LIMIT)
 		st = AK_EOVERFLOW;
 	else {
-		struct _ak_limiter_reader *rd = _ak_limiter_reader();
-		uint64_t tok = _ak_limiter_enter(rd);
-		for (uint64_t w = _ak_limiter_load_in(l, rd, &tok);;) {
+		struct _ak_limiter_reader *rd;
+		uint64_t tok = _ak_limiter_enter(&rd);
+		for (uint64_t w = _ak_limiter_load_in(l, &rd, &tok);;) {
 			struct _ak_limiter_cfg c;
 			uint64_t now_u = 0;
 			_ak_limiter_cfg_read(l, &c);
@@ -642,14 +639,14 @@ AK_INLINE ak_status ak_limiter_refund_at(ak_limiter *l, uint64_t now, uint64_t n
 
 			if (where != 0 || tat <= now_u || tat > now_u + c.tolerance) {
 				if (!_ak_limiter_cfg_valid(l, w)) {
-					w = _ak_limiter_load_in(l, rd, &tok);
+					w = _ak_limiter_load_in(l, &rd, &tok);
 					continue;
 				}
 				if (where == 2) {
 					_ak_limiter_exit(rd, tok);
 					_ak_limiter_rebase(l, now);
-					tok = _ak_limiter_enter(rd);
-					w = _ak_limiter_load_in(l, rd, &tok);
+					tok = _ak_limiter_enter(&rd);
+					w = _ak_limiter_load_in(l, &rd, &tok);
 					continue;
 				}
 				/* before the epoch, or in debt: nothing; full: 0 */
@@ -662,7 +659,7 @@ AK_INLINE ak_status ak_limiter_refund_at(ak_limiter *l, uint64_t now, uint64_t n
 			uint64_t put = m < room ? m : room;
 			if (put == 0) {
 				if (!_ak_limiter_cfg_valid(l, w)) {
-					w = _ak_limiter_load_in(l, rd, &tok);
+					w = _ak_limiter_load_in(l, &rd, &tok);
 					continue;
 				}
 				break;
@@ -680,7 +677,7 @@ AK_INLINE ak_status ak_limiter_refund_at(ak_limiter *l, uint64_t now, uint64_t n
 				break;
 			}
 			if (w & _AK_LIMITER_LOCK)
-				w = _ak_limiter_load_in(l, rd, &tok);
+				w = _ak_limiter_load_in(l, &rd, &tok);
 		}
 		_ak_limiter_exit(rd, tok);
 	}
@@ -701,11 +698,11 @@ AK_INLINE uint64_t ak_limiter_available_at(ak_limiter *l, uint64_t now)
 {
 	/* In a section, so that two reconfigurations cannot bring the word
 	 * back between the load and the validation (a torn config would pass). */
-	struct _ak_limiter_reader *rd = _ak_limiter_reader();
+	struct _ak_limiter_reader *rd;
 	uint64_t r;
 	for (;;) {
-		uint64_t tok = _ak_limiter_enter(rd), now_u = 0;
-		uint64_t w = _ak_limiter_load_in(l, rd, &tok);
+		uint64_t tok = _ak_limiter_enter(&rd), now_u = 0;
+		uint64_t w = _ak_limiter_load_in(l, &rd, &tok);
 		struct _ak_limiter_cfg c;
 		_ak_limiter_cfg_read(l, &c);
 		int where = _ak_limiter_units(&c, now, &now_u);
