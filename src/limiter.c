@@ -29,18 +29,21 @@ void (*_ak_limiter_test_window)(ak_limiter *l);
  * can bring the word back while it runs.  See docs/ratelimit.md,
  * "Grace periods".
  *
- * Read side (limiter.h): a per-thread slot, `active` = section number.
- * Write side (grace_period): a full fence, membarrier() when available,
- * then every slot up to the high-water mark is waited on until it reads 0
- * or a later section; then the shared counter pair of slotless threads.
+ * Read side (limiter.h): a per-thread slot whose `active` counter is odd
+ * inside a section.  Write side (grace_period): a full fence, membarrier()
+ * when available, then every slot up to the high-water mark that reads odd
+ * is waited on until it changes; then the shared counter pair of slotless
+ * threads.
  */
 
 #define LR_SLOTS 512u
 
 static struct _ak_limiter_reader g_lr[LR_SLOTS];
-/* Stand-ins for threads without a slot: only their mode is read. */
-static struct _ak_limiter_reader g_lr_shared = { 0, 0, _AK_LR_SHARED, 0 };
-static struct _ak_limiter_reader g_lr_unclaimed = { 0, 0, _AK_LR_UNCLAIMED, 0 };
+/* Stand-ins for _ak_limiter_self outside the fast mode: `active` odd (never
+ * written), so the inline entry goes to _ak_limiter_enter_slow(). */
+static struct _ak_limiter_reader g_lr_shared = { 1, _AK_LR_SHARED, 0 };
+static struct _ak_limiter_reader g_lr_unclaimed = { 1, _AK_LR_UNCLAIMED, 0 };
+static struct _ak_limiter_reader g_lr_fence = { 1, _AK_LR_FENCE, 0 };
 static _Atomic(uint32_t) g_lr_hi;               /* slots ever claimed: scan bound */
 static _Atomic(uint32_t) g_lr_limit = LR_SLOTS; /* claimable slots (tests lower it) */
 static _Atomic(int) g_lr_force_fence;           /* tests: new slots fence themselves */
@@ -53,6 +56,8 @@ static pthread_key_t g_lr_key;
 static int g_lr_key_ok;
 
 AK_THREAD_LOCAL struct _ak_limiter_reader *_ak_limiter_self = &g_lr_unclaimed;
+/* The real slot of a thread in _AK_LR_FENCE mode (self is g_lr_fence). */
+static AK_THREAD_LOCAL struct _ak_limiter_reader *lr_fence_slot;
 
 /* 0 not tried, 1 registered, 2 unavailable (slots fence themselves). */
 static _Atomic(int) g_membarrier;
@@ -76,6 +81,7 @@ static void lr_release(void *p)
 	struct _ak_limiter_reader *r = (struct _ak_limiter_reader *)p;
 
 	_ak_limiter_self = &g_lr_unclaimed;
+	lr_fence_slot = NULL;
 	/* Release pairs with the acquire CAS in lr_claim():
 	 * this owner's last `active` store comes before the next owner's. */
 	atomic_store_explicit(&r->in_use, 0, memory_order_release);
@@ -118,7 +124,12 @@ static struct _ak_limiter_reader *lr_claim(void)
 			atomic_store_explicit(&r->in_use, 0, memory_order_release);
 			break;
 		}
-		_ak_limiter_self = r;
+		if (r->mode == _AK_LR_FENCE) {
+			lr_fence_slot = r;
+			_ak_limiter_self = &g_lr_fence;
+		} else {
+			_ak_limiter_self = r;
+		}
 		return r;
 	}
 	_ak_limiter_self = &g_lr_shared;
@@ -131,6 +142,8 @@ uint64_t _ak_limiter_enter_slow(struct _ak_limiter_reader **rp)
 
 	if (r->mode == _AK_LR_UNCLAIMED)
 		r = lr_claim();
+	else if (r->mode == _AK_LR_FENCE)
+		r = lr_fence_slot;
 	*rp = r;
 	if (r->mode == _AK_LR_SHARED) {
 		/* Acquire pairs with the release store flipping the index in
@@ -139,16 +152,14 @@ uint64_t _ak_limiter_enter_slow(struct _ak_limiter_reader **rp)
 		uint32_t i = atomic_load_explicit(&g_lr_idx, memory_order_acquire);
 		atomic_fetch_add_explicit(&g_lr_cnt[i].n, 1, memory_order_relaxed);
 		_ak_fence_seq_cst(&g_lr_cnt[i].n); /* Dekker with the fence in grace_period() */
-		return _AK_LR_TOK_SHARED | i;
+		return _AK_LR_TOK_SHARED | (uint64_t)i << 1 | 1;
 	}
 	/* A slot: as _ak_limiter_enter(), plus a full fence when the setter
 	 * has no membarrier to lean on (Dekker with its fence). */
 	uint64_t prev = atomic_load_explicit(&r->active, memory_order_relaxed);
-	if (prev == 0) {
-		r->next++;
+	if (!(prev & 1))
 		/* Release: as in _ak_limiter_enter(). */
-		atomic_store_explicit(&r->active, r->next, memory_order_release);
-	}
+		atomic_store_explicit(&r->active, prev + 1, memory_order_release);
 	if (r->mode == _AK_LR_FENCE)
 		_ak_fence_seq_cst(&r->active);
 	return prev;
@@ -158,7 +169,7 @@ void _ak_limiter_exit_shared(uint64_t tok)
 {
 	/* Release pairs with the acquire loads in lr_wait_zero(): our CAS
 	 * happens before the setter takes the lock bit. */
-	atomic_fetch_sub_explicit(&g_lr_cnt[tok & 1].n, 1, memory_order_release);
+	atomic_fetch_sub_explicit(&g_lr_cnt[(tok >> 1) & 1].n, 1, memory_order_release);
 }
 
 static void lr_wait_zero(_Atomic(uint64_t) *c)
@@ -175,9 +186,10 @@ static void lr_wait_zero(_Atomic(uint64_t) *c)
  * older than what the caller has seen.  A section whose announcement the
  * scan below misses began after our fence (or membarrier point) in the
  * single order of fences, so its load of the word sees everything that
- * happened before the call.  A section the scan sees is waited for until
- * its slot reads 0 or a later section's number (a later section began
- * after the one seen ended).  Blocking: a preempted taker delays it until
+ * happened before the call.  A section the scan sees (an odd value) is
+ * waited for until the value changes, which its exit does (a nested
+ * section changes nothing).  Each slot is waited on for at most one
+ * section, however busy its thread.  Blocking: a preempted taker delays it until
  * that taker runs again.
  */
 static void grace_period(void)
@@ -190,17 +202,15 @@ static void grace_period(void)
 		_Atomic(uint64_t) *a = &g_lr[i].active;
 		/* Acquire: pairs with the release stores of `active` in
 		 * _ak_limiter_enter()/_ak_limiter_exit() (and the slow entry):
-		 * the section's CAS
-		 * happens before our lock. */
-		uint64_t v = atomic_load_explicit(a, memory_order_acquire), c;
-		if (v == 0)
-			continue;
+		 * the section's CAS happens before our lock. */
+		uint64_t v = atomic_load_explicit(a, memory_order_acquire);
+		if (!(v & 1))
+			continue; /* outside a section */
 		struct _ak_backoff bo = _AK_BACKOFF_INIT(256);
-		do {
+		do
 			_ak_rl_pause(&bo);
-			/* Acquire: as above. */
-			c = atomic_load_explicit(a, memory_order_acquire);
-		} while (c != 0 && c <= v);
+		/* Acquire: as above.  Any change ends section v. */
+		while (atomic_load_explicit(a, memory_order_acquire) == v);
 	}
 	/* The shared pair: each counter must be seen at zero once (that is
 	 * all correctness needs); the flip in between sends new entries to
@@ -229,7 +239,7 @@ unsigned _ak_limiter_test_claimed(void)
 unsigned _ak_limiter_test_mode(void)
 {
 	if (_ak_limiter_self->mode == _AK_LR_UNCLAIMED)
-		return lr_claim()->mode;
+		(void)lr_claim();
 	return _ak_limiter_self->mode;
 }
 

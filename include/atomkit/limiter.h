@@ -213,25 +213,29 @@ AK_INLINE void _ak_rl_pause(struct _ak_backoff *bo)
 #define _AK_LR_FENCE 1u      /* slot; no membarrier: the taker fences itself */
 #define _AK_LR_SHARED 2u     /* no slot: the shared counter pair */
 #define _AK_LR_UNCLAIMED 3u  /* the thread has not asked for a slot yet */
-/* Token bit: the section was entered on the shared pair (bit 0: index). */
+/* Token of a section entered on the shared pair: bit 63, the counter's
+ * index in bit 1, and bit 0 set (exit then stores nothing to a slot). */
 #define _AK_LR_TOK_SHARED (UINT64_C(1) << 63)
 
 struct _ak_limiter_reader {
-	/* 0 outside a section, else the section's number (increasing) */
+	/* Odd inside a section, even outside; only ever grows (by one at
+	 * entry and at exit), so a setter that saw an odd value knows that
+	 * section is over as soon as the value changes. */
 	AK_CACHE_ALIGNED _Atomic(uint64_t) active;
-	uint64_t next;             /* owner only: the last number used */
 	uint32_t mode;             /* _AK_LR_*: owner only */
 	_Atomic(uint32_t) in_use;  /* slot claimed by a live thread */
 };
 AK_ASSERT_PADDED(struct _ak_limiter_reader);
 
-/* The calling thread's slot (src/limiter.c); until its first take, a
- * stand-in whose mode is _AK_LR_UNCLAIMED, so the hot path tests one field. */
+/* The calling thread's slot in _AK_LR_MEMBARRIER mode (src/limiter.c).
+ * Otherwise (no slot yet, the shared pair, a self-fencing slot) a stand-in
+ * whose `active` is odd and never written, so the hot path's one test (an
+ * odd value: nested, or not the fast mode) sends it out of line. */
 extern AK_THREAD_LOCAL struct _ak_limiter_reader *_ak_limiter_self;
 
-/* Entry for every mode but _AK_LR_MEMBARRIER: claims a slot if the thread
- * has none (never fails: no free slot means the shared pair), then enters
- * as its mode says.  Sets *rp; returns the token. */
+/* Entry when the slot reads odd: a nested section, or a thread that is not
+ * in the fast mode (claims a slot if it has none; no free slot means the
+ * shared pair, never a failure).  Sets *rp; returns the token. */
 uint64_t _ak_limiter_enter_slow(struct _ak_limiter_reader **rp);
 void _ak_limiter_exit_shared(uint64_t tok);
 
@@ -246,9 +250,9 @@ unsigned _ak_limiter_test_mode(void);
 
 /*
  * Enter a section: *rp receives the thread's slot; returns the token for
- * _ak_limiter_exit().  Sections nest (a signal handler's take inside a
- * take): the inner one keeps the outer's number and leaves it in place
- * (its token is that number).
+ * _ak_limiter_exit() (the slot's even value before entry).  Sections nest
+ * (a signal handler's take inside a take): the inner one finds the value
+ * odd, leaves it, and gets that odd value as its token.
  *
  * Why a compiler barrier is enough: the setter, after it has seen the
  * reconfiguration that came before it, runs membarrier(), a full barrier
@@ -260,19 +264,14 @@ unsigned _ak_limiter_test_mode(void);
 AK_INLINE uint64_t _ak_limiter_enter(struct _ak_limiter_reader **rp)
 {
 	struct _ak_limiter_reader *r = _ak_limiter_self;
-	if (AK_UNLIKELY(r->mode != _AK_LR_MEMBARRIER))
+	uint64_t prev = atomic_load_explicit(&r->active, memory_order_relaxed);
+	if (AK_UNLIKELY(prev & 1))
 		return _ak_limiter_enter_slow(rp);
 	*rp = r;
-	uint64_t prev = atomic_load_explicit(&r->active, memory_order_relaxed);
-	if (AK_LIKELY(prev == 0)) {
-		uint64_t v = r->next + 1;
-		r->next = v;
-		/* Release pairs with the acquire loads of `active` in the
-		 * setter's scan (grace_period() in src/limiter.c): a scan that
-		 * sees this section's number also sees the end (the CAS) of
-		 * the previous one. */
-		atomic_store_explicit(&r->active, v, memory_order_release);
-	}
+	/* Release pairs with the acquire loads of `active` in the setter's
+	 * scan (grace_period() in src/limiter.c): a scan that sees this
+	 * section also sees the end (the CAS) of the previous one. */
+	atomic_store_explicit(&r->active, prev + 1, memory_order_release);
 	__asm__ __volatile__("" ::: "memory");
 	return prev;
 }
@@ -280,11 +279,11 @@ AK_INLINE uint64_t _ak_limiter_enter(struct _ak_limiter_reader **rp)
 /* Leave the section entered with token tok on slot r. */
 AK_INLINE void _ak_limiter_exit(struct _ak_limiter_reader *r, uint64_t tok)
 {
-	if (AK_LIKELY(tok == 0))
+	if (AK_LIKELY(!(tok & 1)))
 		/* Release pairs with the acquire loads of `active` in the
 		 * setter's scan: our CAS happens before the setter takes the
 		 * lock bit. */
-		atomic_store_explicit(&r->active, 0, memory_order_release);
+		atomic_store_explicit(&r->active, tok + 2, memory_order_release);
 	else if (AK_UNLIKELY(tok & _AK_LR_TOK_SHARED))
 		_ak_limiter_exit_shared(tok);
 }
