@@ -45,9 +45,13 @@
  *     gives nothing while reservations are outstanding in the future (that
  *     would let newcomers overtake promised slots).
  *   - Reconfiguration.  set_rate / set_burst are safe against concurrent
- *     acquirers: they take the state word's lock bit for a few stores, and
- *     flip its generation bit so that an acquirer that read the old config
- *     cannot complete its CAS.  Reservations granted before a change keep
+ *     acquirers: they first wait for a grace period (every take or refund
+ *     between its load of the state word and its CAS has finished), then
+ *     take the state word's lock bit for a few stores, and flip its
+ *     generation bit so that an acquirer that read the old config cannot
+ *     complete its CAS; the grace period makes sure no acquirer holds a
+ *     word from before the previous change, which two changes could bring
+ *     back.  Reservations granted before a change keep
  *     their good_at times (as in Go's x/time/rate), so a rate change at r
  *     takes effect at s = max(r, good_at of the last pending reservation):
  *     the old rate until s, the debt kept in tokens from s, and no new
@@ -63,7 +67,13 @@
  *   is between its lock and unlock (a few stores; the waiter spins, then
  *   yields).  cancel itself never waits.  The call that finds the
  *   epoch 2^60 units old does the rebase itself (rare: at most about once
- *   a second, and never for k' = 1 in 36 years).  set_rate / set_burst: blocking against each other.
+ *   a second, and never for k' = 1 in 36 years), and, like a setter, first
+ *   waits for the takes in flight: that one call is blocking.
+ *   set_rate / set_burst: blocking against each other and against takes
+ *   in flight (a taker preempted between its load
+ *   and its CAS delays them until it runs; it is never delayed by them).
+ *   Do not call them from a signal handler that may interrupt a limiter
+ *   call of the same thread (it would wait for that call).
  *   ak_limiter_acquire(): blocking (sleeps until its reservation is good).
  *   Table: lookup lock-free; inserting a new key is lock-free against other
  *   inserts (one commit CAS per insert); an operation on a key being
