@@ -120,7 +120,8 @@ static struct _ak_limiter_reader *lr_claim(void)
 				  ? _AK_LR_MEMBARRIER
 				  : _AK_LR_FENCE;
 		if (pthread_setspecific(g_lr_key, r) != 0) {
-			/* Release: as in lr_release(). */
+			/* Release pairs with the acquire CAS above, in the
+			 * next claimer (as in lr_release()). */
 			atomic_store_explicit(&r->in_use, 0, memory_order_release);
 			break;
 		}
@@ -158,7 +159,8 @@ uint64_t _ak_limiter_enter_slow(struct _ak_limiter_reader **rp)
 	 * has no membarrier to lean on (Dekker with its fence). */
 	uint64_t prev = atomic_load_explicit(&r->active, memory_order_relaxed);
 	if (!(prev & 1))
-		/* Release: as in _ak_limiter_enter(). */
+		/* Release pairs with the acquire loads of `active` in
+		 * grace_period(), as in _ak_limiter_enter(). */
 		atomic_store_explicit(&r->active, prev + 1, memory_order_release);
 	if (r->mode == _AK_LR_FENCE)
 		_ak_fence_seq_cst(&r->active);

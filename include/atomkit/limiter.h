@@ -322,13 +322,14 @@ AK_INLINE uint64_t _ak_limiter_load(ak_limiter *l)
  * that is safe, the bit's holder is past its grace period.) */
 AK_INLINE uint64_t _ak_limiter_load_in(ak_limiter *l, struct _ak_limiter_reader **r, uint64_t *tok)
 {
-	/* Acquire: as in _ak_limiter_load(). */
+	/* Acquire pairs with the release store ending a setter's change
+	 * (limiter_unlock in src/limiter.c), as in _ak_limiter_load(). */
 	uint64_t w = atomic_load_explicit(&l->word, memory_order_acquire);
 	while (AK_UNLIKELY(w & _AK_LIMITER_LOCK)) {
 		_ak_limiter_exit(*r, *tok);
 		(void)_ak_limiter_load(l);
 		*tok = _ak_limiter_enter(r);
-		/* Acquire: as in _ak_limiter_load(). */
+		/* Acquire pairs with the unlock's release store, as above. */
 		w = atomic_load_explicit(&l->word, memory_order_acquire);
 	}
 	return w;
