@@ -5,10 +5,272 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include <linux/membarrier.h>
+#include <pthread.h>
 #include <sched.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <atomkit/limiter.h>
+
+void (*_ak_limiter_test_window)(ak_limiter *l);
+
+/* ---- taker announcements and grace periods ---------------------------------
+ *
+ * Why: a take loads the state word, computes with the config, and CASes.
+ * The word's one generation bit makes the CAS fail after one
+ * reconfiguration, but two can bring the word back exactly (a full bucket
+ * is TAT 0 after any set_rate), and the stale CAS would then store a TAT
+ * in the old units and epoch.  So before it takes the lock bit, every
+ * reconfiguration R waits until no take that may still hold a word from
+ * before the previous reconfiguration is in its section: that take's CAS
+ * then fails (the previous reconfiguration flipped the bit), and nothing
+ * can bring the word back while it runs.  See docs/ratelimit.md,
+ * "Grace periods".
+ *
+ * Read side (limiter.h): a per-thread slot whose `active` counter is odd
+ * inside a section.  Write side (grace_period): a full fence, membarrier()
+ * when available, then every slot up to the high-water mark that reads odd
+ * is waited on until it changes; then the shared counter pair of slotless
+ * threads.
+ */
+
+#define LR_SLOTS 512u
+
+static struct _ak_limiter_reader g_lr[LR_SLOTS];
+/* Stand-ins for _ak_limiter_self outside the fast mode: `active` odd (never
+ * written), so the inline entry goes to _ak_limiter_enter_slow(). */
+static struct _ak_limiter_reader g_lr_shared = { 1, _AK_LR_SHARED, 0 };
+static struct _ak_limiter_reader g_lr_unclaimed = { 1, _AK_LR_UNCLAIMED, 0 };
+static struct _ak_limiter_reader g_lr_fence = { 1, _AK_LR_FENCE, 0 };
+static _Atomic(uint32_t) g_lr_hi;               /* slots ever claimed: scan bound */
+static _Atomic(uint32_t) g_lr_limit = LR_SLOTS; /* claimable slots (tests lower it) */
+static _Atomic(int) g_lr_force_fence;           /* tests: new slots fence themselves */
+static struct {
+	AK_CACHE_ALIGNED _Atomic(uint64_t) n;
+} g_lr_cnt[2];                                  /* slotless threads in a section */
+static AK_CACHE_ALIGNED _Atomic(uint32_t) g_lr_idx; /* the pair's current index */
+static pthread_once_t g_lr_once = PTHREAD_ONCE_INIT;
+static pthread_key_t g_lr_key;
+static int g_lr_key_ok;
+
+AK_THREAD_LOCAL struct _ak_limiter_reader *_ak_limiter_self = &g_lr_unclaimed;
+/* The real slot of a thread in _AK_LR_FENCE mode (self is g_lr_fence). */
+static AK_THREAD_LOCAL struct _ak_limiter_reader *lr_fence_slot;
+
+/* 0 not tried, 1 registered, 2 unavailable (slots fence themselves). */
+static _Atomic(int) g_membarrier;
+
+static int membarrier_ready(void)
+{
+	int st = atomic_load_explicit(&g_membarrier, memory_order_relaxed);
+
+	if (st == 0) {
+		/* Registering twice is harmless; the result is the same. */
+		st = syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0 ? 1
+											    : 2;
+		atomic_store_explicit(&g_membarrier, st, memory_order_relaxed);
+	}
+	return st == 1;
+}
+
+/* Thread exit: give the slot back (the thread is outside any section). */
+static void lr_release(void *p)
+{
+	struct _ak_limiter_reader *r = (struct _ak_limiter_reader *)p;
+
+	_ak_limiter_self = &g_lr_unclaimed;
+	lr_fence_slot = NULL;
+	/* Release pairs with the acquire CAS in lr_claim():
+	 * this owner's last `active` store comes before the next owner's. */
+	atomic_store_explicit(&r->in_use, 0, memory_order_release);
+}
+
+/*
+ * In a child after fork() only the forking thread lives on.  The other
+ * threads' slots would stay claimed for ever, and one that was inside a
+ * section at the fork would read odd for ever: the child's first set_rate
+ * would wait on it.  So the child closes every section but its own thread's
+ * (which cannot be in one: fork is not called from inside a take) and
+ * frees those slots.
+ */
+static void lr_atfork_child(void)
+{
+	struct _ak_limiter_reader *own = _ak_limiter_self == &g_lr_fence ? lr_fence_slot
+									 : _ak_limiter_self;
+
+	for (uint32_t i = 0; i < LR_SLOTS; i++) {
+		struct _ak_limiter_reader *r = &g_lr[i];
+		if (r == own)
+			continue;
+		uint64_t v = atomic_load_explicit(&r->active, memory_order_relaxed);
+		if (v & 1)
+			atomic_store_explicit(&r->active, v + 1, memory_order_relaxed);
+		atomic_store_explicit(&r->in_use, 0, memory_order_relaxed);
+	}
+	atomic_store_explicit(&g_lr_cnt[0].n, 0, memory_order_relaxed);
+	atomic_store_explicit(&g_lr_cnt[1].n, 0, memory_order_relaxed);
+}
+
+static void lr_key_init(void)
+{
+	g_lr_key_ok = pthread_key_create(&g_lr_key, lr_release) == 0;
+	(void)pthread_atfork(NULL, NULL, lr_atfork_child);
+}
+
+/* Give the calling thread a slot, or the shared pair when none is free. */
+static struct _ak_limiter_reader *lr_claim(void)
+{
+	int mb = membarrier_ready();
+	uint32_t lim = atomic_load_explicit(&g_lr_limit, memory_order_relaxed);
+
+	(void)pthread_once(&g_lr_once, lr_key_init);
+	for (uint32_t i = 0; g_lr_key_ok && i < lim && i < LR_SLOTS; i++) {
+		struct _ak_limiter_reader *r = &g_lr[i];
+		uint32_t zero = 0;
+		if (atomic_load_explicit(&r->in_use, memory_order_relaxed) != 0)
+			continue;
+		/* Acquire pairs with the release store in lr_release(). */
+		if (!atomic_compare_exchange_strong_explicit(&r->in_use, &zero, 1, memory_order_acquire,
+							     memory_order_relaxed))
+			continue;
+		/* Raise the scan bound before the first section: a setter
+		 * whose fence precedes ours may miss both, and then our first
+		 * load of a word comes after its fence (see grace_period()). */
+		uint32_t hi = atomic_load_explicit(&g_lr_hi, memory_order_relaxed);
+		while (hi < i + 1 && !atomic_compare_exchange_weak_explicit(&g_lr_hi, &hi, i + 1,
+									    memory_order_relaxed,
+									    memory_order_relaxed))
+			;
+		r->mode = mb && !atomic_load_explicit(&g_lr_force_fence, memory_order_relaxed)
+				  ? _AK_LR_MEMBARRIER
+				  : _AK_LR_FENCE;
+		if (pthread_setspecific(g_lr_key, r) != 0) {
+			/* Release pairs with the acquire CAS above, in the
+			 * next claimer (as in lr_release()). */
+			atomic_store_explicit(&r->in_use, 0, memory_order_release);
+			break;
+		}
+		if (r->mode == _AK_LR_FENCE) {
+			lr_fence_slot = r;
+			_ak_limiter_self = &g_lr_fence;
+		} else {
+			_ak_limiter_self = r;
+		}
+		return r;
+	}
+	_ak_limiter_self = &g_lr_shared;
+	return &g_lr_shared;
+}
+
+uint64_t _ak_limiter_enter_slow(struct _ak_limiter_reader **rp)
+{
+	struct _ak_limiter_reader *r = _ak_limiter_self;
+
+	if (r->mode == _AK_LR_UNCLAIMED)
+		r = lr_claim();
+	else if (r->mode == _AK_LR_FENCE)
+		r = lr_fence_slot;
+	*rp = r;
+	if (r->mode == _AK_LR_SHARED) {
+		/* Acquire pairs with the release store flipping the index in
+		 * grace_period(): a thread that counts itself under the new
+		 * index sees what that setter saw before its grace period. */
+		uint32_t i = atomic_load_explicit(&g_lr_idx, memory_order_acquire);
+		atomic_fetch_add_explicit(&g_lr_cnt[i].n, 1, memory_order_relaxed);
+		_ak_fence_seq_cst(&g_lr_cnt[i].n); /* Dekker with the fence in grace_period() */
+		return _AK_LR_TOK_SHARED | (uint64_t)i << 1 | 1;
+	}
+	/* A slot: as _ak_limiter_enter(), plus a full fence when the setter
+	 * has no membarrier to lean on (Dekker with its fence). */
+	uint64_t prev = atomic_load_explicit(&r->active, memory_order_relaxed);
+	if (!(prev & 1))
+		/* Release pairs with the acquire loads of `active` in
+		 * grace_period(), as in _ak_limiter_enter(). */
+		atomic_store_explicit(&r->active, prev + 1, memory_order_release);
+	if (r->mode == _AK_LR_FENCE)
+		_ak_fence_seq_cst(&r->active);
+	return prev;
+}
+
+void _ak_limiter_exit_shared(uint64_t tok)
+{
+	/* Release pairs with the acquire loads in lr_wait_zero(): our CAS
+	 * happens before the setter takes the lock bit. */
+	atomic_fetch_sub_explicit(&g_lr_cnt[(tok >> 1) & 1].n, 1, memory_order_release);
+}
+
+static void lr_wait_zero(_Atomic(uint64_t) *c)
+{
+	struct _ak_backoff bo = _AK_BACKOFF_INIT(256);
+	/* Acquire: pairs with the release decrement in
+	 * _ak_limiter_exit_shared(). */
+	while (atomic_load_explicit(c, memory_order_acquire) != 0)
+		_ak_rl_pause(&bo);
+}
+
+/*
+ * Wait until no section that began before this call can still hold a word
+ * older than what the caller has seen.  A section whose announcement the
+ * scan below misses began after our fence (or membarrier point) in the
+ * single order of fences, so its load of the word sees everything that
+ * happened before the call.  A section the scan sees (an odd value) is
+ * waited for until the value changes, which its exit does (a nested
+ * section changes nothing).  Each slot is waited on for at most one
+ * section, however busy its thread.  Blocking: a preempted taker delays it until
+ * that taker runs again.
+ */
+static void grace_period(void)
+{
+	_ak_fence_seq_cst(&g_lr_idx); /* Dekker with the fence in FENCE-mode and shared entries */
+	if (membarrier_ready())
+		(void)syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0);
+	uint32_t hi = atomic_load_explicit(&g_lr_hi, memory_order_relaxed);
+	for (uint32_t i = 0; i < hi; i++) {
+		_Atomic(uint64_t) *a = &g_lr[i].active;
+		/* Acquire: pairs with the release stores of `active` in
+		 * _ak_limiter_enter()/_ak_limiter_exit() (and the slow entry):
+		 * the section's CAS happens before our lock. */
+		uint64_t v = atomic_load_explicit(a, memory_order_acquire);
+		if (!(v & 1))
+			continue; /* outside a section */
+		struct _ak_backoff bo = _AK_BACKOFF_INIT(256);
+		do
+			_ak_rl_pause(&bo);
+		/* Acquire: as above.  Any change ends section v. */
+		while (atomic_load_explicit(a, memory_order_acquire) == v);
+	}
+	/* The shared pair: each counter must be seen at zero once (that is
+	 * all correctness needs); the flip in between sends new entries to
+	 * the counter already drained, so the second wait cannot starve. */
+	uint32_t i = atomic_load_explicit(&g_lr_idx, memory_order_relaxed);
+	lr_wait_zero(&g_lr_cnt[i ^ 1u].n);
+	/* Release pairs with the acquire load in _ak_limiter_enter_slow(). */
+	atomic_store_explicit(&g_lr_idx, i ^ 1u, memory_order_release);
+	lr_wait_zero(&g_lr_cnt[i].n);
+}
+
+void _ak_limiter_test_slots(unsigned limit, int force_fence)
+{
+	atomic_store_explicit(&g_lr_limit, limit, memory_order_relaxed);
+	atomic_store_explicit(&g_lr_force_fence, force_fence, memory_order_relaxed);
+}
+
+unsigned _ak_limiter_test_claimed(void)
+{
+	unsigned n = 0;
+	for (unsigned i = 0; i < LR_SLOTS; i++)
+		n += atomic_load_explicit(&g_lr[i].in_use, memory_order_relaxed) != 0;
+	return n;
+}
+
+unsigned _ak_limiter_test_mode(void)
+{
+	if (_ak_limiter_self->mode == _AK_LR_UNCLAIMED)
+		(void)lr_claim();
+	return _ak_limiter_self->mode;
+}
 
 void _ak_rl_yield(void)
 {
@@ -106,6 +368,43 @@ static void limiter_unlock(ak_limiter *l, uint64_t tat)
 	atomic_store_explicit(&l->word, tat, memory_order_release);
 }
 
+static int rebase_due(ak_limiter *l, uint64_t now)
+{
+	uint64_t epoch = atomic_load_explicit(&l->epoch, memory_order_relaxed);
+	return now > epoch && now - epoch >= atomic_load_explicit(&l->horizon, memory_order_relaxed);
+}
+
+/*
+ * Start a reconfiguration: wait for a grace period, then take the lock bit
+ * (returns the word it held).  The generation read first must still be in
+ * force under the lock: then every reconfiguration before ours ended
+ * before that read, hence before the grace period, and every take that
+ * could still hold a word from before it has left its section.  If another
+ * reconfiguration slipped in, start over (one of the racing setters always
+ * gets through).  For a rebase (rebase_now != NULL), return 0 without the
+ * lock when the epoch turns out not to be due any more.
+ */
+static int reconf_lock(ak_limiter *l, const uint64_t *rebase_now, uint64_t *wp)
+{
+	for (;;) {
+		uint64_t w = _ak_limiter_load(l);
+		uint64_t g = atomic_load_explicit(&l->gen, memory_order_relaxed);
+		int due = rebase_now ? rebase_due(l, *rebase_now) : 1;
+		/* gen (and epoch) read as a seqlock reader: belongs to w. */
+		if (!_ak_limiter_cfg_valid(l, w))
+			continue;
+		if (!due)
+			return 0;
+		grace_period();
+		w = limiter_lock(l);
+		if (atomic_load_explicit(&l->gen, memory_order_relaxed) == g) {
+			*wp = w;
+			return 1;
+		}
+		limiter_unlock(l, w);
+	}
+}
+
 /*
  * The TAT after a rebase at r (same rate; new epoch r): the same instant,
  * counted from r.  Exact.
@@ -167,7 +466,9 @@ static void limiter_publish(ak_limiter *l, uint64_t w, uint64_t tat)
 
 void _ak_limiter_rebase(ak_limiter *l, uint64_t now)
 {
-	uint64_t w = limiter_lock(l);
+	uint64_t w;
+	if (!reconf_lock(l, &now, &w))
+		return; /* someone else did it */
 	uint64_t epoch = atomic_load_explicit(&l->epoch, memory_order_relaxed);
 	uint64_t scale = atomic_load_explicit(&l->scale, memory_order_relaxed);
 	if (now <= epoch || now - epoch < atomic_load_explicit(&l->horizon, memory_order_relaxed)) {
@@ -188,7 +489,8 @@ ak_status ak_limiter_set_rate_at(ak_limiter *l, uint64_t now, uint64_t k, uint64
 		return AK_EOVERFLOW;
 	if (!exact_rate(k, per_ns, &scale, &iv))
 		return AK_EINVAL;
-	uint64_t w = limiter_lock(l);
+	uint64_t w = 0;
+	(void)reconf_lock(l, NULL, &w);
 	uint64_t b = atomic_load_explicit(&l->burst, memory_order_relaxed);
 	if (!tolerance_ok(b, iv)) {
 		limiter_unlock(l, w);
@@ -228,7 +530,8 @@ ak_status ak_limiter_set_burst_at(ak_limiter *l, uint64_t now, uint64_t b)
 		return AK_EINVAL;
 	if (now >= _AK_RL_TIME_LIMIT)
 		return AK_EOVERFLOW;
-	uint64_t w = limiter_lock(l);
+	uint64_t w = 0;
+	(void)reconf_lock(l, NULL, &w);
 	uint64_t iv = atomic_load_explicit(&l->interval, memory_order_relaxed);
 	if (!tolerance_ok(b, iv)) {
 		limiter_unlock(l, w);

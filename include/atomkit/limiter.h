@@ -45,9 +45,13 @@
  *     gives nothing while reservations are outstanding in the future (that
  *     would let newcomers overtake promised slots).
  *   - Reconfiguration.  set_rate / set_burst are safe against concurrent
- *     acquirers: they take the state word's lock bit for a few stores, and
- *     flip its generation bit so that an acquirer that read the old config
- *     cannot complete its CAS.  Reservations granted before a change keep
+ *     acquirers: they first wait for a grace period (every take or refund
+ *     between its load of the state word and its CAS has finished), then
+ *     take the state word's lock bit for a few stores, and flip its
+ *     generation bit so that an acquirer that read the old config cannot
+ *     complete its CAS; the grace period makes sure no acquirer holds a
+ *     word from before the previous change, which two changes could bring
+ *     back.  Reservations granted before a change keep
  *     their good_at times (as in Go's x/time/rate), so a rate change at r
  *     takes effect at s = max(r, good_at of the last pending reservation):
  *     the old rate until s, the debt kept in tokens from s, and no new
@@ -63,7 +67,13 @@
  *   is between its lock and unlock (a few stores; the waiter spins, then
  *   yields).  cancel itself never waits.  The call that finds the
  *   epoch 2^60 units old does the rebase itself (rare: at most about once
- *   a second, and never for k' = 1 in 36 years).  set_rate / set_burst: blocking against each other.
+ *   a second, and never for k' = 1 in 36 years), and, like a setter, first
+ *   waits for the takes in flight: that one call is blocking.
+ *   set_rate / set_burst: blocking against each other and against takes
+ *   in flight (a taker preempted between its load
+ *   and its CAS delays them until it runs; it is never delayed by them).
+ *   Do not call them from a signal handler that may interrupt a limiter
+ *   call of the same thread (it would wait for that call).
  *   ak_limiter_acquire(): blocking (sleeps until its reservation is good).
  *   Table: lookup lock-free; inserting a new key is lock-free against other
  *   inserts (one commit CAS per insert); an operation on a key being
@@ -165,6 +175,11 @@ AK_INLINE uint64_t ak_limiter_burst(ak_limiter *l)
 #define _AK_LIMITER_CAS_FAILED() ((void)0)
 #endif
 
+/* Test hook, not API (tests/unit/limiter.c): when set, called by a take
+ * and by a refund between their load of the state word and their CAS.
+ * NULL in production: one load and a branch never taken. */
+extern void (*_ak_limiter_test_window)(ak_limiter *l);
+
 /* Config snapshot validated against the state word (see _ak_limiter_take). */
 struct _ak_limiter_cfg {
 	uint64_t interval, scale, burst, tolerance, epoch, horizon, gen;
@@ -192,6 +207,97 @@ AK_INLINE void _ak_rl_pause(struct _ak_backoff *bo)
 		_ak_backoff_spin(bo);
 }
 
+/*
+ * Taker announcements (the read side of the grace period that every
+ * set_rate / set_burst / rebase waits for before it takes the lock bit; see
+ * docs/ratelimit.md, "Grace periods").  A take or refund is "in its
+ * section" from just before its load of the state word to just after its
+ * CAS: it then holds a word it may still CAS.  Each thread announces that
+ * in a cache line of its own (a slot of a static array, claimed on the
+ * thread's first call, given back at thread exit), with a plain store and a
+ * compiler barrier; the setter pays for the store->load ordering with
+ * membarrier().  Threads that find no free slot share two counters (an
+ * SRCU-style pair) instead.
+ */
+#define _AK_LR_MEMBARRIER 0u /* slot; the setter's membarrier() orders it */
+#define _AK_LR_FENCE 1u      /* slot; no membarrier: the taker fences itself */
+#define _AK_LR_SHARED 2u     /* no slot: the shared counter pair */
+#define _AK_LR_UNCLAIMED 3u  /* the thread has not asked for a slot yet */
+/* Token of a section entered on the shared pair: bit 63, the counter's
+ * index in bit 1, and bit 0 set (exit then stores nothing to a slot). */
+#define _AK_LR_TOK_SHARED (UINT64_C(1) << 63)
+
+struct _ak_limiter_reader {
+	/* Odd inside a section, even outside; only ever grows (by one at
+	 * entry and at exit), so a setter that saw an odd value knows that
+	 * section is over as soon as the value changes. */
+	AK_CACHE_ALIGNED _Atomic(uint64_t) active;
+	uint32_t mode;             /* _AK_LR_*: owner only */
+	_Atomic(uint32_t) in_use;  /* slot claimed by a live thread */
+};
+AK_ASSERT_PADDED(struct _ak_limiter_reader);
+
+/* The calling thread's slot in _AK_LR_MEMBARRIER mode (src/limiter.c).
+ * Otherwise (no slot yet, the shared pair, a self-fencing slot) a stand-in
+ * whose `active` is odd and never written, so the hot path's one test (an
+ * odd value: nested, or not the fast mode) sends it out of line. */
+extern AK_THREAD_LOCAL struct _ak_limiter_reader *_ak_limiter_self;
+
+/* Entry when the slot reads odd: a nested section, or a thread that is not
+ * in the fast mode (claims a slot if it has none; no free slot means the
+ * shared pair, never a failure).  Sets *rp; returns the token. */
+uint64_t _ak_limiter_enter_slow(struct _ak_limiter_reader **rp);
+void _ak_limiter_exit_shared(uint64_t tok);
+
+/* Not API, for tests: let new threads claim only the first `limit` slots
+ * (0: every new thread uses the shared pair), and make new slots fence
+ * themselves as if membarrier were unavailable (force_fence = 1). */
+void _ak_limiter_test_slots(unsigned limit, int force_fence);
+/* Not API, for tests: slots held by live threads; the calling thread's
+ * mode (_AK_LR_*, claiming a slot first if it has none). */
+unsigned _ak_limiter_test_claimed(void);
+unsigned _ak_limiter_test_mode(void);
+
+/*
+ * Enter a section: *rp receives the thread's slot; returns the token for
+ * _ak_limiter_exit() (the slot's even value before entry).  Sections nest
+ * (a signal handler's take inside a take): the inner one finds the value
+ * odd, leaves it, and gets that odd value as its token.
+ *
+ * Why a compiler barrier is enough: the setter, after it has seen the
+ * reconfiguration that came before it, runs membarrier(), a full barrier
+ * on every running thread of the process.  If that barrier falls before
+ * our store of `active`, our load of the word comes after it too and sees
+ * that reconfiguration (we hold no older word); if after, the store is
+ * visible to the setter's scan, which waits for us.
+ */
+AK_INLINE uint64_t _ak_limiter_enter(struct _ak_limiter_reader **rp)
+{
+	struct _ak_limiter_reader *r = _ak_limiter_self;
+	uint64_t prev = atomic_load_explicit(&r->active, memory_order_relaxed);
+	if (AK_UNLIKELY(prev & 1))
+		return _ak_limiter_enter_slow(rp);
+	*rp = r;
+	/* Release pairs with the acquire loads of `active` in the setter's
+	 * scan (grace_period() in src/limiter.c): a scan that sees this
+	 * section also sees the end (the CAS) of the previous one. */
+	atomic_store_explicit(&r->active, prev + 1, memory_order_release);
+	__asm__ __volatile__("" ::: "memory");
+	return prev;
+}
+
+/* Leave the section entered with token tok on slot r. */
+AK_INLINE void _ak_limiter_exit(struct _ak_limiter_reader *r, uint64_t tok)
+{
+	if (AK_LIKELY(!(tok & 1)))
+		/* Release pairs with the acquire loads of `active` in the
+		 * setter's scan: our CAS happens before the setter takes the
+		 * lock bit. */
+		atomic_store_explicit(&r->active, tok + 2, memory_order_release);
+	else if (AK_UNLIKELY(tok & _AK_LR_TOK_SHARED))
+		_ak_limiter_exit_shared(tok);
+}
+
 /* Load the state word, waiting out a reconfiguration in progress. */
 AK_INLINE uint64_t _ak_limiter_load(ak_limiter *l)
 {
@@ -206,6 +312,25 @@ AK_INLINE uint64_t _ak_limiter_load(ak_limiter *l)
 			/* Acquire: as above. */
 			w = atomic_load_explicit(&l->word, memory_order_acquire);
 		} while (w & _AK_LIMITER_LOCK);
+	}
+	return w;
+}
+
+/* The same inside a section (token *tok).  The lock bit is waited out
+ * outside the section, so that no setter waiting for its grace period waits
+ * for a spinner.  (A nested section stays in the outer one while it spins:
+ * that is safe, the bit's holder is past its grace period.) */
+AK_INLINE uint64_t _ak_limiter_load_in(ak_limiter *l, struct _ak_limiter_reader **r, uint64_t *tok)
+{
+	/* Acquire pairs with the release store ending a setter's change
+	 * (limiter_unlock in src/limiter.c), as in _ak_limiter_load(). */
+	uint64_t w = atomic_load_explicit(&l->word, memory_order_acquire);
+	while (AK_UNLIKELY(w & _AK_LIMITER_LOCK)) {
+		_ak_limiter_exit(*r, *tok);
+		(void)_ak_limiter_load(l);
+		*tok = _ak_limiter_enter(r);
+		/* Acquire pairs with the unlock's release store, as above. */
+		w = atomic_load_explicit(&l->word, memory_order_acquire);
 	}
 	return w;
 }
@@ -271,7 +396,8 @@ AK_INLINE void _ak_gcra(uint64_t tat, uint64_t now, uint64_t cost, uint64_t tol,
 AK_INLINE ak_status _ak_limiter_take(ak_limiter *l, uint64_t now, uint64_t n, uint64_t max_wait,
 				     uint64_t *wait_ns, ak_limiter_ticket *tk)
 {
-	uint64_t wait = UINT64_MAX;
+	uint64_t wait = UINT64_MAX, tok;
+	struct _ak_limiter_reader *rd;
 	ak_status st;
 
 	if (AK_UNLIKELY(n == 0)) {
@@ -282,7 +408,8 @@ AK_INLINE ak_status _ak_limiter_take(ak_limiter *l, uint64_t now, uint64_t n, ui
 		st = AK_EOVERFLOW;
 		goto out;
 	}
-	for (uint64_t w = _ak_limiter_load(l);;) {
+	tok = _ak_limiter_enter(&rd);
+	for (uint64_t w = _ak_limiter_load_in(l, &rd, &tok);;) {
 		struct _ak_limiter_cfg c;
 		uint64_t end, good, now_u = 0;
 
@@ -290,23 +417,26 @@ AK_INLINE ak_status _ak_limiter_take(ak_limiter *l, uint64_t now, uint64_t n, ui
 		int where = _ak_limiter_units(&c, now, &now_u);
 		if (AK_UNLIKELY(n > c.burst || where != 0)) {
 			if (!_ak_limiter_cfg_valid(l, w)) {
-				w = _ak_limiter_load(l);
+				w = _ak_limiter_load_in(l, &rd, &tok);
 				continue;
 			}
 			if (n > c.burst) {
 				st = AK_E2BIG;
-				goto out;
+				goto leave;
 			}
 			if (where == 2) {
+				/* Never wait for a grace period inside a section. */
+				_ak_limiter_exit(rd, tok);
 				_ak_limiter_rebase(l, now);
-				w = _ak_limiter_load(l);
+				tok = _ak_limiter_enter(&rd);
+				w = _ak_limiter_load_in(l, &rd, &tok);
 				continue;
 			}
 			/* Before the epoch: never admit; say when it would be. */
 			_ak_gcra(w & _AK_LIMITER_TAT, 0, n * c.interval, c.tolerance, &end, &good);
 			wait = c.epoch - now + _ak_rl_div_up(good, c.scale);
 			st = AK_EAGAIN;
-			goto out;
+			goto leave;
 		}
 		_ak_gcra(w & _AK_LIMITER_TAT, now_u, n * c.interval, c.tolerance, &end, &good);
 		if (good > now_u && good % c.scale != 0) {
@@ -321,12 +451,12 @@ AK_INLINE ak_status _ak_limiter_take(ak_limiter *l, uint64_t now, uint64_t n, ui
 		int late = wait_u != 0 && (max_wait == 0 || wait_u > _ak_rl_mul_sat(max_wait, c.scale));
 		if (late || AK_UNLIKELY(end >= _AK_LIMITER_TAT_LIMIT)) {
 			if (!_ak_limiter_cfg_valid(l, w)) {
-				w = _ak_limiter_load(l);
+				w = _ak_limiter_load_in(l, &rd, &tok);
 				continue;
 			}
 			wait = _ak_rl_div_up(wait_u, c.scale);
 			st = late ? AK_EAGAIN : AK_EOVERFLOW;
-			goto out;
+			goto leave;
 		}
 		/* The CAS itself proves the config read belongs to w.  Release
 		 * on success pairs with the acquire load in ak_limiter_cancel(),
@@ -334,6 +464,8 @@ AK_INLINE ak_status _ak_limiter_take(ak_limiter *l, uint64_t now, uint64_t n, ui
 		 * failure is for the next round's config read (pairs with the
 		 * release store ending a set_rate). */
 		uint64_t gen = w & _AK_LIMITER_GEN;
+		if (AK_UNLIKELY(_ak_limiter_test_window != NULL))
+			_ak_limiter_test_window(l);
 		if (atomic_compare_exchange_weak_explicit(&l->word, &w, end | gen, memory_order_acq_rel,
 							  memory_order_acquire)) {
 			if (tk) {
@@ -349,12 +481,14 @@ AK_INLINE ak_status _ak_limiter_take(ak_limiter *l, uint64_t now, uint64_t n, ui
 			}
 			wait = wait_u ? wait_u / c.scale : 0; /* a multiple of scale */
 			st = AK_OK;
-			goto out;
+			goto leave;
 		}
 		_AK_LIMITER_CAS_FAILED();
-		while (AK_UNLIKELY(w & _AK_LIMITER_LOCK))
-			w = _ak_limiter_load(l);
+		if (AK_UNLIKELY(w & _AK_LIMITER_LOCK))
+			w = _ak_limiter_load_in(l, &rd, &tok);
 	}
+leave:
+	_ak_limiter_exit(rd, tok);
 out:
 	if (wait_ns)
 		*wait_ns = wait;
@@ -502,8 +636,10 @@ AK_INLINE ak_status ak_limiter_refund_at(ak_limiter *l, uint64_t now, uint64_t n
 		st = AK_EINVAL;
 	else if (now >= _AK_RL_TIME_LIMIT)
 		st = AK_EOVERFLOW;
-	else
-		for (uint64_t w = _ak_limiter_load(l);;) {
+	else {
+		struct _ak_limiter_reader *rd;
+		uint64_t tok = _ak_limiter_enter(&rd);
+		for (uint64_t w = _ak_limiter_load_in(l, &rd, &tok);;) {
 			struct _ak_limiter_cfg c;
 			uint64_t now_u = 0;
 			_ak_limiter_cfg_read(l, &c);
@@ -513,12 +649,14 @@ AK_INLINE ak_status ak_limiter_refund_at(ak_limiter *l, uint64_t now, uint64_t n
 
 			if (where != 0 || tat <= now_u || tat > now_u + c.tolerance) {
 				if (!_ak_limiter_cfg_valid(l, w)) {
-					w = _ak_limiter_load(l);
+					w = _ak_limiter_load_in(l, &rd, &tok);
 					continue;
 				}
 				if (where == 2) {
+					_ak_limiter_exit(rd, tok);
 					_ak_limiter_rebase(l, now);
-					w = _ak_limiter_load(l);
+					tok = _ak_limiter_enter(&rd);
+					w = _ak_limiter_load_in(l, &rd, &tok);
 					continue;
 				}
 				/* before the epoch, or in debt: nothing; full: 0 */
@@ -531,11 +669,13 @@ AK_INLINE ak_status ak_limiter_refund_at(ak_limiter *l, uint64_t now, uint64_t n
 			uint64_t put = m < room ? m : room;
 			if (put == 0) {
 				if (!_ak_limiter_cfg_valid(l, w)) {
-					w = _ak_limiter_load(l);
+					w = _ak_limiter_load_in(l, &rd, &tok);
 					continue;
 				}
 				break;
 			}
+			if (AK_UNLIKELY(_ak_limiter_test_window != NULL))
+				_ak_limiter_test_window(l);
 			/* Release on success pairs with the acquire load in
 			 * ak_limiter_cancel(); acquire (both) for the next
 			 * round's config read (pairs with the release store
@@ -546,9 +686,11 @@ AK_INLINE ak_status ak_limiter_refund_at(ak_limiter *l, uint64_t now, uint64_t n
 				g = put;
 				break;
 			}
-			while (w & _AK_LIMITER_LOCK)
-				w = _ak_limiter_load(l);
+			if (w & _AK_LIMITER_LOCK)
+				w = _ak_limiter_load_in(l, &rd, &tok);
 		}
+		_ak_limiter_exit(rd, tok);
+	}
 	if (given)
 		*given = g;
 	return st;
@@ -564,12 +706,19 @@ AK_INLINE ak_status ak_limiter_refund(ak_limiter *l, uint64_t n, uint64_t *given
 /* Whole tokens available at now (a snapshot; 0 while in debt). */
 AK_INLINE uint64_t ak_limiter_available_at(ak_limiter *l, uint64_t now)
 {
+	/* In a section, so that two reconfigurations cannot bring the word
+	 * back between the load and the validation (a torn config would pass). */
+	struct _ak_limiter_reader *rd;
+	uint64_t r;
 	for (;;) {
-		uint64_t w = _ak_limiter_load(l), now_u = 0;
+		uint64_t tok = _ak_limiter_enter(&rd), now_u = 0;
+		uint64_t w = _ak_limiter_load_in(l, &rd, &tok);
 		struct _ak_limiter_cfg c;
 		_ak_limiter_cfg_read(l, &c);
 		int where = _ak_limiter_units(&c, now, &now_u);
-		if (!_ak_limiter_cfg_valid(l, w))
+		int valid = _ak_limiter_cfg_valid(l, w);
+		_ak_limiter_exit(rd, tok);
+		if (!valid)
 			continue;
 		if (where == 2 && now < _AK_RL_TIME_LIMIT) {
 			_ak_limiter_rebase(l, now);
@@ -577,10 +726,12 @@ AK_INLINE uint64_t ak_limiter_available_at(ak_limiter *l, uint64_t now)
 		}
 		uint64_t tat = w & _AK_LIMITER_TAT;
 		if (where != 0 || tat >= now_u + c.tolerance)
-			return 0;
-		if (tat <= now_u)
-			return c.burst;
-		return (now_u + c.tolerance - tat) / c.interval;
+			r = 0;
+		else if (tat <= now_u)
+			r = c.burst;
+		else
+			r = (now_u + c.tolerance - tat) / c.interval;
+		return r;
 	}
 }
 

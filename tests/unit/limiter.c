@@ -16,6 +16,8 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "ratelimit_oracle.h"
@@ -598,6 +600,258 @@ static void test_tsc_clock(void)
 	}
 }
 
+/* ---- a take or refund preempted across two reconfigurations ---------------
+ *
+ * The operation is parked (test hook) between its load of the state word
+ * and its CAS; meanwhile another thread makes two set_rate calls that leave
+ * the word numerically as it was (its one generation bit flips back).  The
+ * final state must be one a correct linearization gives (the operation
+ * before both changes or after both: here they agree).  Without a grace
+ * period the parked CAS succeeds with the old units and epoch; with one,
+ * the setter waits for the parked operation to leave (so it runs in its
+ * own thread, and nothing below depends on how long anything took). */
+
+extern void (*_ak_limiter_test_window)(ak_limiter *l);
+
+struct race {
+	ak_limiter l;
+	_Atomic(int) parked, go, setter_done;
+	int refund;             /* 0: try_acquire_at(now, 1); 1: refund_at(now, 1) */
+	uint64_t now, set_now;  /* the operation's time, the setter's */
+	uint64_t per1, per2;    /* set_rate_at(set_now, 1, per1), then per2 */
+	ak_status st;
+	uint64_t given;
+	unsigned mode;          /* the operation thread's announcement mode */
+	int setter_first;       /* informational: the setter finished first */
+};
+static struct race g_race;
+
+static void race_park(ak_limiter *l)
+{
+	/* Only the first pass parks (a failed CAS comes round again). */
+	if (l != &g_race.l || atomic_exchange_explicit(&g_race.parked, 1, memory_order_acq_rel))
+		return;
+	/* Acquire pairs with the release store of `go` in race_run(). */
+	while (!atomic_load_explicit(&g_race.go, memory_order_acquire))
+		sched_yield();
+}
+
+static void *race_op(void *arg)
+{
+	(void)arg;
+	g_race.mode = _ak_limiter_test_mode();
+	if (g_race.refund)
+		g_race.st = ak_limiter_refund_at(&g_race.l, g_race.now, 1, &g_race.given);
+	else
+		g_race.st = ak_limiter_try_acquire_at(&g_race.l, g_race.now, 1, NULL);
+	return NULL;
+}
+
+static void *race_setter(void *arg)
+{
+	(void)arg;
+	ak_status a = ak_limiter_set_rate_at(&g_race.l, g_race.set_now, 1, g_race.per1);
+	ak_status b = ak_limiter_set_rate_at(&g_race.l, g_race.set_now, 1, g_race.per2);
+	/* Release pairs with the acquire load in race_run(). */
+	atomic_store_explicit(&g_race.setter_done, a == AK_OK && b == AK_OK ? 1 : 2,
+			      memory_order_release);
+	return NULL;
+}
+
+static void race_run(void)
+{
+	pthread_t op, set;
+	atomic_store_explicit(&g_race.parked, 0, memory_order_relaxed);
+	atomic_store_explicit(&g_race.go, 0, memory_order_relaxed);
+	atomic_store_explicit(&g_race.setter_done, 0, memory_order_relaxed);
+	_ak_limiter_test_window = race_park;
+	pthread_create(&op, NULL, race_op, NULL);
+	/* Acquire pairs with the exchange in race_park(). */
+	while (!atomic_load_explicit(&g_race.parked, memory_order_acquire))
+		sched_yield();
+	uint64_t w0 = word_of(&g_race.l);
+	pthread_create(&set, NULL, race_setter, NULL);
+	/* Give the setter up to 200 ms to finish while the operation is
+	 * parked (this only bounds the wait; nothing is asserted on it). */
+	uint64_t until = ak_now_ns() + 200 * AK_NS_PER_MS;
+	while (!atomic_load_explicit(&g_race.setter_done, memory_order_acquire) &&
+	       ak_now_ns() < until)
+		sched_yield();
+	g_race.setter_first = atomic_load_explicit(&g_race.setter_done, memory_order_acquire) != 0;
+	if (g_race.setter_first) /* the ABA this test is about: the word came back */
+		CHECK_EQ_U64(word_of(&g_race.l), w0);
+	/* Release pairs with the acquire loads in race_park(). */
+	atomic_store_explicit(&g_race.go, 1, memory_order_release);
+	pthread_join(op, NULL);
+	pthread_join(set, NULL);
+	_ak_limiter_test_window = NULL;
+	CHECK_EQ_U64(atomic_load_explicit(&g_race.setter_done, memory_order_relaxed), 1);
+}
+
+static void test_take_aba(unsigned mode)
+{
+	uint64_t now = BASE, k, per;
+	/* A take of 1 on a full bucket (1 per 10 ns, burst 4, epoch 0) parked
+	 * across set_rate(1/100) and set_rate(1/10) at the same time: a full
+	 * bucket is TAT 0 after either, so the word comes back.  Either
+	 * linearization leaves 3 tokens at now and a full bucket 10 ns on;
+	 * the stale CAS would leave a TAT of `now` units past the new epoch
+	 * (a lockout of a whole second). */
+	memset(&g_race, 0, sizeof g_race);
+	CHECK_ST(ak_limiter_init(&g_race.l, 1, 10, 4, NULL), AK_OK);
+	g_race.now = now;
+	g_race.set_now = now;
+	g_race.per1 = 100;
+	g_race.per2 = 10;
+	race_run();
+	CHECK_EQ_U64(g_race.mode, mode);
+	CHECK_ST(g_race.st, AK_OK);
+	ak_limiter_rate(&g_race.l, &k, &per);
+	CHECK(k == 1 && per == 10);
+	CHECK_EQ_U64(ak_limiter_available_at(&g_race.l, now), 3);
+	CHECK_EQ_U64(ak_limiter_available_at(&g_race.l, now + 9), 3);
+	CHECK_EQ_U64(ak_limiter_available_at(&g_race.l, now + 10), 4);
+	printf("take across two set_rate (mode %u): setter %s\n", mode,
+	       g_race.setter_first ? "finished while the take was parked"
+				   : "waited for the parked take");
+}
+
+static void test_refund_aba(unsigned mode)
+{
+	uint64_t now = BASE, w;
+	/* Epoch at now (a set_rate on the full bucket), then 4 taken: TAT 40
+	 * units (1 per 10 ns, burst 4).  A refund of 1 at now + 20 (2 tokens
+	 * of debt) is parked across set_rate(1/10) and set_rate(1/20) at now +
+	 * 20: the first keeps the debt (20 units from the new epoch), the
+	 * second doubles the units (40): the word comes back.  Either order
+	 * ends at TAT 20 in 1/20 units: 3 tokens at now + 20, full at now + 40.
+	 * The stale CAS would store 40 - 10 = 30 (half a token short). */
+	memset(&g_race, 0, sizeof g_race);
+	CHECK_ST(ak_limiter_init(&g_race.l, 1, 10, 4, NULL), AK_OK);
+	CHECK_ST(ak_limiter_set_rate_at(&g_race.l, now, 1, 10), AK_OK);
+	CHECK_ST(ak_limiter_try_acquire_at(&g_race.l, now, 4, &w), AK_OK);
+	g_race.refund = 1;
+	g_race.now = now + 20;
+	g_race.set_now = now + 20;
+	g_race.per1 = 10;
+	g_race.per2 = 20;
+	race_run();
+	CHECK_EQ_U64(g_race.mode, mode);
+	CHECK_ST(g_race.st, AK_OK);
+	CHECK_EQ_U64(g_race.given, 1);
+	CHECK_EQ_U64(ak_limiter_available_at(&g_race.l, now + 20), 3);
+	CHECK_EQ_U64(ak_limiter_available_at(&g_race.l, now + 39), 3);
+	CHECK_EQ_U64(ak_limiter_available_at(&g_race.l, now + 40), 4);
+	printf("refund across two set_rate (mode %u): setter %s\n", mode,
+	       g_race.setter_first ? "finished while the refund was parked"
+				   : "waited for the parked refund");
+}
+
+/* ---- the announcement registry ----------------------------------------------- */
+
+#define REG_THREADS 1200 /* more than the 512 slots */
+#define REG_BATCH 8
+
+static ak_limiter g_reg;
+static _Atomic(uint64_t) g_reg_shared, g_reg_ok;
+
+static void *reg_thread(void *arg)
+{
+	(void)arg;
+	if (_ak_limiter_test_mode() == _AK_LR_SHARED)
+		atomic_fetch_add_explicit(&g_reg_shared, 1, memory_order_relaxed);
+	if (ak_limiter_try_acquire_at(&g_reg, BASE, 1, NULL) == AK_OK)
+		atomic_fetch_add_explicit(&g_reg_ok, 1, memory_order_relaxed);
+	return NULL;
+}
+
+/*
+ * Slots come back at thread exit: more short-lived threads than slots each
+ * take once, and every one of them gets a slot; afterwards no more slots are
+ * held than before, and a set_rate completes (every slot is inactive, so
+ * its grace period has nothing to wait for).  Then the fallback: with the
+ * slots forced full, and with slots that fence themselves, the parked-take
+ * and parked-refund races still end in a correct state.
+ */
+static void test_registry(void)
+{
+	pthread_t th[REG_BATCH];
+	uint64_t k, per;
+	CHECK(_ak_limiter_test_mode() != _AK_LR_SHARED); /* main holds a slot */
+	unsigned before = _ak_limiter_test_claimed();
+	CHECK(before >= 1);
+	CHECK_ST(ak_limiter_init(&g_reg, 1, 1, REG_THREADS, NULL), AK_OK);
+	for (int i = 0; i < REG_THREADS; i += REG_BATCH) {
+		for (int j = 0; j < REG_BATCH; j++)
+			pthread_create(&th[j], NULL, reg_thread, NULL);
+		for (int j = 0; j < REG_BATCH; j++)
+			pthread_join(th[j], NULL);
+	}
+	CHECK_EQ_U64(atomic_load_explicit(&g_reg_shared, memory_order_relaxed), 0);
+	CHECK_EQ_U64(atomic_load_explicit(&g_reg_ok, memory_order_relaxed), REG_THREADS);
+	CHECK_EQ_U64(_ak_limiter_test_claimed(), before);
+	CHECK_ST(ak_limiter_set_rate_at(&g_reg, BASE, 1, 2), AK_OK);
+	ak_limiter_rate(&g_reg, &k, &per);
+	CHECK(k == 1 && per == 2);
+	CHECK_EQ_U64(ak_limiter_available_at(&g_reg, BASE), 0);
+
+	/* No slot to be had: new threads share the counter pair. */
+	_ak_limiter_test_slots(0, 0);
+	test_take_aba(_AK_LR_SHARED);
+	test_refund_aba(_AK_LR_SHARED);
+	atomic_store_explicit(&g_reg_shared, 0, memory_order_relaxed);
+	pthread_create(&th[0], NULL, reg_thread, NULL);
+	pthread_join(th[0], NULL);
+	CHECK_EQ_U64(atomic_load_explicit(&g_reg_shared, memory_order_relaxed), 1);
+	CHECK_EQ_U64(_ak_limiter_test_claimed(), before);
+	/* Slots that fence themselves (what membarrier's absence gives). */
+	_ak_limiter_test_slots(512, 1);
+	test_take_aba(_AK_LR_FENCE);
+	test_refund_aba(_AK_LR_FENCE);
+	_ak_limiter_test_slots(512, 0);
+	CHECK_EQ_U64(_ak_limiter_test_claimed(), before);
+}
+
+/*
+ * fork() while another thread is inside a take: in the child that thread
+ * does not exist, and its section must not hold the child's set_rate up
+ * for ever.  The child bounds itself with alarm(); the parent checks that
+ * it exited normally, having changed the rate.
+ */
+static void test_fork(void)
+{
+	pthread_t op;
+	memset(&g_race, 0, sizeof g_race);
+	CHECK_ST(ak_limiter_init(&g_race.l, 1, 10, 4, NULL), AK_OK);
+	g_race.now = BASE;
+	atomic_store_explicit(&g_race.parked, 0, memory_order_relaxed);
+	atomic_store_explicit(&g_race.go, 0, memory_order_relaxed);
+	_ak_limiter_test_window = race_park;
+	pthread_create(&op, NULL, race_op, NULL);
+	/* Acquire pairs with the exchange in race_park(). */
+	while (!atomic_load_explicit(&g_race.parked, memory_order_acquire))
+		sched_yield();
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid == 0) {
+		alarm(10);
+		uint64_t k, per;
+		int ok = ak_limiter_set_rate_at(&g_race.l, BASE, 1, 20) == AK_OK;
+		ak_limiter_rate(&g_race.l, &k, &per);
+		_exit(ok && k == 1 && per == 20 ? 0 : 1);
+	}
+	CHECK(pid > 0);
+	int status = 0;
+	CHECK(waitpid(pid, &status, 0) == pid);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	/* Release pairs with the acquire loads in race_park(). */
+	atomic_store_explicit(&g_race.go, 1, memory_order_release);
+	pthread_join(op, NULL);
+	_ak_limiter_test_window = NULL;
+	CHECK_ST(g_race.st, AK_OK);
+	CHECK_EQ_U64(ak_limiter_available_at(&g_race.l, BASE), 3);
+}
+
 /* ---- the oracle ------------------------------------------------------------ */
 
 static void test_oracle_self(void)
@@ -1077,6 +1331,10 @@ int main(void)
 	test_refund();
 	test_set_rate();
 	test_set_rate_promises();
+	test_take_aba(_AK_LR_MEMBARRIER);
+	test_refund_aba(_AK_LR_MEMBARRIER);
+	test_registry();
+	test_fork();
 	test_oracle_wrapped_denominator();
 	test_clock();
 	test_tsc_clock();
