@@ -7,8 +7,10 @@
  * calls with random sizes.  Each element carries its sequence number and a
  * check value; the consumer asserts that every element arrives exactly once
  * and in order, intact (no torn copy), and the counts add up: items pushed ==
- * items popped == ops per producer, per ring and in total.  size() is
- * checked against 0..capacity from both sides and from the watcher.
+ * items popped == ops per producer, per ring and in total.  After each of
+ * its successful calls, each side checks 0 <= head - tail <= capacity on the
+ * raw positions (size() clamps, so its own bound check cannot fail).  size()
+ * is checked against 0..capacity from both sides and from the watcher.
  */
 #include <atomkit/ring_slot.h>
 #include <sched.h>
@@ -44,6 +46,22 @@ struct shared {
 static uint64_t check_of(uint64_t seq, unsigned ring)
 {
 	return (seq * 0x9e3779b97f4a7c15u) ^ ((uint64_t)ring << 56) ^ 0x5a5a;
+}
+
+/* The occupancy bound, on the raw positions (size() clamps to the
+ * capacity, so it cannot show an overrun): from either side, right after
+ * its own successful call, 0 <= head - tail <= capacity holds exactly.
+ * Producer: head is its own last store and tail is no older than the tail
+ * it checked the room against (coherence).  Consumer: tail is its own last
+ * store and head is no older than the head stored before the words it
+ * acquired (coherence).  Relaxed: both are coherence arguments. */
+static void check_occupancy(struct pair *p, unsigned ring, const char *side)
+{
+	uint64_t t = atomic_load_explicit(&p->q.ring.tail, memory_order_relaxed);
+	uint64_t h = atomic_load_explicit(&p->q.ring.prod.head, memory_order_relaxed);
+	STRESS_CHECK((int64_t)(h - t) >= 0 && h - t <= p->cap,
+		     "ring %u (%s): head - tail = %lld with capacity %llu", ring, side,
+		     (long long)(h - t), (unsigned long long)p->cap);
 }
 
 static void backoff(unsigned *fails)
@@ -89,6 +107,7 @@ static void producer(struct stress_thread *t, struct pair *p, unsigned ring)
 			backoff(&fails);
 			continue;
 		}
+		check_occupancy(p, ring, "producer");
 		p->calls_push[kind]++;
 		seq += k;
 		if ((seq & 1023) < k)
@@ -139,6 +158,7 @@ static void consumer(struct stress_thread *t, struct pair *p, unsigned ring)
 			STRESS_CHECK(buf[i].check == check_of(seq + i, ring),
 				     "ring %u: item %llu torn", ring, (unsigned long long)(seq + i));
 		}
+		check_occupancy(p, ring, "consumer");
 		p->calls_pop[kind]++;
 		seq += k;
 		if ((seq & 1023) < k)

@@ -158,6 +158,9 @@ static void test_fill_drain(void)
 			fill_drain(caps[c], sizes[s], UINT64_MAX - caps[c] - 1);
 			fill_drain(caps[c], sizes[s], UINT64_MAX);
 			fill_drain(caps[c], sizes[s], (UINT64_C(1) << 32) - 2);
+			/* positions crossing 2^63, where the signed word test
+			 * changes sign */
+			fill_drain(caps[c], sizes[s], (UINT64_C(1) << 63) - caps[c] - 1);
 		}
 	/* A large capacity. */
 	fill_drain((UINT64_C(1) << 16) + 3, 8, UINT64_MAX - 1000);
