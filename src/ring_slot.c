@@ -15,6 +15,12 @@ static uint64_t slots_for(uint64_t capacity)
 	return s;
 }
 
+/* Do [a, a + an) and [b, b + bn) share a byte?  (No sum that could wrap.) */
+static int overlaps(uintptr_t a, size_t an, uintptr_t b, size_t bn)
+{
+	return a < b ? b - a < an : a - b < bn;
+}
+
 size_t ak_ring_slot_memsize(uint64_t capacity, size_t elem_size)
 {
 	if (capacity == 0 || elem_size == 0 || capacity > AK_RING_SLOT_MAX_CAPACITY ||
@@ -30,9 +36,12 @@ ak_status _ak_ring_slot_init_at(ak_ring_slot *r, void *storage, size_t storage_s
 				uint64_t capacity, size_t elem_size, unsigned flags,
 				uint64_t start)
 {
+	/* The alignment test comes before anything reads or writes *r: a
+	 * control block below its alignment makes every atomic access
+	 * misaligned. */
 	if (!r || !storage || capacity == 0 || elem_size == 0 || flags != 0)
 		return AK_EINVAL;
-	if ((uintptr_t)storage % 8 != 0)
+	if ((uintptr_t)r % _Alignof(ak_ring_slot) != 0 || (uintptr_t)storage % 8 != 0)
 		return AK_EINVAL;
 	if (capacity > AK_RING_SLOT_MAX_CAPACITY)
 		return AK_E2BIG;
@@ -40,6 +49,10 @@ ak_status _ak_ring_slot_init_at(ak_ring_slot *r, void *storage, size_t storage_s
 	if (need == 0)
 		return AK_E2BIG;
 	if (storage_size < need)
+		return AK_EINVAL;
+	/* Slot words written over cfg or the indices (or the reverse) would
+	 * corrupt the ring: [storage, storage + need) must miss [r, r + 1). */
+	if (overlaps((uintptr_t)storage, need, (uintptr_t)r, sizeof(*r)))
 		return AK_EINVAL;
 
 	memset(r, 0, sizeof(*r));

@@ -39,9 +39,16 @@
  *     ak_ring_slot_memsize() says how many bytes.  Init writes every word,
  *     so it takes time proportional to the storage.
  *   - Storage: the caller's, validated by init (non-NULL, 8-byte aligned,
- *     large enough).  The ring records it as an offset from the control
- *     block, so a ring whose control block and storage lie in one shared
- *     mapping works in every process that maps it, at any address.
+ *     large enough, not overlapping the control block).  The ring records
+ *     it as an offset from the control block, so a ring whose control block
+ *     and storage lie in one shared mapping works in every process that
+ *     maps it, at any address.
+ *   - The control block itself needs _Alignof(ak_ring_slot) ==
+ *     AK_DESTRUCTIVE_SIZE (128) bytes of alignment, which malloc does not
+ *     give: declare it (static, automatic or as a member: the compiler
+ *     aligns it), or allocate it with aligned_alloc(AK_DESTRUCTIVE_SIZE,
+ *     ...), or place it at a 128-aligned offset of a shared mapping.  Init
+ *     refuses a misaligned one with AK_EINVAL.
  *   - FIFO, exactly once: elements leave in the order they were pushed.
  *   - size/empty/full: 0 <= size <= capacity always; exact when no push or
  *     pop is in flight; otherwise a snapshot that may be stale.
@@ -53,13 +60,14 @@
  *     value twice in 2^64 pushes, so there is no ABA and nothing to clear.
  *
  * Progress
- *   Both sides wait-free: a push is a bounded number of steps; a pop or
- *   burst reads at most one word per batch it takes (at most n words).
+ *   Both sides wait-free: a push is a bounded number of steps; a pop of up
+ *   to n elements reads one word per batch it takes plus at most one that
+ *   finds the next batch not yet published: at most n words in all.
  *
  * Example
  *     AK_RING_SLOT_DEFINE(u64q, uint64_t);
- *     static unsigned char mem[1024 * 16];   // u64q_memsize(1000) bytes
- *     u64q q;
+ *     static AK_ALIGNAS(8) unsigned char mem[1024 * 16]; // u64q_memsize(1000)
+ *     static u64q q;                         // 128-aligned by its type
  *     u64q_init(&q, mem, sizeof mem, 1000);
  *     u64q_push_spsc(&q, 42);                // producer thread
  *     uint64_t v;
@@ -136,8 +144,10 @@ size_t ak_ring_slot_memsize(uint64_t capacity, size_t elem_size);
 /*
  * Initialise `r` over caller storage (writes every slot's word).  Not
  * thread-safe: call before the ring is shared.  Returns AK_OK; AK_EINVAL for
- * NULL r/storage, storage not 8-byte aligned, capacity or elem_size 0,
- * flags other than 0, storage_size below ak_ring_slot_memsize(); AK_E2BIG
+ * NULL r/storage, r not aligned to _Alignof(ak_ring_slot) (checked before r
+ * is touched), storage not 8-byte aligned, capacity or elem_size 0, flags
+ * other than 0, storage_size below ak_ring_slot_memsize(), or the storage's
+ * first ak_ring_slot_memsize() bytes overlapping *r; AK_E2BIG
  * for a capacity above AK_RING_SLOT_MAX_CAPACITY or a size that does not fit
  * in memory.
  */
@@ -472,8 +482,9 @@ AK_INLINE bool ak_ring_slot_full(const ak_ring_slot *r)
 	AK_UNUSED static inline ak_status name##_init(name *q, void *storage, size_t bytes,   \
 						      uint64_t cap)                           \
 	{                                                                                     \
-		return q ? ak_ring_slot_init(&q->ring, storage, bytes, cap, sizeof(T), 0)      \
-			 : AK_EINVAL;                                                         \
+		/* a cast, not &q->ring: init checks q's alignment first */               \
+		return ak_ring_slot_init((ak_ring_slot *)(void *)q, storage, bytes, cap,      \
+					 sizeof(T), 0);                                       \
 	}                                                                                     \
 	AK_UNUSED AK_INLINE ak_status name##_push_spsc(name *q, T v)                          \
 	{                                                                                     \

@@ -13,8 +13,9 @@ typedef struct trio {
 } trio;
 AK_RING_SLOT_DEFINE(trioq, trio);
 
-/* Storage for the tests: 8-byte aligned, large enough for every case. */
-static alignas(64) unsigned char g_mem[1u << 22];
+/* Storage for the tests: aligned for a control block, large enough for
+ * every case. */
+static alignas(128) unsigned char g_mem[1u << 22];
 
 /* Element i of size esz: bytes derived from i, so any mix-up shows. */
 static void fill_elem(unsigned char *e, size_t esz, uint64_t i)
@@ -66,6 +67,69 @@ static void test_init_errors(void)
 	CHECK_ST(ak_ring_slot_init(&r, g_mem, need, 16, 8, 0), AK_OK);
 	CHECK_EQ_U64(ak_ring_slot_capacity(&r), 16);
 	CHECK_ST(u64q_init(NULL, g_mem, need, 16), AK_EINVAL);
+}
+
+/* A control block below its alignment: every atomic access in it would be
+ * misaligned.  Only the status is looked at (init must not touch *r). */
+static void test_init_misaligned_ring(void)
+{
+	static alignas(128) unsigned char blk[1024];
+	size_t need = ak_ring_slot_memsize(16, 8);
+	unsigned char *storage = g_mem + 8192;
+	static const size_t offs[] = { 4, 8, 16, 64 };
+
+	CHECK_EQ_U64(_Alignof(ak_ring_slot), AK_DESTRUCTIVE_SIZE);
+	memset(blk, 0xEE, sizeof blk);
+	for (size_t i = 0; i < sizeof offs / sizeof offs[0]; i++) {
+		ak_ring_slot *r = (ak_ring_slot *)(void *)(blk + offs[i]);
+		CHECK_ST(ak_ring_slot_init(r, storage, need, 16, 8, 0), AK_EINVAL);
+		CHECK_ST(_ak_ring_slot_init_at(r, storage, need, 16, 8, 0, UINT64_MAX), AK_EINVAL);
+		CHECK_ST(u64q_init((u64q *)(void *)(blk + offs[i]), storage, need, 16), AK_EINVAL);
+	}
+	/* nothing was written where the control blocks would have been */
+	size_t touched = 0;
+	for (size_t i = 0; i < sizeof blk; i++)
+		touched += blk[i] != 0xEE;
+	CHECK_EQ_U64(touched, 0);
+	CHECK_ST(ak_ring_slot_init((ak_ring_slot *)(void *)(blk + 128), storage, need, 16, 8, 0),
+		 AK_OK);
+}
+
+/* Storage overlapping the control block: init's word stores (and every
+ * push) would overwrite cfg and the indices. */
+static void test_init_storage_overlaps_ring(void)
+{
+	const size_t rsz = sizeof(ak_ring_slot);
+	size_t need = ak_ring_slot_memsize(16, 8);
+	unsigned char *base = g_mem + 8192;
+	ak_ring_slot *r = (ak_ring_slot *)(void *)base;
+
+	CHECK(need >= 16 && rsz >= 128);
+	/* storage is the control block */
+	CHECK_ST(ak_ring_slot_init(r, base, need, 16, 8, 0), AK_EINVAL);
+	/* storage starts inside it (first and last byte) */
+	CHECK_ST(ak_ring_slot_init(r, base + 64, need, 16, 8, 0), AK_EINVAL);
+	CHECK_ST(ak_ring_slot_init(r, base + rsz - 8, need, 16, 8, 0), AK_EINVAL);
+	/* storage ends inside it (its first 8 bytes) */
+	CHECK_ST(ak_ring_slot_init(r, base - need + 8, need, 16, 8, 0), AK_EINVAL);
+	/* storage encloses it */
+	CHECK_ST(ak_ring_slot_init(r, base - 128, rsz + 256, 16, 8, 0), AK_EINVAL);
+	/* the typed front end and the start-position hook check it too */
+	CHECK_ST(u64q_init((u64q *)(void *)base, base + 64, need, 16), AK_EINVAL);
+	CHECK_ST(_ak_ring_slot_init_at(r, base + 64, need, 16, 8, 0, UINT64_MAX - 3), AK_EINVAL);
+	/* storage_size larger than need does not count: only the bytes the
+	 * ring uses matter, so a buffer reaching past r is accepted when its
+	 * first `need` bytes end at r */
+	CHECK_ST(ak_ring_slot_init(r, base - need, need + rsz, 16, 8, 0), AK_OK);
+	/* adjacent on either side is fine */
+	CHECK_ST(ak_ring_slot_init(r, base - need, need, 16, 8, 0), AK_OK);
+	CHECK_ST(ak_ring_slot_init(r, base + rsz, need, 16, 8, 0), AK_OK);
+	/* and usable: the neighbours stay intact */
+	uint64_t v = 7, out = 0;
+	CHECK_ST(ak_ring_slot_push_spsc(r, &v), AK_OK);
+	CHECK_ST(ak_ring_slot_pop_spsc(r, &out), AK_OK);
+	CHECK_EQ_U64(out, 7);
+	CHECK_EQ_U64(ak_ring_slot_capacity(r), 16);
 }
 
 static void test_null_args(void)
@@ -343,6 +407,8 @@ int main(void)
 {
 	test_memsize();
 	test_init_errors();
+	test_init_misaligned_ring();
+	test_init_storage_overlaps_ring();
 	test_null_args();
 	test_fill_drain();
 	test_bulk_burst();
