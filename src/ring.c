@@ -129,6 +129,12 @@ static uint64_t slots_for(uint64_t capacity)
 	return s;
 }
 
+/* Do [a, a + an) and [b, b + bn) share a byte?  (No sum that could wrap.) */
+static int overlaps(uintptr_t a, size_t an, uintptr_t b, size_t bn)
+{
+	return a < b ? b - a < an : a - b < bn;
+}
+
 size_t ak_ring_memsize(uint64_t capacity, size_t elem_size)
 {
 	if (capacity == 0 || elem_size == 0 || capacity > AK_RING_MAX_CAPACITY)
@@ -142,9 +148,12 @@ size_t ak_ring_memsize(uint64_t capacity, size_t elem_size)
 ak_status _ak_ring_init_at(ak_ring *r, void *storage, size_t storage_size, uint64_t capacity,
 			   size_t elem_size, unsigned flags, uint64_t start)
 {
+	/* The alignment test comes before anything reads or writes *r: a
+	 * control block below its alignment makes every atomic access
+	 * misaligned. */
 	if (!r || !storage || capacity == 0 || elem_size == 0 || (flags & ~AK_RING_SHARED))
 		return AK_EINVAL;
-	if ((uintptr_t)storage % 8 != 0)
+	if ((uintptr_t)r % _Alignof(ak_ring) != 0 || (uintptr_t)storage % 8 != 0)
 		return AK_EINVAL;
 	if (capacity > AK_RING_MAX_CAPACITY)
 		return AK_E2BIG;
@@ -152,6 +161,10 @@ ak_status _ak_ring_init_at(ak_ring *r, void *storage, size_t storage_size, uint6
 	if (need == 0)
 		return AK_E2BIG;
 	if (storage_size < need)
+		return AK_EINVAL;
+	/* Elements written over cfg or the indices would corrupt the ring:
+	 * [storage, storage + need) must miss [r, r + 1). */
+	if (overlaps((uintptr_t)storage, need, (uintptr_t)r, sizeof(*r)))
 		return AK_EINVAL;
 
 	memset(r, 0, sizeof(*r));

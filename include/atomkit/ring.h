@@ -34,10 +34,16 @@
  *     internally; ak_ring_memsize() accounts for that.
  *   - Storage: the caller owns it.  ak_ring_memsize() says how many bytes,
  *     ak_ring_init() validates them (non-NULL, 8-byte aligned, large
- *     enough).  The ring stores the storage as an offset from the control
- *     block, never a pointer, so a ring whose control block and storage lie in
- *     one shared mapping works in every process that maps it, at any address
- *     (pass AK_RING_SHARED to init).
+ *     enough, not overlapping the control block).  The ring stores the
+ *     storage as an offset from the control block, never a pointer, so a
+ *     ring whose control block and storage lie in one shared mapping works
+ *     in every process that maps it, at any address (pass AK_RING_SHARED to
+ *     init).
+ *   - The control block needs _Alignof(ak_ring) == AK_DESTRUCTIVE_SIZE (128)
+ *     bytes of alignment, which malloc does not give: declare it (the
+ *     compiler aligns it), allocate it with aligned_alloc(AK_DESTRUCTIVE_SIZE,
+ *     ...), or place it at a 128-aligned offset of a shared mapping.  Init
+ *     refuses a misaligned one with AK_EINVAL.
  *   - FIFO: elements come out in the order their pushes took effect.  In the
  *     MP modes, pushes take effect in the order of their reservations (the
  *     head CAS); each producer's own elements always stay in order.
@@ -62,8 +68,8 @@
  *   mode that avoids this).  _wait functions block.
  *
  * Example
- *     static uint64_t slots[1024];      // memsize(1000, 8) <= sizeof slots
- *     ak_ring r;
+ *     static AK_ALIGNAS(8) uint64_t slots[1024]; // memsize(1000, 8) bytes
+ *     static ak_ring r;                 // 128-aligned by its type
  *     ak_ring_init(&r, slots, sizeof slots, 1000, sizeof(uint64_t), 0);
  *     uint64_t v = 42, out;
  *     ak_ring_push_spsc(&r, &v);        // producer thread
@@ -203,9 +209,11 @@ size_t ak_ring_memsize(uint64_t capacity, size_t elem_size);
 
 /*
  * Initialise `r` over caller storage.  Not thread-safe: call before the ring
- * is shared.  Returns AK_OK; AK_EINVAL for NULL r/storage, storage not
- * 8-byte aligned, capacity or elem_size 0, unknown flags, storage_size below
- * ak_ring_memsize(); AK_E2BIG for a capacity above AK_RING_MAX_CAPACITY or a
+ * is shared.  Returns AK_OK; AK_EINVAL for NULL r/storage, r not aligned to
+ * _Alignof(ak_ring) (checked before r is touched), storage not 8-byte
+ * aligned, capacity or elem_size 0, unknown flags, storage_size below
+ * ak_ring_memsize(), or the storage's first ak_ring_memsize() bytes
+ * overlapping *r; AK_E2BIG for a capacity above AK_RING_MAX_CAPACITY or a
  * size that does not fit in memory.
  * With AK_RING_SHARED, `r` and `storage` must lie in the same mapping (the
  * offset between them is stored) and waits use process-shared futexes.
@@ -974,7 +982,8 @@ _AK_RING_MODE(mpmc, 1, 1)
 	AK_UNUSED static inline ak_status name##_init(name *q, T *storage, size_t bytes,       \
 						      uint64_t cap, unsigned flags)           \
 	{                                                                                     \
-		return ak_ring_init(q ? &q->ring : NULL, storage, bytes, cap, sizeof(T), flags); \
+		/* a cast, not &q->ring: init checks q's alignment first */               \
+		return ak_ring_init((ak_ring *)(void *)q, storage, bytes, cap, sizeof(T), flags); \
 	}                                                                                     \
 	AK_UNUSED static inline ak_ring *name##_ring(name *q)                                  \
 	{                                                                                     \

@@ -184,8 +184,8 @@ ak_status ak_ring_seq_init(ak_ring_seq *r, size_t bytes, size_t cap, size_t elem
 			   unsigned flags);
 
 /* Same with the slots in separate storage (AK_RING_SEQ_ALIGN aligned,
- * slots_bytes >= ak_ring_seq_slots_size()).  For shared memory, both
- * must lie in the same mapping. */
+ * slots_bytes >= ak_ring_seq_slots_size(), not overlapping *r: AK_EINVAL
+ * otherwise).  For shared memory, both must lie in the same mapping. */
 ak_status ak_ring_seq_init_split(ak_ring_seq *r, void *slots, size_t slots_bytes, size_t cap,
 				 size_t elem_size, unsigned flags);
 
@@ -917,7 +917,8 @@ _AK_RING_SEQ_MODE(spsc, 1)
 	AK_UNUSED static inline ak_status name##_init(name *q, size_t bytes, size_t cap,  \
 						      unsigned flags)                    \
 	{                                                                                \
-		return ak_ring_seq_init(q ? &q->ring : NULL, bytes, cap, sizeof(T), flags); \
+		/* a cast, not &q->ring: init checks q's alignment first */          \
+		return ak_ring_seq_init((ak_ring_seq *)(void *)q, bytes, cap, sizeof(T), flags); \
 	}                                                                                \
 	AK_UNUSED static inline ak_status name##_new(name **q, size_t cap, unsigned flags) \
 	{                                                                                \

@@ -83,8 +83,9 @@ AK_INLINE size_t ak_ring_var_memsize(uint64_t bytes)
 }
 
 /* Initialise over caller storage (8-byte aligned, ak_ring_var_memsize()
- * bytes).  AK_EINVAL for NULL, misaligned or short storage, bytes < 16,
- * unknown flags; AK_E2BIG for a capacity that does not fit. */
+ * bytes).  AK_EINVAL for NULL, v not aligned to _Alignof(ak_ring_var) (128),
+ * misaligned or short storage, storage overlapping *v, bytes < 16, unknown
+ * flags; AK_E2BIG for a capacity that does not fit. */
 AK_INLINE ak_status ak_ring_var_init(ak_ring_var *v, void *storage, size_t storage_size,
 				     uint64_t bytes, unsigned flags)
 {
@@ -92,7 +93,9 @@ AK_INLINE ak_status ak_ring_var_init(ak_ring_var *v, void *storage, size_t stora
 		return AK_EINVAL;
 	if (bytes > AK_RING_VAR_MAX_BYTES)
 		return AK_E2BIG;
-	return ak_ring_init(&v->ring, storage, storage_size, _ak_ring_var_units(bytes), 8, flags);
+	/* a cast, not &v->ring: ak_ring_init checks v's alignment first */
+	return ak_ring_init((ak_ring *)(void *)v, storage, storage_size, _ak_ring_var_units(bytes),
+			    8, flags);
 }
 
 /* Longest payload accepted (bytes). */

@@ -150,7 +150,8 @@ int main(int argc, char **argv)
 	stress_init(&cfg, argc, argv, "ring_var", 2, 120000);
 	unsigned npairs = cfg.threads / 2 ? cfg.threads / 2 : 1;
 	STRESS_CHECK(npairs <= MAXPAIRS, "at most %d pairs", MAXPAIRS);
-	struct pair *pairs = aligned_alloc(64, sizeof(struct pair) * MAXPAIRS);
+	/* the ring inside needs its 128-byte alignment (init checks it) */
+	struct pair *pairs = aligned_alloc(_Alignof(struct pair), sizeof(struct pair) * MAXPAIRS);
 	STRESS_CHECK(pairs != NULL, "oom");
 	memset(pairs, 0, sizeof(struct pair) * MAXPAIRS);
 	for (unsigned i = 0; i < npairs; i++) {

@@ -901,6 +901,67 @@ static void test_interrupted_sleep(void)
 	}
 }
 
+/* A control block below its alignment (every atomic access in it would be
+ * misaligned) or storage overlapping it (element stores would overwrite
+ * cfg and the indices): AK_EINVAL, and init must not touch *r for the
+ * first.  Through ak_ring_init, the start-position hook and the typed
+ * front end. */
+static void test_init_misaligned_or_overlapping(void)
+{
+	static AK_ALIGNAS(128) unsigned char blk[2048];
+	static AK_ALIGNAS(128) unsigned char mem[8192];
+	static const size_t offs[] = { 4, 8, 16, 64 };
+	const size_t rsz = sizeof(ak_ring);
+	size_t need = ak_ring_memsize(16, 8); /* 128 bytes */
+	unsigned char *storage = mem + 4096;
+
+	CHECK_EQ_U64(_Alignof(ak_ring), AK_DESTRUCTIVE_SIZE);
+	memset(blk, 0xEE, sizeof blk);
+	for (size_t i = 0; i < sizeof offs / sizeof offs[0]; i++) {
+		ak_ring *r = (ak_ring *)(void *)(blk + offs[i]);
+		CHECK_ST(ak_ring_init(r, storage, need, 16, 8, 0), AK_EINVAL);
+		CHECK_ST(ak_ring_init(r, storage, need, 16, 8, AK_RING_SHARED), AK_EINVAL);
+		CHECK_ST(_ak_ring_init_at(r, storage, need, 16, 8, 0, UINT64_MAX), AK_EINVAL);
+		CHECK_ST(pt_ring_init((pt_ring *)(void *)(blk + offs[i]),
+				      (struct pt *)(void *)storage, pt_ring_memsize(3), 3, 0),
+			 AK_EINVAL);
+	}
+	size_t touched = 0;
+	for (size_t i = 0; i < sizeof blk; i++)
+		touched += blk[i] != 0xEE;
+	CHECK_EQ_U64(touched, 0);
+	CHECK_ST(ak_ring_init((ak_ring *)(void *)(blk + 128), storage, need, 16, 8, 0), AK_OK);
+
+	ak_ring *r = (ak_ring *)(void *)mem;
+	CHECK(rsz >= 4 * 128 && need == 128);
+	/* storage is the control block; starts inside it (near its first and
+	 * last byte); ends inside it; encloses it */
+	CHECK_ST(ak_ring_init(r, mem, need, 16, 8, 0), AK_EINVAL);
+	CHECK_ST(ak_ring_init(r, mem + 64, need, 16, 8, 0), AK_EINVAL);
+	CHECK_ST(ak_ring_init(r, mem + rsz - 8, need, 16, 8, 0), AK_EINVAL);
+	r = (ak_ring *)(void *)(mem + 1024);
+	CHECK_ST(ak_ring_init(r, mem + 1024 - need + 8, need, 16, 8, 0), AK_EINVAL);
+	CHECK_ST(ak_ring_init(r, mem + 1024 - 128, rsz + 256, 64, 8, 0), AK_EINVAL);
+	CHECK_ST(_ak_ring_init_at(r, mem + 1024 + 64, need, 16, 8, 0, UINT64_MAX - 3), AK_EINVAL);
+	CHECK_ST(pt_ring_init((pt_ring *)(void *)r, (struct pt *)(void *)(mem + 1024 + 64),
+			      pt_ring_memsize(3), 3, 0),
+		 AK_EINVAL);
+	/* adjacent on either side is fine, and only the first `need` bytes
+	 * count (a larger buffer reaching past r is accepted) */
+	CHECK_ST(ak_ring_init(r, mem + 1024 - need, need + rsz, 16, 8, 0), AK_OK);
+	CHECK_ST(ak_ring_init(r, mem + 1024 + rsz, need, 16, 8, AK_RING_SHARED), AK_OK);
+	CHECK_ST(ak_ring_init(r, mem + 1024 - need, need, 16, 8, 0), AK_OK);
+	uint64_t v, out = 0;
+	for (int i = 0; i < 40; i++) { /* laps over the whole storage */
+		v = 7 + (uint64_t)i;
+		CHECK_ST(ak_ring_push_spsc(r, &v), AK_OK);
+		CHECK_ST(ak_ring_pop_spsc(r, &out), AK_OK);
+		CHECK_EQ_U64(out, v);
+	}
+	CHECK_EQ_U64(ak_ring_capacity(r), 16);
+	CHECK_EQ_U64(ak_ring_size(r), 0);
+}
+
 int main(void)
 {
 	test_memsize_and_init();
@@ -916,5 +977,6 @@ int main(void)
 	test_interrupted_sleep();
 	test_cancel();
 	test_typed();
+	test_init_misaligned_or_overlapping();
 	return check_report("ring");
 }

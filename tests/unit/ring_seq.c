@@ -195,6 +195,30 @@ static void test_setup_errors(void)
 	CHECK_ST(ak_ring_seq_init_split((ak_ring_seq *)mem, (char *)slots + 8, 4000, 4, 8, 0),
 		 AK_EINVAL);
 	CHECK_ST(ak_ring_seq_init_split((ak_ring_seq *)mem, slots, 63, 4, 8, 0), AK_ERANGE);
+	/* slots overlapping the control block: they are it, start inside it,
+	 * end inside it, enclose it (mem is 4096 bytes, the ring 1024 in) */
+	{
+		const size_t rsz = sizeof(ak_ring_seq);
+		char *m = (char *)mem;
+		ak_ring_seq *in = (ak_ring_seq *)(void *)(m + 1024);
+		CHECK(rsz >= 2 * AK_RING_SEQ_ALIGN && 1024 + rsz + 256 <= 4096);
+		CHECK_ST(ak_ring_seq_init_split(in, m + 1024, 256, 16, 8, 0), AK_EINVAL);
+		CHECK_ST(ak_ring_seq_init_split(in, m + 1024 + AK_RING_SEQ_ALIGN, 256, 16, 8, 0),
+			 AK_EINVAL);
+		CHECK_ST(ak_ring_seq_init_split(in, m + 1024 - AK_RING_SEQ_ALIGN, 256, 16, 8, 0),
+			 AK_EINVAL);
+		CHECK_ST(ak_ring_seq_init_split(in, m + 1024 - 256, rsz + 512, 64, 8, 0),
+			 AK_EINVAL);
+		CHECK_ST(_ak_ring_seq_init_at(in, m + 1024, 256, 16, 8, 0, UINT64_C(1) << 62),
+			 AK_EINVAL);
+		/* adjacent on either side is fine */
+		CHECK_ST(ak_ring_seq_init_split(in, m + 1024 - 256, 256, 16, 8, 0), AK_OK);
+		CHECK_ST(ak_ring_seq_init_split(in, m + 1024 + rsz, 256, 16, 8, 0), AK_OK);
+		uint64_t w = 0;
+		CHECK_ST(ak_ring_seq_push64_mpmc(in, 9), AK_OK);
+		CHECK_ST(ak_ring_seq_pop64_mpmc(in, &w), AK_OK);
+		CHECK_EQ_U64(w, 9);
+	}
 	CHECK_ST(ak_ring_seq_init_split((ak_ring_seq *)mem, slots, 64, 4, 8, 0), AK_OK);
 	/* split storage works like the one-block layout */
 	CHECK_ST(ak_ring_seq_push64_mpmc((ak_ring_seq *)mem, 7), AK_OK);

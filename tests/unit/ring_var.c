@@ -30,6 +30,7 @@ static int same(const unsigned char *p, size_t len, uint64_t seed)
 
 static void test_init(void)
 {
+	static AK_ALIGNAS(128) unsigned char blk[1024];
 	ak_ring_var v;
 	CHECK_EQ_U64(ak_ring_var_memsize(0), 0);
 	CHECK_EQ_U64(ak_ring_var_memsize(15), 0);
@@ -44,6 +45,14 @@ static void test_init(void)
 	CHECK_ST(ak_ring_var_init(&v, storage, sizeof storage, AK_RING_VAR_MAX_BYTES + 8, 0),
 		 AK_E2BIG);
 	CHECK_ST(ak_ring_var_init(&v, storage, sizeof storage, 64, 0x40), AK_EINVAL);
+	/* a control block below its 128-byte alignment, storage overlapping
+	 * it (ak_ring_init's checks, reached through the cast in
+	 * ak_ring_var_init before anything touches *v) */
+	CHECK_ST(ak_ring_var_init((ak_ring_var *)(void *)(blk + 8), blk + 768, 256, 64, 0),
+		 AK_EINVAL);
+	CHECK_ST(ak_ring_var_init((ak_ring_var *)(void *)blk, blk + 64, 256, 64, 0), AK_EINVAL);
+	CHECK_ST(ak_ring_var_init((ak_ring_var *)(void *)blk, blk + sizeof(ak_ring_var), 64, 64, 0),
+		 AK_OK);
 	CHECK_ST(ak_ring_var_init(&v, storage, sizeof storage, 16, 0), AK_OK);
 	CHECK_EQ_U64(ak_ring_var_max_record(&v), 0); /* 2 units: header only */
 	CHECK_ST(ak_ring_var_push_spsc(&v, "", 0), AK_OK);
