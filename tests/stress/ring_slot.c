@@ -1,9 +1,13 @@
 /*
  * Stress: ak_ring_slot.  The threads form independent SPSC pairs (thread 2i
- * produces, 2i+1 consumes ring i); with 4 threads or more, the last two
- * only watch size() of every ring.
- * Rings have small capacities (1, 3, 7, 64) and some start near 2^64, so
- * positions and words wrap often.  Both sides mix single, bulk and burst
+ * produces, 2i+1 consumes); with 4 threads or more, the last two only watch
+ * size() of every ring.
+ * Rings have small capacities (1, 3, 7, 64) and every other one starts near
+ * 2^64, so positions and words wrap often.  There are at least four rings
+ * (one of each setup) and one per pair: pair i works through rings i,
+ * i + pairs, ... in turn, so even the single pair of -t 2 and -t 4 meets
+ * every setup; the pair's ops are split among its rings, which keeps the
+ * run time of each thread count.  Both sides mix single, bulk and burst
  * calls with random sizes.  Each element carries its sequence number and a
  * check value; the consumer asserts that every element arrives exactly once
  * and in order, intact (no torn copy), and the counts add up: items pushed ==
@@ -26,11 +30,16 @@ typedef struct item {
 AK_RING_SLOT_DEFINE(itemq, item);
 
 #define MAX_PAIRS 32
+#define MAX_RINGS MAX_PAIRS /* >= 4: one of each setup */
 #define BATCH 16
 
+/* One ring and its counts.  Initialised before the threads start, so a
+ * pair moving on to its next ring needs no hand-over: each side just
+ * starts on it. */
 struct pair {
 	itemq q;
 	uint64_t cap;
+	uint64_t n;                         /* items to pass through this ring */
 	uint64_t pushed, popped;            /* items, written by their own side */
 	uint64_t calls_push[3], calls_pop[3]; /* successful single, bulk, burst calls */
 	_Atomic(int) done;                   /* consumer finished */
@@ -38,8 +47,8 @@ struct pair {
 };
 
 struct shared {
-	struct pair pairs[MAX_PAIRS];
-	unsigned npairs;
+	struct pair pairs[MAX_RINGS]; /* one per ring (the name is historical) */
+	unsigned nrings, npairs;
 	_Atomic(uint64_t) size_checks;
 };
 
@@ -70,13 +79,13 @@ static void backoff(unsigned *fails)
 		sched_yield();
 }
 
-static void producer(struct stress_thread *t, struct pair *p, unsigned ring)
+static void producer(struct stress_thread *t, struct pair *p, unsigned ring, uint64_t base)
 {
 	item buf[BATCH];
 	uint64_t seq = 0, k;
 	unsigned fails = 0;
-	while (seq < t->ops) {
-		uint64_t left = t->ops - seq, n = 1 + stress_rand(t) % BATCH;
+	while (seq < p->n) {
+		uint64_t left = p->n - seq, n = 1 + stress_rand(t) % BATCH;
 		int kind = (int)(stress_rand(t) % 3);
 		if (n > left)
 			n = left;
@@ -111,23 +120,23 @@ static void producer(struct stress_thread *t, struct pair *p, unsigned ring)
 		p->calls_push[kind]++;
 		seq += k;
 		if ((seq & 1023) < k)
-			stress_progress(t, seq);
+			stress_progress(t, base + seq);
 	}
 	p->pushed = seq;
 }
 
-static void consumer(struct stress_thread *t, struct pair *p, unsigned ring)
+static void consumer(struct stress_thread *t, struct pair *p, unsigned ring, uint64_t base)
 {
 	item buf[BATCH];
 	uint64_t seq = 0, k;
 	unsigned fails = 0;
-	while (seq < t->ops) {
+	while (seq < p->n) {
 		uint64_t n = 1 + stress_rand(t) % BATCH;
 		int kind = (int)(stress_rand(t) % 3);
 		if (kind == 1 && n > p->cap)
 			n = p->cap;
-		if (kind == 1 && n > t->ops - seq)
-			n = t->ops - seq; /* a bulk past the last item would wait forever */
+		if (kind == 1 && n > p->n - seq)
+			n = p->n - seq; /* a bulk past the last item would wait forever */
 		ak_status st;
 		if (kind == 0) {
 			st = itemq_pop_spsc(&p->q, &buf[0]);
@@ -162,7 +171,7 @@ static void consumer(struct stress_thread *t, struct pair *p, unsigned ring)
 		p->calls_pop[kind]++;
 		seq += k;
 		if ((seq & 1023) < k)
-			stress_progress(t, seq);
+			stress_progress(t, base + seq);
 	}
 	p->popped = seq;
 	/* Release pairs with the acquire in watcher(). */
@@ -176,7 +185,7 @@ static void watcher(struct stress_thread *t, struct shared *s)
 	uint64_t checks = 0;
 	for (;;) {
 		unsigned live = 0;
-		for (unsigned i = 0; i < s->npairs; i++) {
+		for (unsigned i = 0; i < s->nrings; i++) {
 			struct pair *p = &s->pairs[i];
 			uint64_t sz = itemq_size(&p->q);
 			STRESS_CHECK(sz <= p->cap, "ring %u: size %llu above capacity %llu", i,
@@ -196,13 +205,21 @@ static void watcher(struct stress_thread *t, struct shared *s)
 static void worker(struct stress_thread *t)
 {
 	struct shared *s = (struct shared *)t->arg;
-	unsigned ring = t->id / 2;
-	if (ring >= s->npairs)
+	unsigned pair = t->id / 2;
+	uint64_t base = 0;
+	if (pair >= s->npairs) {
 		watcher(t, s);
-	else if (t->id % 2 == 0)
-		producer(t, &s->pairs[ring], ring);
-	else
-		consumer(t, &s->pairs[ring], ring);
+		return;
+	}
+	/* this pair's rings, in turn */
+	for (unsigned ring = pair; ring < s->nrings; ring += s->npairs) {
+		struct pair *p = &s->pairs[ring];
+		if (t->id % 2 == 0)
+			producer(t, p, ring, base);
+		else
+			consumer(t, p, ring, base);
+		base += p->n;
+	}
 }
 
 int main(int argc, char **argv)
@@ -217,9 +234,14 @@ int main(int argc, char **argv)
 	s.npairs = cfg.threads >= 4 ? (cfg.threads - 2) / 2 : 1;
 	if (s.npairs > MAX_PAIRS)
 		s.npairs = MAX_PAIRS;
-	for (unsigned i = 0; i < s.npairs; i++) {
+	s.nrings = s.npairs < 4 ? 4 : s.npairs;
+	for (unsigned i = 0; i < s.nrings; i++) {
 		struct pair *p = &s.pairs[i];
+		/* pair i % npairs splits its cfg.ops among its m rings; its
+		 * first ring takes the remainder */
+		unsigned pair = i % s.npairs, m = (s.nrings - pair + s.npairs - 1) / s.npairs;
 		size_t bytes;
+		p->n = cfg.ops / m + (i < s.npairs ? cfg.ops % m : 0);
 		p->cap = caps[i % 4];
 		bytes = itemq_memsize(p->cap);
 		p->storage = (unsigned char *)aligned_alloc(64, (bytes + 63) & ~(size_t)63);
@@ -231,12 +253,12 @@ int main(int argc, char **argv)
 			     "init ring %u", i);
 	}
 	stress_run(&cfg, worker, &s);
-	for (unsigned i = 0; i < s.npairs; i++) {
+	for (unsigned i = 0; i < s.nrings; i++) {
 		struct pair *p = &s.pairs[i];
-		STRESS_CHECK(p->pushed == cfg.ops && p->popped == cfg.ops,
+		STRESS_CHECK(p->n > 0 && p->pushed == p->n && p->popped == p->n,
 			     "ring %u: pushed %llu, popped %llu, want %llu", i,
 			     (unsigned long long)p->pushed, (unsigned long long)p->popped,
-			     (unsigned long long)cfg.ops);
+			     (unsigned long long)p->n);
 		STRESS_CHECK(itemq_size(&p->q) == 0 && itemq_empty(&p->q), "ring %u not empty", i);
 		for (int k = 0; k < 3; k++) {
 			/* every kind of call was exercised on both sides */
@@ -249,10 +271,10 @@ int main(int argc, char **argv)
 	}
 	STRESS_CHECK(total == cfg.ops * s.npairs, "total %llu", (unsigned long long)total);
 	stress_pass(&cfg,
-		    "%u SPSC rings (cap 1/3/7/64, half from 2^64-100), %llu items verified "
-		    "(each exactly once, in order, intact), 0 lost, 0 dup; %llu successful "
-		    "single/bulk/burst calls; %llu watcher size checks",
-		    s.npairs, (unsigned long long)total, (unsigned long long)calls,
+		    "%u SPSC rings (cap 1/3/7/64, half from 2^64-100) on %u pairs, %llu items "
+		    "verified (each exactly once, in order, intact), 0 lost, 0 dup; %llu "
+		    "successful single/bulk/burst calls; %llu watcher size checks",
+		    s.nrings, s.npairs, (unsigned long long)total, (unsigned long long)calls,
 		    (unsigned long long)atomic_load_explicit(&s.size_checks,
 							     memory_order_relaxed));
 }
