@@ -11,7 +11,7 @@
  * calls with random sizes.  Each element carries its sequence number and a
  * check value; the consumer asserts that every element arrives exactly once
  * and in order, intact (no torn copy), and the counts add up: items pushed ==
- * items popped == ops per producer, per ring and in total.  After each of
+ * items popped == the ring's share, per ring, and ops per producer in total.  After each of
  * its successful calls, each side checks 0 <= head - tail <= capacity on the
  * raw positions (size() clamps, so its own bound check cannot fail).  size()
  * is checked against 0..capacity from both sides and from the watcher.
