@@ -149,6 +149,21 @@ static void taker(struct stress_thread *t, struct shared *s)
 	}
 }
 
+/*
+ * Widen the window the grace period protects: every fourth take or refund
+ * gives the CPU away between its load of the word and its CAS (the test
+ * hook), so the setter's back-to-back pairs land inside it.  Without this
+ * the window is a few instructions wide and a missing grace period goes
+ * unnoticed (the unwidened run passes with grace_period() stubbed out).
+ */
+static AK_THREAD_LOCAL unsigned g_widen;
+static void widen(ak_limiter *l)
+{
+	(void)l;
+	if ((++g_widen & 3) == 0)
+		sched_yield();
+}
+
 static void worker(struct stress_thread *t)
 {
 	struct shared *s = (struct shared *)t->arg;
@@ -223,6 +238,7 @@ int main(int argc, char **argv)
 	 * order; main claims first); from 8 threads on, slots fence. */
 	(void)_ak_limiter_test_mode();
 	_ak_limiter_test_slots(_ak_limiter_test_claimed() + cfg.threads / 2, cfg.threads >= 8);
+	_ak_limiter_test_window = widen;
 	for (uint64_t done = 0; done < cfg.ops; done += MAX_ROUNDS)
 		one_pass(&cfg, &s, &tot);
 	_ak_limiter_test_slots(512, 0);
