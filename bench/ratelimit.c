@@ -5,6 +5,11 @@
  *
  *   ratelimit/<impl>/try_acquire     reads the clock, then one decision
  *   ratelimit/<impl>/try_acquire_at  the decision alone (time passed in)
+ *   ratelimit/<impl>/try_acquire_limited  clock + decision on a limiter
+ *                                    configured far below the demand (1 token
+ *                                    per us, burst 64): mostly refusals, the
+ *                                    state a limiter is in when it limits;
+ *                                    admitted/op counts what got through
  *   clock/<source>/read              one clock read
  *
  * ratelimit/atomkit_limiter_coarse/try_acquire is the GCRA limiter on
@@ -56,28 +61,47 @@ static ak_limiter_slot g_slots[4096];
 
 /* The usual lazy-refill bucket (Go's x/time/rate shape): float tokens,
  * last update time, all under one mutex. */
-static AK_CACHE_ALIGNED struct {
+struct mx_bucket {
 	pthread_mutex_t mu;
 	double tokens, rate_per_ns, burst;
 	uint64_t last;
-} g_mx = { PTHREAD_MUTEX_INITIALIZER, 0, 0, 0, 0 };
+};
+static AK_CACHE_ALIGNED struct mx_bucket g_mx = { PTHREAD_MUTEX_INITIALIZER, 0, 0, 0, 0 };
+static AK_CACHE_ALIGNED struct mx_bucket g_mx_lim = { PTHREAD_MUTEX_INITIALIZER, 0, 0, 0, 0 };
 
-static int mutex_try_acquire_at(uint64_t now, uint64_t n)
+static int mx_try_acquire_at(struct mx_bucket *b, uint64_t now, uint64_t n)
 {
 	int ok = 0;
-	pthread_mutex_lock(&g_mx.mu);
-	if (now > g_mx.last) {
-		g_mx.tokens += (double)(now - g_mx.last) * g_mx.rate_per_ns;
-		if (g_mx.tokens > g_mx.burst)
-			g_mx.tokens = g_mx.burst;
-		g_mx.last = now;
+	pthread_mutex_lock(&b->mu);
+	if (now > b->last) {
+		b->tokens += (double)(now - b->last) * b->rate_per_ns;
+		if (b->tokens > b->burst)
+			b->tokens = b->burst;
+		b->last = now;
 	}
-	if (g_mx.tokens >= (double)n) {
-		g_mx.tokens -= (double)n;
+	if (b->tokens >= (double)n) {
+		b->tokens -= (double)n;
 		ok = 1;
 	}
-	pthread_mutex_unlock(&g_mx.mu);
+	pthread_mutex_unlock(&b->mu);
 	return ok;
+}
+#define mutex_try_acquire_at(now, n) mx_try_acquire_at(&g_mx, (now), (n))
+
+/* The limiting workload: 1 token per LIM_PER_NS, burst LIM_BURST, far
+ * below what the threads ask for, so most calls are refused. */
+#define LIM_PER_NS 1000
+#define LIM_BURST 64
+static ak_limiter g_lim_lim;
+
+static void mx_reset(struct mx_bucket *b, double rate_per_ns, double burst)
+{
+	pthread_mutex_lock(&b->mu);
+	b->rate_per_ns = rate_per_ns;
+	b->burst = burst;
+	b->tokens = burst;
+	b->last = 0; /* the TSC row and the others share g_mx: time only moves it forward */
+	pthread_mutex_unlock(&b->mu);
 }
 
 /* Thread 0 resets the shared limiter before the first batch (the shim
@@ -92,12 +116,9 @@ static void setup(cbench_state *st)
 	ak_limiter_init(&g_lim_tsc, 1, 1, BIG_BURST, &g_tsc_clock);
 	ak_tbucket_init(&g_tb, 1, 1, BIG_BURST, NULL);
 	ak_limiter_table_init(&g_tab, g_slots, 4096, 1, 1, BIG_BURST, NULL);
-	pthread_mutex_lock(&g_mx.mu);
-	g_mx.rate_per_ns = 1.0;
-	g_mx.burst = (double)BIG_BURST;
-	g_mx.tokens = g_mx.burst;
-	g_mx.last = 0; /* the TSC row and the others share it: time only moves it forward */
-	pthread_mutex_unlock(&g_mx.mu);
+	ak_limiter_init(&g_lim_lim, 1, LIM_PER_NS, LIM_BURST, NULL);
+	mx_reset(&g_mx, 1.0, (double)BIG_BURST);
+	mx_reset(&g_mx_lim, 1.0 / LIM_PER_NS, LIM_BURST);
 }
 
 static void fail_if(cbench_state *st, uint64_t refused, uint64_t total)
@@ -141,7 +162,35 @@ BM(bm_table_at, ak_limiter_table_try_acquire_at(&g_tab, i & 1023, now + i, 1, &w
 BM(bm_mutex, mutex_try_acquire_at(ak_now_ns(), 1))
 BM(bm_mutex_at, mutex_try_acquire_at(now + i, 1))
 
+/* The limiting rows: admissions are counted (admitted/op) and checked
+ * against what the configuration allows over the run. */
+#define BM_LIMITED(name, expr)                                                 \
+	static void name(cbench_state *st, void *ctx)                          \
+	{                                                                      \
+		uint64_t n, admitted = 0, total = 0, w;                        \
+		(void)ctx;                                                     \
+		(void)w;                                                       \
+		setup(st);                                                     \
+		uint64_t t0 = ak_now_ns();                                     \
+		while ((n = cbench_next_batch(st, BATCH))) {                   \
+			for (uint64_t i = 0; i < n; i++)                       \
+				admitted += (expr);                            \
+			total += n;                                            \
+		}                                                              \
+		uint64_t allowed = LIM_BURST + (ak_now_ns() - t0) / LIM_PER_NS + 1; \
+		if (admitted > allowed)                                        \
+			cbench_skip_with_error(st, "admitted more than the rate allows"); \
+		if (total)                                                     \
+			cbench_counter(st, "admitted/op",                      \
+				       (double)admitted / (double)total,       \
+				       CBENCH_COUNTER_AVG);                    \
+	}
+
+BM_LIMITED(bm_limiter_limited, ak_limiter_try_acquire(&g_lim_lim, 1, &w) == AK_OK)
+BM_LIMITED(bm_mutex_limited, mx_try_acquire_at(&g_mx_lim, ak_now_ns(), 1))
+
 #undef BM
+#undef BM_LIMITED
 
 /* ---- clock sources ------------------------------------------------------------ */
 
@@ -218,6 +267,10 @@ CBENCH_INIT(ratelimit)
 				threads, 2);
 	cbench_register_threads("ratelimit/mutex_lazy/try_acquire_at", bm_mutex_at, NULL, threads,
 				2);
+	cbench_register_threads("ratelimit/atomkit_limiter/try_acquire_limited",
+				bm_limiter_limited, NULL, threads, 2);
+	cbench_register_threads("ratelimit/mutex_lazy/try_acquire_limited", bm_mutex_limited, NULL,
+				threads, 2);
 	cbench_register("clock/monotonic/read", bm_clock_monotonic, NULL, 0, 0);
 	cbench_register("clock/monotonic_coarse/read", bm_clock_coarse, NULL, 0, 0);
 	if (g_tsc_ok)

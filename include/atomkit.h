@@ -28,5 +28,6 @@
 #include "atomkit/ring.h"
 #include "atomkit/ring_var.h"
 #include "atomkit/ring_seq.h"
+#include "atomkit/ring_slot.h"
 
 #endif /* ATOMKIT_H */

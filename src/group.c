@@ -38,6 +38,12 @@ struct _ak_group_worker {
 /* The group whose worker this thread is (wait-from-worker detection). */
 static AK_THREAD_LOCAL ak_group *current_group;
 
+/* A go succeeded or is still creating its thread (under mu). */
+static bool any_started(const ak_group *g)
+{
+	return g->started != g->failed;
+}
+
 ak_status ak_group_init(ak_group *g, ak_cancel *parent, int policy)
 {
 	pthread_condattr_t ca;
@@ -80,7 +86,7 @@ ak_status ak_group_set_limit(ak_group *g, unsigned max_running)
 	if (g->magic != GROUP_MAGIC)
 		return AK_ESTATE;
 	pthread_mutex_lock(&g->mu);
-	if (g->started || g->state != G_OPEN)
+	if (any_started(g) || g->state != G_OPEN)
 		st = AK_ESTATE;
 	else
 		g->limit = max_running;
@@ -97,7 +103,7 @@ ak_status ak_group_set_deadline(ak_group *g, uint64_t deadline_ns, const ak_cloc
 	if (g->magic != GROUP_MAGIC)
 		return AK_ESTATE;
 	pthread_mutex_lock(&g->mu);
-	if (g->started || g->state != G_OPEN)
+	if (any_started(g) || g->state != G_OPEN)
 		st = AK_ESTATE;
 	else
 		st = ak_cancel_set_deadline(&g->token, deadline_ns, clk);
@@ -227,6 +233,12 @@ static ak_status start(ak_group *g, ak_group_fn fn, void *arg, int block)
 		/* seq_cst: pairs with the handshake in cv_wait_while(); the
 		 * broadcast below is under mu anyway. */
 		atomic_fetch_sub_explicit(&g->active, 1, memory_order_seq_cst);
+		/* Leave nothing behind: give the index back if no later go
+		 * took one, else count the gap. */
+		if ((unsigned)index + 1 == g->started)
+			g->started--;
+		else
+			g->failed++;
 	}
 	/* A wait may be waiting for `pending` to drain, a go for a slot. */
 	if (g->state == G_WAITING || rc != 0)
@@ -328,7 +340,7 @@ ak_status ak_group_destroy(ak_group *g)
 	if (g->magic != GROUP_MAGIC)
 		return AK_ESTATE;
 	pthread_mutex_lock(&g->mu);
-	if ((g->started && g->state != G_DONE) || g->state == G_WAITING) {
+	if ((any_started(g) && g->state != G_DONE) || g->state == G_WAITING) {
 		pthread_mutex_unlock(&g->mu);
 		return AK_EBUSY;
 	}

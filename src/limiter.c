@@ -87,9 +87,36 @@ static void lr_release(void *p)
 	atomic_store_explicit(&r->in_use, 0, memory_order_release);
 }
 
+/*
+ * In a child after fork() only the forking thread lives on.  The other
+ * threads' slots would stay claimed for ever, and one that was inside a
+ * section at the fork would read odd for ever: the child's first set_rate
+ * would wait on it.  So the child closes every section but its own thread's
+ * (which cannot be in one: fork is not called from inside a take) and
+ * frees those slots.
+ */
+static void lr_atfork_child(void)
+{
+	struct _ak_limiter_reader *own = _ak_limiter_self == &g_lr_fence ? lr_fence_slot
+									 : _ak_limiter_self;
+
+	for (uint32_t i = 0; i < LR_SLOTS; i++) {
+		struct _ak_limiter_reader *r = &g_lr[i];
+		if (r == own)
+			continue;
+		uint64_t v = atomic_load_explicit(&r->active, memory_order_relaxed);
+		if (v & 1)
+			atomic_store_explicit(&r->active, v + 1, memory_order_relaxed);
+		atomic_store_explicit(&r->in_use, 0, memory_order_relaxed);
+	}
+	atomic_store_explicit(&g_lr_cnt[0].n, 0, memory_order_relaxed);
+	atomic_store_explicit(&g_lr_cnt[1].n, 0, memory_order_relaxed);
+}
+
 static void lr_key_init(void)
 {
 	g_lr_key_ok = pthread_key_create(&g_lr_key, lr_release) == 0;
+	(void)pthread_atfork(NULL, NULL, lr_atfork_child);
 }
 
 /* Give the calling thread a slot, or the shared pair when none is free. */

@@ -244,8 +244,11 @@ AK_INLINE ak_status ak_counter_add_saturating(ak_counter *c, uint64_t n, uint64_
  * again, so it stays saturated for good (the object leaks instead of being
  * freed while in use).  The sentinel sits 2^30 from both edges of the
  * saturated range, so racing increments/decrements that land between the
- * RMW and the re-store cannot walk it back to a live value.  No CAS loop
- * on the hot path: inc and dec are one locked RMW each.
+ * RMW and the re-store cannot walk it back to a live value: each such RMW
+ * moves it by at most _AK_REF_RMW_STEP (2^16), so it would take 2^14
+ * threads inside that window at once.  Larger steps use a CAS loop that
+ * never writes a live value over a saturated one.  No CAS loop on the hot
+ * path: inc and dec (and steps up to 2^16) are one locked RMW each.
  */
 typedef struct ak_ref {
 	_Atomic(uint32_t) refs;
@@ -279,6 +282,34 @@ AK_INLINE void _ak_ref_saturate(ak_ref *r)
 	atomic_store_explicit(&r->refs, AK_REF_SATURATED, memory_order_relaxed);
 }
 
+/* Steps above this go through a CAS (see above). */
+#define _AK_REF_RMW_STEP (UINT32_C(1) << 16)
+
+/*
+ * A large step as one CAS from a value it has checked: +n (sub == 0) or -n.
+ * Saturated, zero (for an add) and any result outside 1..AK_REF_MAX store
+ * AK_REF_SATURATED instead.  Returns the value replaced.  Release on the
+ * way down (sub): as the fetch_sub in ak_ref_sub_and_test().
+ */
+AK_INLINE uint32_t _ak_ref_step_cas(ak_ref *r, uint32_t n, int sub)
+{
+	uint32_t cur = atomic_load_explicit(&r->refs, memory_order_relaxed), next;
+	do {
+		if (cur & UINT32_C(0x80000000))
+			return cur; /* saturated stays as it is */
+		if (sub)
+			next = cur < n ? AK_REF_SATURATED : cur - n;
+		else
+			next = cur == 0 || n > AK_REF_MAX - cur ? AK_REF_SATURATED : cur + n;
+		/* Release (sub): pairs with the acquire fence of the last
+		 * dropper in ak_ref_sub_and_test(). */
+	} while (!atomic_compare_exchange_weak_explicit(&r->refs, &cur, next,
+							sub ? memory_order_release
+							    : memory_order_relaxed,
+							memory_order_relaxed));
+	return cur;
+}
+
 /*
  * Take n references (n = 1..AK_REF_MAX).  Relaxed: taking a reference
  * needs no ordering, you already hold one.  Returns AK_OK, AK_ESATURATED
@@ -290,6 +321,12 @@ AK_INLINE ak_status ak_ref_add(ak_ref *r, uint32_t n)
 
 	if (!r || n == 0 || n > AK_REF_MAX)
 		return AK_EINVAL;
+	if (AK_UNLIKELY(n > _AK_REF_RMW_STEP)) {
+		old = _ak_ref_step_cas(r, n, 0);
+		return old == 0 || (old & UINT32_C(0x80000000)) || n > AK_REF_MAX - old
+			       ? AK_ESATURATED
+			       : AK_OK;
+	}
 	old = atomic_fetch_add_explicit(&r->refs, n, memory_order_relaxed);
 	if (AK_UNLIKELY(old == 0 || (old & UINT32_C(0x80000000)) ||
 			((old + n) & UINT32_C(0x80000000)))) {
@@ -347,6 +384,15 @@ AK_INLINE bool ak_ref_sub_and_test(ak_ref *r, uint32_t n)
 
 	if (!r || n == 0 || n > AK_REF_MAX)
 		return false;
+	if (AK_UNLIKELY(n > _AK_REF_RMW_STEP)) {
+		/* Release inside: as below. */
+		old = _ak_ref_step_cas(r, n, 1);
+		if (old != n)
+			return false; /* saturated before, or by this call */
+		/* Acquire: pairs with the release RMWs of earlier droppers. */
+		_ak_fence_acquire(&r->refs);
+		return true;
+	}
 	/* Release: pairs with the acquire fence below in the last dropper. */
 	old = atomic_fetch_sub_explicit(&r->refs, n, memory_order_release);
 	if (old == n) {

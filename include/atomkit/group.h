@@ -80,7 +80,8 @@ typedef struct ak_group {
 	_Atomic(uint32_t) active;         /* started and not finished */
 	_Atomic(uint32_t) cv_waiters;     /* threads in (or entering) a wait on cv */
 	unsigned limit;                   /* 0: unlimited */
-	unsigned started;                 /* under mu */
+	unsigned started;                 /* indexes handed out (under mu) */
+	unsigned failed;                  /* of those, starts that failed (under mu) */
 	unsigned pending;                 /* being created outside mu (under mu) */
 	uint32_t state;                   /* open / waiting / done (under mu) */
 	uint32_t magic;
@@ -114,7 +115,10 @@ ak_status ak_group_set_deadline(ak_group *g, uint64_t deadline_ns, const ak_cloc
  * runs).  AK_EINVAL on NULL g or fn, AK_ESTATE after ak_group_wait
  * returned (or on an uninitialized group), AK_ENOMEM, AK_EAGAIN if the
  * system refuses another thread, AK_ESYS for other thread-creation errors.
- * On any error fn does not run and nothing is left behind.
+ * On any error fn does not run and nothing is left behind: the group is
+ * as if the call had not been made (set_limit, set_deadline and destroy
+ * still allowed if nothing else started; the next worker gets the index,
+ * unless another go took a later one meanwhile, leaving a gap).
  */
 ak_status ak_group_go(ak_group *g, ak_group_fn fn, void *arg);
 

@@ -160,6 +160,30 @@ static void test_ref(void)
 	CHECK_ST(ak_ref_inc_not_zero(&r), AK_ESATURATED);
 	CHECK(ak_ref_is_saturated(&r));
 
+	/* large steps (the CAS path above 2^16) behave like small ones */
+	CHECK_ST(ak_ref_init(&r, 5), AK_OK);
+	CHECK_ST(ak_ref_add(&r, AK_REF_MAX - 5), AK_OK);
+	CHECK_EQ_U64(ak_ref_read(&r), AK_REF_MAX);
+	CHECK(!ak_ref_sub_and_test(&r, AK_REF_MAX - 7));
+	CHECK_EQ_U64(ak_ref_read(&r), 7);
+	CHECK_ST(ak_ref_add(&r, UINT32_C(0x10001)), AK_OK);
+	CHECK(ak_ref_sub_and_test(&r, UINT32_C(0x10008)));
+	CHECK_EQ_U64(ak_ref_read(&r), 0);
+	CHECK_ST(ak_ref_add(&r, UINT32_C(0x10001)), AK_ESATURATED); /* from zero */
+	CHECK_EQ_U64(ak_ref_read(&r), AK_REF_SATURATED);
+	CHECK_ST(ak_ref_init(&r, 5), AK_OK);
+	CHECK_ST(ak_ref_add(&r, AK_REF_MAX - 4), AK_ESATURATED); /* overflow */
+	CHECK_EQ_U64(ak_ref_read(&r), AK_REF_SATURATED);
+	/* from saturated, any step leaves exactly the sentinel (a fetch_add
+	 * of 2^30 would pass through 0 before the re-store) */
+	CHECK_ST(ak_ref_add(&r, UINT32_C(0x40000000)), AK_ESATURATED);
+	CHECK(!ak_ref_sub_and_test(&r, AK_REF_MAX));
+	CHECK(!ak_ref_sub_and_test(&r, UINT32_C(0x40000001)));
+	CHECK_EQ_U64(ak_ref_read(&r), AK_REF_SATURATED);
+	CHECK_ST(ak_ref_init(&r, 5), AK_OK);
+	CHECK(!ak_ref_sub_and_test(&r, UINT32_C(0x20000))); /* underflow */
+	CHECK_EQ_U64(ak_ref_read(&r), AK_REF_SATURATED);
+
 	/* underflow saturates */
 	CHECK_ST(ak_ref_init(&r, 2), AK_OK);
 	CHECK(!ak_ref_sub_and_test(&r, 3));

@@ -4,6 +4,7 @@
 #define _GNU_SOURCE
 #endif
 #include <atomkit/group.h>
+#include <pthread.h>
 #include <time.h>
 
 #include "check.h"
@@ -342,6 +343,73 @@ static void test_destroy_rules(void)
 	CHECK_ST(ak_group_set_limit(&g, 1), AK_ESTATE);
 }
 
+/* Make the next thread creations fail: a default stack larger than the
+ * address space (pthread_create returns EAGAIN; no privilege bypasses it),
+ * or restore the saved default. */
+static pthread_attr_t saved_default;
+static void refuse_threads(int on)
+{
+	if (on) {
+		pthread_attr_t huge;
+		CHECK_EQ_I64(pthread_getattr_default_np(&saved_default), 0);
+		CHECK_EQ_I64(pthread_attr_init(&huge), 0);
+		CHECK_EQ_I64(pthread_attr_setstacksize(&huge, (size_t)1 << 46), 0);
+		CHECK_EQ_I64(pthread_setattr_default_np(&huge), 0);
+		pthread_attr_destroy(&huge);
+	} else {
+		CHECK_EQ_I64(pthread_setattr_default_np(&saved_default), 0);
+		pthread_attr_destroy(&saved_default);
+	}
+}
+
+/* A go that fails leaves nothing behind: the group may still be configured
+ * and destroyed as if it had not been called, and the next worker gets the
+ * index the failed one would have had. */
+static void test_failed_go(void)
+{
+	ak_group g;
+	struct job ok, bad;
+	int index = 7;
+
+	job_init(&ok, 0, 0);
+	job_init(&bad, 5, 0);
+	CHECK_ST(ak_group_init(&g, NULL, AK_GROUP_CANCEL_NEVER), AK_OK);
+	refuse_threads(1);
+	CHECK_ST(ak_group_go(&g, run_job, &ok), AK_EAGAIN);
+	CHECK_ST(ak_group_try_go(&g, run_job, &ok), AK_EAGAIN);
+	refuse_threads(0);
+	CHECK_EQ_I64(atomic_load_explicit(&ok.ran, memory_order_relaxed), 0);
+	/* nothing started: destroy is allowed, as are limit and deadline */
+	CHECK_ST(ak_group_set_limit(&g, 1), AK_OK);
+	CHECK_ST(ak_group_set_deadline(&g, AK_DEADLINE_NONE, NULL), AK_OK);
+	CHECK_ST(ak_group_destroy(&g), AK_OK);
+
+	/* after a failed go, a real worker is index 0 and wait reports it */
+	CHECK_ST(ak_group_init(&g, NULL, AK_GROUP_CANCEL_NEVER), AK_OK);
+	refuse_threads(1);
+	CHECK_ST(ak_group_go(&g, run_job, &ok), AK_EAGAIN);
+	refuse_threads(0);
+	CHECK_ST(ak_group_go(&g, run_job, &bad), AK_OK);
+	CHECK_ST(ak_group_destroy(&g), AK_EBUSY); /* a worker was started */
+	CHECK_EQ_I64(ak_group_wait(&g, &index), 5);
+	CHECK_EQ_I64(index, 0);
+	CHECK_EQ_I64(atomic_load_explicit(&bad.ran, memory_order_relaxed), 1);
+	CHECK_EQ_I64(atomic_load_explicit(&ok.ran, memory_order_relaxed), 0);
+	CHECK_ST(ak_group_destroy(&g), AK_OK);
+
+	/* with a limit of one, a failed go gives its slot back */
+	CHECK_ST(ak_group_init(&g, NULL, AK_GROUP_CANCEL_NEVER), AK_OK);
+	CHECK_ST(ak_group_set_limit(&g, 1), AK_OK);
+	refuse_threads(1);
+	CHECK_ST(ak_group_try_go(&g, run_job, &ok), AK_EAGAIN);
+	refuse_threads(0);
+	CHECK_ST(ak_group_try_go(&g, run_job, &ok), AK_OK);
+	CHECK_EQ_I64(ak_group_wait(&g, &index), 0);
+	CHECK_EQ_I64(index, AK_GROUP_NO_WORKER);
+	CHECK_EQ_I64(atomic_load_explicit(&ok.ran, memory_order_relaxed), 1);
+	CHECK_ST(ak_group_destroy(&g), AK_OK);
+}
+
 int main(void)
 {
 	test_errgroup();
@@ -353,5 +421,6 @@ int main(void)
 	test_deadline();
 	test_nested();
 	test_destroy_rules();
+	test_failed_go();
 	return check_report("group");
 }

@@ -16,6 +16,8 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "ratelimit_oracle.h"
@@ -810,6 +812,46 @@ static void test_registry(void)
 	CHECK_EQ_U64(_ak_limiter_test_claimed(), before);
 }
 
+/*
+ * fork() while another thread is inside a take: in the child that thread
+ * does not exist, and its section must not hold the child's set_rate up
+ * for ever.  The child bounds itself with alarm(); the parent checks that
+ * it exited normally, having changed the rate.
+ */
+static void test_fork(void)
+{
+	pthread_t op;
+	memset(&g_race, 0, sizeof g_race);
+	CHECK_ST(ak_limiter_init(&g_race.l, 1, 10, 4, NULL), AK_OK);
+	g_race.now = BASE;
+	atomic_store_explicit(&g_race.parked, 0, memory_order_relaxed);
+	atomic_store_explicit(&g_race.go, 0, memory_order_relaxed);
+	_ak_limiter_test_window = race_park;
+	pthread_create(&op, NULL, race_op, NULL);
+	/* Acquire pairs with the exchange in race_park(). */
+	while (!atomic_load_explicit(&g_race.parked, memory_order_acquire))
+		sched_yield();
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid == 0) {
+		alarm(10);
+		uint64_t k, per;
+		int ok = ak_limiter_set_rate_at(&g_race.l, BASE, 1, 20) == AK_OK;
+		ak_limiter_rate(&g_race.l, &k, &per);
+		_exit(ok && k == 1 && per == 20 ? 0 : 1);
+	}
+	CHECK(pid > 0);
+	int status = 0;
+	CHECK(waitpid(pid, &status, 0) == pid);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	/* Release pairs with the acquire loads in race_park(). */
+	atomic_store_explicit(&g_race.go, 1, memory_order_release);
+	pthread_join(op, NULL);
+	_ak_limiter_test_window = NULL;
+	CHECK_ST(g_race.st, AK_OK);
+	CHECK_EQ_U64(ak_limiter_available_at(&g_race.l, BASE), 3);
+}
+
 /* ---- the oracle ------------------------------------------------------------ */
 
 static void test_oracle_self(void)
@@ -1292,6 +1334,7 @@ int main(void)
 	test_take_aba(_AK_LR_MEMBARRIER);
 	test_refund_aba(_AK_LR_MEMBARRIER);
 	test_registry();
+	test_fork();
 	test_oracle_wrapped_denominator();
 	test_clock();
 	test_tsc_clock();
