@@ -87,6 +87,8 @@ unit_bins   = $(foreach u,$(UNITS),$(B)/$(1)/unit/$(u))
 stress_bins = $(foreach s,$(STRESSES),$(B)/$(1)/stress/$(s))
 
 # ---- the library (static + shared, PIC) ----------------------------------
+# -z nodelete: dlclose() never unmaps the library, since the limiter's
+# pthread key destructor may still run at a later thread exit.
 LIB_OBJS := $(patsubst src/%.c,$(B)/lib/obj/%.o,$(LIB_SRCS))
 LIB_A    := $(B)/lib/libatomkit.a
 LIB_SO   := $(B)/lib/libatomkit.so.$(VERSION)
@@ -99,7 +101,7 @@ $(LIB_A): $(LIB_OBJS)
 	@rm -f $@
 	ar rcs $@ $^
 $(LIB_SO): $(LIB_OBJS)
-	$(GCC) -shared -Wl,-soname,$(SONAME) -o $@ $^ $(LIB_LDLIBS)
+	$(GCC) -shared -Wl,-soname,$(SONAME) -Wl,-z,nodelete -o $@ $^ $(LIB_LDLIBS)
 	ln -sf libatomkit.so.$(VERSION) $(B)/lib/$(SONAME)
 	ln -sf $(SONAME) $(B)/lib/libatomkit.so
 $(B)/atomkit.pc: scripts/atomkit.pc.in Makefile

@@ -34,6 +34,16 @@ for opt in -O0 -O1 -O2 -O3 -Os; do
 	wait $p2 || bad=$((bad + 1))
 	n=$((n + 2))
 done
+# dlclose() of the shared library while a thread still holds a limiter
+# slot (its key destructor runs at that thread's later exit): -z nodelete.
+make -s --no-print-directory lib || exit 1
+if ! gcc -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE tests/headers/dlclose.c \
+	-o "$out/dlclose" -pthread -ldl >"$out/dlclose.log" 2>&1 ||
+	! LD_LIBRARY_PATH=build/lib "$out/dlclose" >>"$out/dlclose.log" 2>&1; then
+	echo "FAIL: dlclose with a live limiter slot:"; tail -10 "$out/dlclose.log"
+	bad=$((bad + 1))
+fi
+n=$((n + 1))
 [ $bad = 0 ] && v=ok || v=FAILED
-echo "link $v: $n builds (gcc, clang x -O0 -O1 -O2 -O3 -Os) compiled, linked and ran, $bad failed"
+echo "link $v: $n builds (gcc, clang x -O0 -O1 -O2 -O3 -Os, and dlclose of libatomkit.so) compiled, linked and ran, $bad failed"
 [ $bad = 0 ]

@@ -8,6 +8,7 @@
 #include <linux/membarrier.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -54,12 +55,18 @@ static AK_CACHE_ALIGNED _Atomic(uint32_t) g_lr_idx; /* the pair's current index 
 static pthread_once_t g_lr_once = PTHREAD_ONCE_INIT;
 static pthread_key_t g_lr_key;
 static int g_lr_key_ok;
+/* Serialises the shared pair's flip and drains between setters. */
+static pthread_mutex_t g_lr_pair_mu = PTHREAD_MUTEX_INITIALIZER;
+/* Set while this thread is in lr_claim(): a signal handler's take that
+ * interrupts the claim uses the shared pair instead of claiming again. */
+static AK_THREAD_LOCAL volatile sig_atomic_t lr_claiming;
 
 AK_THREAD_LOCAL struct _ak_limiter_reader *_ak_limiter_self = &g_lr_unclaimed;
 /* The real slot of a thread in _AK_LR_FENCE mode (self is g_lr_fence). */
 static AK_THREAD_LOCAL struct _ak_limiter_reader *lr_fence_slot;
 
-/* 0 not tried, 1 registered, 2 unavailable (slots fence themselves). */
+/* 0 not tried, 1 registered, 2 unavailable (slots fence themselves): set
+ * at the first claim, and to 2 for good if a later membarrier() fails. */
 static _Atomic(int) g_membarrier;
 
 static int membarrier_ready(void)
@@ -111,6 +118,8 @@ static void lr_atfork_child(void)
 	}
 	atomic_store_explicit(&g_lr_cnt[0].n, 0, memory_order_relaxed);
 	atomic_store_explicit(&g_lr_cnt[1].n, 0, memory_order_relaxed);
+	/* A setter on another thread may have held it at the fork. */
+	(void)pthread_mutex_init(&g_lr_pair_mu, NULL);
 }
 
 static void lr_key_init(void)
@@ -119,8 +128,30 @@ static void lr_key_init(void)
 	(void)pthread_atfork(NULL, NULL, lr_atfork_child);
 }
 
-/* Give the calling thread a slot, or the shared pair when none is free. */
+/* At load time, outside any take: a take in a signal handler then never
+ * meets the registry half set up.  (A claim before this ran, from another
+ * constructor, still goes through pthread_once, under lr_claiming.) */
+__attribute__((constructor)) static void lr_ctor(void)
+{
+	(void)pthread_once(&g_lr_once, lr_key_init);
+}
+
+static struct _ak_limiter_reader *lr_claim_slot(void);
+
+/* Give the calling thread a slot, or the shared pair when none is free.
+ * Re-entered from a signal handler that interrupted a claim on this
+ * thread: the shared pair for that one section, nothing claimed. */
 static struct _ak_limiter_reader *lr_claim(void)
+{
+	if (lr_claiming)
+		return &g_lr_shared;
+	lr_claiming = 1;
+	struct _ak_limiter_reader *r = lr_claim_slot();
+	lr_claiming = 0;
+	return r;
+}
+
+static struct _ak_limiter_reader *lr_claim_slot(void)
 {
 	int mb = membarrier_ready();
 	uint32_t lim = atomic_load_explicit(&g_lr_limit, memory_order_relaxed);
@@ -211,6 +242,23 @@ static void lr_wait_zero(_Atomic(uint64_t) *c)
 }
 
 /*
+ * A full barrier on every running thread of the process.  The private
+ * expedited command can fail even after it was registered (a seccomp
+ * filter installed since); then the global one (as in src/cow.c).  If that
+ * fails too, slots claimed from now on fence themselves; slots already
+ * handed out in the barrier-less mode cannot be reached from here (see
+ * docs/ratelimit.md, "Grace periods", on the residual risk).
+ */
+static void lr_membarrier(void)
+{
+	if (syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) == 0)
+		return;
+	if (syscall(SYS_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0) == 0)
+		return;
+	atomic_store_explicit(&g_membarrier, 2, memory_order_relaxed);
+}
+
+/*
  * Wait until no section that began before this call can still hold a word
  * older than what the caller has seen.  A section whose announcement the
  * scan below misses began after our fence (or membarrier point) in the
@@ -225,7 +273,7 @@ static void grace_period(void)
 {
 	_ak_fence_seq_cst(&g_lr_idx); /* Dekker with the fence in FENCE-mode and shared entries */
 	if (membarrier_ready())
-		(void)syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0);
+		lr_membarrier();
 	uint32_t hi = atomic_load_explicit(&g_lr_hi, memory_order_relaxed);
 	for (uint32_t i = 0; i < hi; i++) {
 		_Atomic(uint64_t) *a = &g_lr[i].active;
@@ -243,12 +291,16 @@ static void grace_period(void)
 	}
 	/* The shared pair: each counter must be seen at zero once (that is
 	 * all correctness needs); the flip in between sends new entries to
-	 * the counter already drained, so the second wait cannot starve. */
+	 * the counter already drained, so the second wait cannot starve.
+	 * One setter at a time: two that read the same index would both
+	 * flip, and one would wait on the counter new entries land in. */
+	(void)pthread_mutex_lock(&g_lr_pair_mu);
 	uint32_t i = atomic_load_explicit(&g_lr_idx, memory_order_relaxed);
 	lr_wait_zero(&g_lr_cnt[i ^ 1u].n);
 	/* Release pairs with the acquire load in _ak_limiter_enter_slow(). */
 	atomic_store_explicit(&g_lr_idx, i ^ 1u, memory_order_release);
 	lr_wait_zero(&g_lr_cnt[i].n);
+	(void)pthread_mutex_unlock(&g_lr_pair_mu);
 }
 
 void _ak_limiter_test_slots(unsigned limit, int force_fence)

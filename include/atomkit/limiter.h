@@ -26,7 +26,12 @@
  *     table: b + (t_j - t_i) / T).  Reservations count at their good_at time, cancelled
  *     reservations not at all, and refunds count as negative admissions at
  *     the time of the refund.  tests/unit/limiter.c checks this over every
- *     window of random traces, in integer arithmetic.
+ *     window of random traces, in integer arithmetic.  A refund applied out
+ *     of time order with a take (a take stamped earlier than a refund
+ *     already applied, or a refund stamped earlier than a take already
+ *     applied) can let that take spend the refunded tokens at its own time:
+ *     the excess in any window is at most the tokens such refunds gave
+ *     back (docs/ratelimit.md, "Refunds and stale times").
  *   - try_acquire(n) admits n tokens or returns AK_EAGAIN with the ns until
  *     it would succeed, and then writes nothing.  n > b is AK_E2BIG (it could
  *     never succeed), n == 0 is AK_EINVAL.  Bad configuration is AK_EINVAL.
@@ -72,8 +77,10 @@
  *   set_rate / set_burst: blocking against each other and against takes
  *   in flight (a taker preempted between its load
  *   and its CAS delays them until it runs; it is never delayed by them).
- *   Do not call them from a signal handler that may interrupt a limiter
- *   call of the same thread (it would wait for that call).
+ *   No limiter call in a signal handler that may interrupt a limiter
+ *   call on the same thread: a setter would wait for that call, and any
+ *   call can spin on a lock bit the interrupted one holds.  The grace
+ *   period covers the calling process only (see docs/ratelimit.md).
  *   ak_limiter_acquire(): blocking (sleeps until its reservation is good).
  *   Table: lookup lock-free; inserting a new key is lock-free against other
  *   inserts (one commit CAS per insert); an operation on a key being

@@ -9,7 +9,8 @@
  * bucket the pair leaves the state word exactly as it was (TAT 0, the
  * generation bit flipped twice), the shape of the taker ABA that the grace
  * period closes.  The other threads take 1..2 tokens at the clock's time
- * (and sometimes refund one), yielding when refused.  Half of them are
+ * (and sometimes refund one, when no take in flight holds an older time:
+ * see refund_time()), yielding when refused.  Half of them are
  * denied an announcement slot (the shared counter pair), and from 8
  * threads on the slots fence themselves instead of relying on membarrier.
  *
@@ -24,6 +25,7 @@
  *   status   every call returned an expected status
  */
 #include <atomkit/limiter.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +39,9 @@
 
 static const uint64_t rates[][2] = { { 1, 10 }, { 1, 20 }, { 3, 20 }, { 1, 5 }, { 2, 15 } };
 #define NRATES (sizeof rates / sizeof rates[0])
+
+/* Held by a refund, and by the setter while it moves the clock. */
+static pthread_mutex_t refund_mu = PTHREAD_MUTEX_INITIALIZER;
 
 struct trace {
 	struct rl_event *e;
@@ -53,7 +58,9 @@ struct shared {
 	struct rl_rate_sched sched; /* thread 0 only until the join */
 	uint64_t bmax, changes, pairs, same_word;
 	struct trace tr[MAXT];
-	uint64_t bad[MAXT], taken[MAXT], refunded[MAXT], refused[MAXT];
+	/* The clock value each taker may still hold (see refund_time()). */
+	_Atomic(uint64_t) held[MAXT];
+	uint64_t bad[MAXT], taken[MAXT], refunded[MAXT], refused[MAXT], skipped[MAXT];
 };
 
 static void trace_add(struct trace *tr, uint64_t t, int64_t n)
@@ -97,7 +104,10 @@ static void setter(struct stress_thread *t, struct shared *s)
 {
 	for (uint64_t r = 0; r < s->rounds; r++) {
 		/* Often a full bucket's time or more: TAT 0 after the change. */
+		/* Not during a refund (see refund_time()). */
+		pthread_mutex_lock(&refund_mu);
 		uint64_t now = ak_fake_clock_advance(&s->fc, stress_below(t, 200));
+		pthread_mutex_unlock(&refund_mu);
 		uint64_t w0 = word_of(&s->l);
 		if (change(t, s, now) != AK_OK)
 			s->bad[t->id]++;
@@ -118,16 +128,53 @@ static void setter(struct stress_thread *t, struct shared *s)
 	atomic_store_explicit(&s->done, 1, memory_order_release);
 }
 
+/*
+ * A refund is made only at a time consistent with the order of the takes
+ * around it: every take applied before it stamped no later, every take
+ * applied after it no earlier.  Out of that order a refund can hand out
+ * up to its tokens over a window's bound (the limit documented in
+ * docs/ratelimit.md, "Refunds and stale times"); in it the oracle holds
+ * the limiter to the plain window bound.
+ *
+ * How: the clock does not move during a refund (the setter advances it
+ * under refund_mu), and each taker publishes a clock value before it reads
+ * the clock for its operation, so that value is at most the operation's
+ * time.  If every taker's value is the current clock C, every take in
+ * flight is stamped C, every earlier one at most C, every later one at
+ * least C: the refund is stamped C.  Otherwise it is skipped (counted).
+ */
+static int refund_time(struct shared *s, unsigned threads, uint64_t *at)
+{
+	uint64_t c = ak_clock_read(&s->clk);
+	for (unsigned i = 1; i < threads; i++)
+		/* seq_cst pairs with the seq_cst store in taker(). */
+		if (atomic_load_explicit(&s->held[i], memory_order_seq_cst) != c)
+			return 0;
+	*at = c;
+	return 1;
+}
+
 static void taker(struct stress_thread *t, struct shared *s)
 {
 	struct trace *tr = &s->tr[t->id];
 	/* Acquire pairs with the release store in setter(). */
 	while (!atomic_load_explicit(&s->done, memory_order_acquire)) {
+		/* seq_cst pairs with the seq_cst loads in refund_time(): the
+		 * value is at most the time read next (the clock only grows). */
+		atomic_store_explicit(&s->held[t->id], ak_clock_read(&s->clk), memory_order_seq_cst);
 		uint64_t now = ak_clock_read(&s->clk), n = 1 + stress_below(t, 2), w, g;
 		ak_status st;
 		atomic_fetch_add_explicit(&s->attempts, 1, memory_order_relaxed);
 		if (stress_below(t, 8) == 0) {
+			pthread_mutex_lock(&refund_mu);
+			if (!refund_time(s, t->nthreads, &now)) {
+				pthread_mutex_unlock(&refund_mu);
+				s->skipped[t->id]++;
+				sched_yield();
+				continue;
+			}
 			st = ak_limiter_refund_at(&s->l, now, 1, &g);
+			pthread_mutex_unlock(&refund_mu);
 			if (st == AK_OK && g) {
 				trace_add(tr, now, -(int64_t)g);
 				s->refunded[t->id] += g;
@@ -149,6 +196,21 @@ static void taker(struct stress_thread *t, struct shared *s)
 	}
 }
 
+/*
+ * Widen the window the grace period protects: every fourth take or refund
+ * gives the CPU away between its load of the word and its CAS (the test
+ * hook), so the setter's back-to-back pairs land inside it.  Without this
+ * the window is a few instructions wide and a missing grace period goes
+ * unnoticed (the unwidened run passes with grace_period() stubbed out).
+ */
+static AK_THREAD_LOCAL unsigned g_widen;
+static void widen(ak_limiter *l)
+{
+	(void)l;
+	if ((++g_widen & 3) == 0)
+		sched_yield();
+}
+
 static void worker(struct stress_thread *t)
 {
 	struct shared *s = (struct shared *)t->arg;
@@ -159,7 +221,7 @@ static void worker(struct stress_thread *t)
 }
 
 struct totals {
-	uint64_t taken, refunded, refused, changes, pairs, same_word, windows, passes;
+	uint64_t taken, refunded, refused, skipped, changes, pairs, same_word, windows, passes;
 };
 
 /* One pass: a fresh limiter and schedule, the run, the checks. */
@@ -168,6 +230,8 @@ static void one_pass(struct stress_cfg *cfg, struct shared *s, struct totals *to
 	memset(s, 0, sizeof *s);
 	s->rounds = cfg->ops < MAX_ROUNDS ? cfg->ops : MAX_ROUNDS;
 	ak_fake_clock_set(&s->fc, T0);
+	for (unsigned i = 0; i < MAXT; i++)
+		atomic_store_explicit(&s->held[i], T0, memory_order_relaxed);
 	s->clk = ak_fake_clock_as_clock(&s->fc);
 	STRESS_CHECK(ak_limiter_init(&s->l, 1, 10, 4, &s->clk) == AK_OK, "init");
 	rl_rate_push(&s->sched, 0, 1, 10);
@@ -185,6 +249,7 @@ static void one_pass(struct stress_cfg *cfg, struct shared *s, struct totals *to
 		taken += s->taken[i];
 		tot->refunded += s->refunded[i];
 		tot->refused += s->refused[i];
+		tot->skipped += s->skipped[i];
 	}
 	STRESS_CHECK(bad == 0, "%llu unexpected statuses", (unsigned long long)bad);
 	struct rl_verdict v = rl_oracle(all.e, all.n, s->sched.D, s->bmax, rl_rate_allow, &s->sched);
@@ -223,16 +288,18 @@ int main(int argc, char **argv)
 	 * order; main claims first); from 8 threads on, slots fence. */
 	(void)_ak_limiter_test_mode();
 	_ak_limiter_test_slots(_ak_limiter_test_claimed() + cfg.threads / 2, cfg.threads >= 8);
+	_ak_limiter_test_window = widen;
 	for (uint64_t done = 0; done < cfg.ops; done += MAX_ROUNDS)
 		one_pass(&cfg, &s, &tot);
 	_ak_limiter_test_slots(512, 0);
 
 	stress_pass(&cfg,
-		    "%llu passes: %llu taken, %llu refunded, %llu refused over %llu "
+		    "%llu passes: %llu taken, %llu refunded (%llu refunds skipped), %llu refused over %llu "
 		    "reconfigurations (%llu back-to-back pairs, %llu left the word as it was); "
 		    "%llu end points, 0 window violations; full again after a refill each pass",
 		    (unsigned long long)tot.passes, (unsigned long long)tot.taken,
-		    (unsigned long long)tot.refunded, (unsigned long long)tot.refused,
+		    (unsigned long long)tot.refunded, (unsigned long long)tot.skipped,
+		    (unsigned long long)tot.refused,
 		    (unsigned long long)tot.changes, (unsigned long long)tot.pairs,
 		    (unsigned long long)tot.same_word, (unsigned long long)tot.windows);
 	return 0;

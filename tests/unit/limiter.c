@@ -13,8 +13,10 @@
  */
 #include <atomkit/cancel.h>
 #include <atomkit/limiter.h>
+#include <dlfcn.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -622,7 +624,7 @@ struct race {
 	ak_status st;
 	uint64_t given;
 	unsigned mode;          /* the operation thread's announcement mode */
-	int setter_first;       /* informational: the setter finished first */
+	int setter_first;       /* the setter finished while the operation was parked */
 };
 static struct race g_race;
 
@@ -678,7 +680,11 @@ static void race_run(void)
 	       ak_now_ns() < until)
 		sched_yield();
 	g_race.setter_first = atomic_load_explicit(&g_race.setter_done, memory_order_acquire) != 0;
-	if (g_race.setter_first) /* the ABA this test is about: the word came back */
+	/* The grace period holds the first set_rate until the parked
+	 * operation leaves its section: the setter cannot have finished.
+	 * (Without one it does, and the word comes back: the ABA.) */
+	CHECK_EQ_U64(g_race.setter_first, 0);
+	if (g_race.setter_first)
 		CHECK_EQ_U64(word_of(&g_race.l), w0);
 	/* Release pairs with the acquire loads in race_park(). */
 	atomic_store_explicit(&g_race.go, 1, memory_order_release);
@@ -711,9 +717,6 @@ static void test_take_aba(unsigned mode)
 	CHECK_EQ_U64(ak_limiter_available_at(&g_race.l, now), 3);
 	CHECK_EQ_U64(ak_limiter_available_at(&g_race.l, now + 9), 3);
 	CHECK_EQ_U64(ak_limiter_available_at(&g_race.l, now + 10), 4);
-	printf("take across two set_rate (mode %u): setter %s\n", mode,
-	       g_race.setter_first ? "finished while the take was parked"
-				   : "waited for the parked take");
 }
 
 static void test_refund_aba(unsigned mode)
@@ -742,9 +745,6 @@ static void test_refund_aba(unsigned mode)
 	CHECK_EQ_U64(ak_limiter_available_at(&g_race.l, now + 20), 3);
 	CHECK_EQ_U64(ak_limiter_available_at(&g_race.l, now + 39), 3);
 	CHECK_EQ_U64(ak_limiter_available_at(&g_race.l, now + 40), 4);
-	printf("refund across two set_rate (mode %u): setter %s\n", mode,
-	       g_race.setter_first ? "finished while the refund was parked"
-				   : "waited for the parked refund");
 }
 
 /* ---- the announcement registry ----------------------------------------------- */
@@ -850,6 +850,189 @@ static void test_fork(void)
 	_ak_limiter_test_window = NULL;
 	CHECK_ST(g_race.st, AK_OK);
 	CHECK_EQ_U64(ak_limiter_available_at(&g_race.l, BASE), 3);
+}
+
+/* ---- refunds and stale times --------------------------------------------------
+ *
+ * The documented limit (docs/ratelimit.md, "Refunds and stale times"): a
+ * take or refund applied out of time order with a refund can spend the
+ * refunded tokens at another time; the excess in any window is at most the
+ * tokens those refunds gave back, never more.  Both orders, each to exactly
+ * that bound. */
+static void test_refund_stale_times(void)
+{
+	ak_limiter l;
+	uint64_t given = 0, w = 0;
+
+	/* A take stamped before a refund already applied.  1 per 10 ns, burst
+	 * 4: all 4 taken at BASE; one back at BASE + 5. */
+	CHECK_ST(ak_limiter_init(&l, 1, 10, 4, NULL), AK_OK);
+	CHECK_ST(ak_limiter_try_acquire_at(&l, BASE, 4, NULL), AK_OK);
+	CHECK_ST(ak_limiter_refund_at(&l, BASE + 5, 1, &given), AK_OK);
+	CHECK_EQ_U64(given, 1);
+	/* A take stamped BASE (an older clock read) spends it: 5 in [BASE,
+	 * BASE], the bound 4 plus the 1 refunded after the window ... */
+	CHECK_ST(ak_limiter_try_acquire_at(&l, BASE, 1, NULL), AK_OK);
+	/* ... and not one more. */
+	CHECK_ST(ak_limiter_try_acquire_at(&l, BASE, 1, &w), AK_EAGAIN);
+	CHECK_EQ_U64(w, 10);
+	/* A window holding the refund is within the plain bound: 5 taken
+	 * minus 1 given back in [BASE, BASE + 5] is 4 <= 4 + 0.5. */
+	CHECK_ST(ak_limiter_try_acquire_at(&l, BASE + 5, 1, NULL), AK_EAGAIN);
+
+	/* A refund stamped before a take already applied.  3 taken at BASE +
+	 * 100 (full bucket), then one back stamped BASE + 95: its clamp counts
+	 * room from BASE + 95, so it goes back, and takes at BASE + 100 spend
+	 * 2: 5 in [BASE + 100, BASE + 100], the refund outside the window. */
+	CHECK_ST(ak_limiter_init(&l, 1, 10, 4, NULL), AK_OK);
+	CHECK_ST(ak_limiter_try_acquire_at(&l, BASE + 100, 3, NULL), AK_OK);
+	CHECK_ST(ak_limiter_refund_at(&l, BASE + 95, 1, &given), AK_OK);
+	CHECK_EQ_U64(given, 1);
+	CHECK_ST(ak_limiter_try_acquire_at(&l, BASE + 100, 2, NULL), AK_OK);
+	CHECK_ST(ak_limiter_try_acquire_at(&l, BASE + 100, 1, &w), AK_EAGAIN);
+	CHECK_EQ_U64(w, 10);
+	/* Stamped before the take's TAT minus the burst it is refused (it
+	 * would read as debt): the excess stays within that one token. */
+	CHECK_ST(ak_limiter_init(&l, 1, 10, 4, NULL), AK_OK);
+	CHECK_ST(ak_limiter_try_acquire_at(&l, BASE + 100, 4, NULL), AK_OK);
+	CHECK_ST(ak_limiter_refund_at(&l, BASE, 1, &given), AK_EBUSY);
+	CHECK_EQ_U64(given, 0);
+
+	/* In time order nothing exceeds the bound: the same refund stamped at
+	 * or after the take it follows leaves 1 token at that time, no more. */
+	CHECK_ST(ak_limiter_init(&l, 1, 10, 4, NULL), AK_OK);
+	CHECK_ST(ak_limiter_try_acquire_at(&l, BASE, 4, NULL), AK_OK);
+	CHECK_ST(ak_limiter_refund_at(&l, BASE, 1, &given), AK_OK);
+	CHECK_EQ_U64(given, 1);
+	CHECK_ST(ak_limiter_try_acquire_at(&l, BASE, 1, NULL), AK_OK); /* 4 - 1 + 1 in [BASE, BASE] */
+	CHECK_ST(ak_limiter_try_acquire_at(&l, BASE, 1, NULL), AK_EAGAIN);
+}
+
+/* ---- a take in a signal handler during a thread's first claim ----------------
+ *
+ * The slot registry's key is made at load time (a constructor), so a
+ * handler never meets it half set up; a take in a handler that interrupts
+ * the claim itself (here: inside its pthread_setspecific) uses the shared
+ * pair for its one section.  Run in a child bounded by alarm() (a deadlock
+ * would end it by SIGALRM); the parent checks how it ended. */
+
+static ak_limiter g_sig_l;
+static volatile sig_atomic_t g_sig_armed, g_sig_ran, g_sig_st = -1;
+
+static void sig_take(int sig)
+{
+	(void)sig;
+	g_sig_st = ak_limiter_try_acquire_at(&g_sig_l, BASE, 1, NULL);
+	g_sig_ran = 1;
+}
+
+/* Interposed for libatomkit's claim: the signal lands in the middle of it,
+ * as it could in a real program. */
+int pthread_setspecific(pthread_key_t key, const void *v)
+{
+	typedef int (*real_fn)(pthread_key_t, const void *);
+	real_fn real = (real_fn)(uintptr_t)dlsym(RTLD_NEXT, "pthread_setspecific");
+	if (g_sig_armed) {
+		g_sig_armed = 0;
+		raise(SIGUSR1);
+	}
+	return real(key, v);
+}
+
+static void *sig_first_take(void *arg)
+{
+	(void)arg;
+	/* A new thread: its first take claims a slot. */
+	g_sig_armed = 1;
+	ak_status st = ak_limiter_try_acquire_at(&g_sig_l, BASE, 1, NULL);
+	return (void *)(uintptr_t)(st == AK_OK ? 1 : 0);
+}
+
+static void test_first_claim_in_handler(void)
+{
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid == 0) {
+		pthread_t th;
+		void *ok = NULL;
+		alarm(10);
+		if (ak_limiter_init(&g_sig_l, 1, 10, 4, NULL) != AK_OK)
+			_exit(2);
+		signal(SIGUSR1, sig_take);
+		unsigned before = _ak_limiter_test_claimed();
+		pthread_create(&th, NULL, sig_first_take, NULL);
+		pthread_join(th, &ok);
+		if (!ok || !g_sig_ran || g_sig_st != AK_OK)
+			_exit(3);
+		/* The handler claimed nothing of its own: the thread's one
+		 * slot came back at its exit, none is left held. */
+		if (_ak_limiter_test_claimed() != before)
+			_exit(6);
+		/* Both takes counted: 2 of 4 gone at BASE, and a set_rate (whose
+		 * grace period would wait on a section left open) completes. */
+		if (ak_limiter_available_at(&g_sig_l, BASE) != 2)
+			_exit(4);
+		_exit(ak_limiter_set_rate_at(&g_sig_l, BASE, 1, 20) == AK_OK ? 0 : 5);
+	}
+	CHECK(pid > 0);
+	int status = 0;
+	CHECK(waitpid(pid, &status, 0) == pid);
+	CHECK(WIFEXITED(status));
+	CHECK_EQ_U64(WIFEXITED(status) ? (uint64_t)WEXITSTATUS(status) : 99, 0);
+}
+
+/* ---- two setters and slotless takers -------------------------------------------
+ *
+ * Both setters run grace periods over the shared pair while a slotless
+ * thread keeps entering it; with the flip and drains unserialised, two
+ * setters that read the same index could flip it twice and one would wait
+ * on the counter new entries land in.  Every set_rate must return. */
+
+static ak_limiter g_two;
+static _Atomic(int) g_two_done;
+
+static void *two_taker(void *arg)
+{
+	(void)arg;
+	/* Acquire pairs with the release store in test_two_setters(). */
+	while (!atomic_load_explicit(&g_two_done, memory_order_acquire))
+		(void)ak_limiter_try_acquire_at(&g_two, BASE, 1, NULL);
+	return (void *)(uintptr_t)(_ak_limiter_test_mode() == _AK_LR_SHARED);
+}
+
+static void *two_setter(void *arg)
+{
+	uint64_t ok = 0;
+	for (int i = 0; i < 2000; i++)
+		ok += ak_limiter_set_rate_at(&g_two, BASE, 1, (uintptr_t)arg + (uint64_t)(i & 1)) == AK_OK;
+	return (void *)(uintptr_t)ok;
+}
+
+static void test_two_setters(void)
+{
+	pthread_t tk[2], st[2];
+	void *r;
+	uint64_t shared = 0, ok = 0;
+	CHECK_ST(ak_limiter_init(&g_two, 1, 10, 1000000, NULL), AK_OK);
+	atomic_store_explicit(&g_two_done, 0, memory_order_relaxed);
+	_ak_limiter_test_slots(0, 0); /* new threads: the shared pair */
+	for (int i = 0; i < 2; i++)
+		pthread_create(&tk[i], NULL, two_taker, NULL);
+	for (uintptr_t i = 0; i < 2; i++)
+		pthread_create(&st[i], NULL, two_setter, (void *)(10 + 10 * i));
+	for (int i = 0; i < 2; i++) {
+		pthread_join(st[i], &r);
+		ok += (uintptr_t)r;
+	}
+	/* Release pairs with the acquire loads in two_taker(). */
+	atomic_store_explicit(&g_two_done, 1, memory_order_release);
+	for (int i = 0; i < 2; i++) {
+		pthread_join(tk[i], &r);
+		shared += (uintptr_t)r;
+	}
+	_ak_limiter_test_slots(512, 0);
+	CHECK_EQ_U64(ok, 4000);
+	CHECK_EQ_U64(shared, 2); /* the takers really were on the pair */
 }
 
 /* ---- the oracle ------------------------------------------------------------ */
@@ -1335,6 +1518,9 @@ int main(void)
 	test_refund_aba(_AK_LR_MEMBARRIER);
 	test_registry();
 	test_fork();
+	test_refund_stale_times();
+	test_first_claim_in_handler();
+	test_two_setters();
 	test_oracle_wrapped_denominator();
 	test_clock();
 	test_tsc_clock();
