@@ -18,6 +18,8 @@
 #include <atomkit/internal/futex.h>
 #include <atomkit/ring.h>
 
+#include "ring_layout.h"
+
 #if defined(__has_include)
 #if __has_include(<atomkit/cancel.h>)
 #include <atomkit/cancel.h>
@@ -121,25 +123,11 @@ static int ring_scope(const ak_ring *r)
 
 /* ---- setup ---------------------------------------------------------- */
 
-static uint64_t slots_for(uint64_t capacity)
-{
-	uint64_t s = 1;
-	while (s < capacity)
-		s <<= 1;
-	return s;
-}
-
-/* Do [a, a + an) and [b, b + bn) share a byte?  (No sum that could wrap.) */
-static int overlaps(uintptr_t a, size_t an, uintptr_t b, size_t bn)
-{
-	return a < b ? b - a < an : a - b < bn;
-}
-
 size_t ak_ring_memsize(uint64_t capacity, size_t elem_size)
 {
 	if (capacity == 0 || elem_size == 0 || capacity > AK_RING_MAX_CAPACITY)
 		return 0;
-	uint64_t slots = slots_for(capacity);
+	uint64_t slots = _ak_ring_slots_for(capacity);
 	if (slots > SIZE_MAX / elem_size)
 		return 0;
 	return (size_t)slots * elem_size;
@@ -164,12 +152,12 @@ ak_status _ak_ring_init_at(ak_ring *r, void *storage, size_t storage_size, uint6
 		return AK_EINVAL;
 	/* Elements written over cfg or the indices would corrupt the ring:
 	 * [storage, storage + need) must miss [r, r + 1). */
-	if (overlaps((uintptr_t)storage, need, (uintptr_t)r, sizeof(*r)))
+	if (_ak_ring_overlaps((uintptr_t)storage, need, (uintptr_t)r, sizeof(*r)))
 		return AK_EINVAL;
 
 	memset(r, 0, sizeof(*r));
 	r->cfg.capacity = capacity;
-	r->cfg.mask = slots_for(capacity) - 1;
+	r->cfg.mask = _ak_ring_slots_for(capacity) - 1;
 	r->cfg.elem_size = elem_size;
 	r->cfg.data_off = (int64_t)((uintptr_t)storage - (uintptr_t)r);
 	r->cfg.flags = flags;

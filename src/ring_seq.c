@@ -4,6 +4,8 @@
 
 #include <atomkit/ring_seq.h>
 
+#include "ring_layout.h"
+
 #if defined(__has_include)
 #if __has_include(<atomkit/cancel.h>)
 #include <atomkit/cancel.h>
@@ -78,12 +80,6 @@ ak_status ak_ring_seq_memsize(size_t cap, size_t elem_size, size_t *bytes)
 	return AK_OK;
 }
 
-/* Do [a, a + an) and [b, b + bn) share a byte?  (No sum that could wrap.) */
-static int overlaps(uintptr_t a, size_t an, uintptr_t b, size_t bn)
-{
-	return a < b ? b - a < an : a - b < bn;
-}
-
 static int misaligned(const void *p)
 {
 	return ((uintptr_t)p & (AK_RING_SEQ_ALIGN - 1)) != 0;
@@ -110,7 +106,7 @@ ak_status _ak_ring_seq_init_at(ak_ring_seq *r, void *slots, size_t slots_bytes, 
 		return AK_ERANGE;
 	/* Slot stores over the control block (or the reverse) would corrupt
 	 * the ring: [slots, slots + need) must miss [r, r + 1). */
-	if (overlaps((uintptr_t)slots, need, (uintptr_t)r, sizeof(*r)))
+	if (_ak_ring_overlaps((uintptr_t)slots, need, (uintptr_t)r, sizeof(*r)))
 		return AK_EINVAL;
 	/* Positions are 63-bit (tickets are 2 * position, mod 2^64).  A
 	 * capacity that is not a power of two indexes by p % cap, which jumps

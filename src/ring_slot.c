@@ -7,26 +7,14 @@
 #include <stdint.h>
 #include <string.h>
 
-static uint64_t slots_for(uint64_t capacity)
-{
-	uint64_t s = 1;
-	while (s < capacity)
-		s <<= 1;
-	return s;
-}
-
-/* Do [a, a + an) and [b, b + bn) share a byte?  (No sum that could wrap.) */
-static int overlaps(uintptr_t a, size_t an, uintptr_t b, size_t bn)
-{
-	return a < b ? b - a < an : a - b < bn;
-}
+#include "ring_layout.h"
 
 size_t ak_ring_slot_memsize(uint64_t capacity, size_t elem_size)
 {
 	if (capacity == 0 || elem_size == 0 || capacity > AK_RING_SLOT_MAX_CAPACITY ||
 	    elem_size > SIZE_MAX - 16)
 		return 0;
-	uint64_t slots = slots_for(capacity), stride = _AK_RING_SLOT_STRIDE(elem_size);
+	uint64_t slots = _ak_ring_slots_for(capacity), stride = _AK_RING_SLOT_STRIDE(elem_size);
 	if (slots > SIZE_MAX / stride)
 		return 0;
 	return (size_t)(slots * stride);
@@ -52,11 +40,11 @@ ak_status _ak_ring_slot_init_at(ak_ring_slot *r, void *storage, size_t storage_s
 		return AK_EINVAL;
 	/* Slot words written over cfg or the indices (or the reverse) would
 	 * corrupt the ring: [storage, storage + need) must miss [r, r + 1). */
-	if (overlaps((uintptr_t)storage, need, (uintptr_t)r, sizeof(*r)))
+	if (_ak_ring_overlaps((uintptr_t)storage, need, (uintptr_t)r, sizeof(*r)))
 		return AK_EINVAL;
 
 	memset(r, 0, sizeof(*r));
-	uint64_t slots = slots_for(capacity);
+	uint64_t slots = _ak_ring_slots_for(capacity);
 	r->cfg.capacity = capacity;
 	r->cfg.mask = slots - 1;
 	r->cfg.elem_size = elem_size;
