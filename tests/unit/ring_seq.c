@@ -624,6 +624,22 @@ struct sleeper {
 	_Atomic(int) done;
 };
 
+/* A blocking 8-slot ring and a sleeper for it: a popper finds it empty, a
+ * pusher finds it full (filled here). */
+static ak_ring_seq *sleeper_setup(struct sleeper *w, int pop)
+{
+	ak_ring_seq *r = make(8, 8, AK_RING_SEQ_BLOCKING);
+
+	memset(w, 0, sizeof(*w));
+	w->r = r;
+	w->pop = pop;
+	w->v = 1000;
+	if (!pop)
+		for (uint64_t i = 0; i < 8; i++)
+			CHECK_ST(ak_ring_seq_push64_mpmc(r, i), AK_OK);
+	return r;
+}
+
 static void *sleeper_main(void *p)
 {
 	struct sleeper *w = (struct sleeper *)p;
@@ -704,19 +720,11 @@ static int blocked_on(struct sleeper *w, const void *word)
 static void test_one_wake_per_sleep(void)
 {
 	for (int pop = 1; pop >= 0; pop--) {
-		ak_ring_seq *r = make(8, 8, AK_RING_SEQ_BLOCKING);
-		struct _ak_event *ev = pop ? &r->items[0] : &r->space[0];
 		struct sleeper w;
+		ak_ring_seq *r = sleeper_setup(&w, pop);
+		struct _ak_event *ev = pop ? &r->items[0] : &r->space[0];
 		pthread_t t;
 		uint64_t v = 0;
-
-		memset(&w, 0, sizeof(w));
-		w.r = r;
-		w.pop = pop;
-		w.v = 1000;
-		if (!pop)
-			for (uint64_t i = 0; i < 8; i++)
-				CHECK_ST(ak_ring_seq_push64_mpmc(r, i), AK_OK);
 		atomic_store_explicit(&woken_parked, 0, memory_order_relaxed);
 		atomic_store_explicit(&woken_go, 0, memory_order_relaxed);
 		_ak_ring_seq_test_woken = park_woken;
@@ -877,18 +885,10 @@ static void test_interrupted_sleep(void)
 	sigemptyset(&sa.sa_mask);
 	CHECK(sigaction(SIGUSR1, &sa, &old) == 0);
 	for (int pop = 1; pop >= 0; pop--) {
-		ak_ring_seq *r = make(8, 8, AK_RING_SEQ_BLOCKING);
-		struct _ak_event *ev = pop ? &r->items[0] : &r->space[0];
 		struct sleeper w;
+		ak_ring_seq *r = sleeper_setup(&w, pop);
+		struct _ak_event *ev = pop ? &r->items[0] : &r->space[0];
 		pthread_t t;
-
-		memset(&w, 0, sizeof(w));
-		w.r = r;
-		w.pop = pop;
-		w.v = 1000;
-		if (!pop)
-			for (uint64_t i = 0; i < 8; i++)
-				CHECK_ST(ak_ring_seq_push64_mpmc(r, i), AK_OK);
 		pthread_create(&t, NULL, sleeper_main, &w);
 		int asleep = blocked_on(&w, &ev->seq);
 		CHECK(asleep);
