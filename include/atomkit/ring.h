@@ -85,6 +85,7 @@
 #include "internal/compiler.h"
 #include "internal/fence.h"
 #include "internal/relax.h"
+#include "internal/ring_wait.h"
 #include "clock.h"
 #include "status.h"
 
@@ -154,24 +155,7 @@ struct _ak_ring_side {
 						  * other side reads it) */
 };
 
-#define _AK_RING_GATE_FENCED 0x1u /* constant: index stores need a real fence */
-#define _AK_RING_GATE_CLOSED 0x2u /* prod.gate only: ak_ring_close() has begun */
-#define _AK_RING_GATE_WAITER 0x4u /* one sleeper waiting for this side to move */
-
-/* Blocking and close: written only on slow paths. */
-struct _ak_ring_wait {
-	_Atomic(uint32_t) closed;    /* 0 open, 1 closing, 2 sealed */
-	_Atomic(uint32_t) data_seq;  /* futex: consumers wait for data here */
-	_Atomic(uint32_t) space_seq; /* futex: producers wait for space here */
-	_Atomic(uint32_t) data_sleepers;  /* registered consumers entering or in futex_wait */
-	_Atomic(uint32_t) space_sleepers; /* the same for producers */
-	uint32_t pad_;
-	_Atomic(uint64_t) close_pos; /* producer position frozen by close */
-	_Atomic(uint64_t) syscalls;  /* futex + membarrier calls made */
-	_Atomic(uint64_t) sc_waits;  /* of which: by waits that found the ring empty/full */
-	_Atomic(uint64_t) sc_wakes;  /* wakes that woke a sleeper */
-	_Atomic(uint64_t) sc_spare;  /* wakes that found nobody asleep */
-};
+/* Gate bits, close states and struct _ak_ring_wait: internal/ring_wait.h. */
 
 typedef struct ak_ring {
 	AK_CACHE_ALIGNED struct _ak_ring_cfg cfg;
@@ -191,9 +175,6 @@ AK_STATIC_ASSERT(offsetof(struct _ak_ring_side, tail) == AK_DESTRUCTIVE_SIZE,
  * instead of driving a different waiter accounting ("Rng3": the accounting
  * of git d9679f3). */
 #define _AK_RING_MAGIC 0x526e6733u /* "Rng3" */
-#define _AK_RING_OPEN 0u
-#define _AK_RING_CLOSING 1u
-#define _AK_RING_SEALED 2u
 
 /* ===================================================================== */
 /* Setup and queries (src/ring.c)                                         */
@@ -245,9 +226,8 @@ uint64_t ak_ring_syscalls(const ak_ring *r);
  * asleep (a waiter registered, then found what it wanted, or had not yet
  * entered the kernel).  `total` is ak_ring_syscalls(); total - waits -
  * wakes - spare is close's barrier.  AK_EINVAL for NULL arguments. */
-typedef struct ak_ring_syscall_split {
-	uint64_t total, waits, wakes, spare;
-} ak_ring_syscall_split;
+/* (ak_ring_syscall_split is defined in internal/ring_wait.h: ak_ring_slot
+ * reports with it too.) */
 ak_status ak_ring_syscalls_split(const ak_ring *r, ak_ring_syscall_split *out);
 
 /* Out-of-line slow paths used by the inline functions below. */
@@ -314,43 +294,6 @@ AK_INLINE char *_ak_ring_data(ak_ring *r)
 AK_INLINE void *_ak_ring_slot(ak_ring *r, uint64_t pos, size_t esz)
 {
 	return _ak_ring_data(r) + (size_t)(pos & r->cfg.mask) * esz;
-}
-
-/*
- * Read a side's gate after an index store, with store->load ordering
- * between the two: Dekker against a sleeper (or the closer) that updates the
- * gate with a seq_cst RMW and then re-reads the index.  In a private ring,
- * the sleeper/closer runs membarrier(), which orders every running thread of
- * the process, so the fast path only has to keep the compiler from swapping
- * the store and the load: an empty asm that "reads" the stored index and
- * "writes" the gate (narrower than a full memory clobber, so the ring's
- * read-only fields stay in registers).  A shared ring (or a kernel without
- * membarrier) has _AK_RING_GATE_FENCED set for good: it takes the branch
- * every time, fences and reads the gate again.  Returns the gate without the
- * FENCED bit, so 0 means nothing to do; the fast path is one load and a
- * branch.
- */
-AK_INLINE uint32_t _ak_ring_gate(const _Atomic(uint64_t) *stored, _Atomic(uint32_t) *gate)
-{
-	uint32_t g;
-	__asm__ __volatile__(""
-			     : "+m"(*(uint32_t *)(uintptr_t)gate)
-			     : "m"(*(const uint64_t *)(uintptr_t)stored));
-	/* Relaxed: ordered after the index store by the line above plus the
-	 * other side's membarrier; pairs with the seq_cst RMWs of the gate in
-	 * _ak_ring_wait_for() and ak_ring_close() (Dekker).  Compared in
-	 * place; the value is read again below only when it is not 0. */
-	if (AK_LIKELY(atomic_load_explicit(gate, memory_order_relaxed) == 0))
-		return 0;
-	/* Relaxed: as above (a later read of the same word). */
-	g = atomic_load_explicit(gate, memory_order_relaxed);
-	if (g & _AK_RING_GATE_FENCED) {
-		_ak_fence_seq_cst(gate);
-		/* Relaxed after the seq_cst fence: pairs with the same seq_cst
-		 * RMWs (fence-based Dekker). */
-		g = atomic_load_explicit(gate, memory_order_relaxed);
-	}
-	return g & ~_AK_RING_GATE_FENCED;
 }
 
 /*

@@ -27,10 +27,15 @@
  *       push / pop                one element (copied)
  *       push_bulk / pop_bulk      exactly n elements or none
  *       push_burst / pop_burst    up to n elements, the count is returned
+ *       reserve / commit          zero-copy producer: write in place
+ *       peek / release            zero-copy consumer: read in place
+ *       push_wait / pop_wait      block (futex) until done, deadline, cancel
+ *                                 or close; _bulk_wait forms too
+ *       ak_ring_slot_close()      the producer gets AK_ECLOSED, the
+ *                                 consumer drains, then gets AK_ECLOSED
  *       size / empty / full / capacity
  *   AK_RING_SLOT_DEFINE(name, T) generates a type-safe front end whose
- *   copies are fixed-size moves.  This first version has no blocking waits,
- *   no close and no zero-copy views (use ak_ring for those).
+ *   copies are fixed-size moves.
  *
  * Contract
  *   - Capacity: any value from 1 to AK_RING_SLOT_MAX_CAPACITY, all of it
@@ -54,15 +59,33 @@
  *     pop is in flight; otherwise a snapshot that may be stale.
  *   - Errors are values and leave the ring unchanged: NULL ring or buffer
  *     AK_EINVAL; a bulk larger than the capacity AK_E2BIG; a full (empty)
- *     ring AK_EFULL (AK_EEMPTY).  No call allocates, locks, or makes a
- *     system call.
+ *     ring AK_EFULL (AK_EEMPTY); a closed ring AK_ECLOSED (the consumer:
+ *     once everything pushed before close is taken); a commit/release of a
+ *     view that is not the pending one AK_ESTATE.  No call allocates or
+ *     locks; only a _wait call that must sleep, and a push/pop that finds a
+ *     sleeper registered on its gate, make system calls.
+ *   - Close: a push whose announcement close saw lands before close (AK_OK,
+ *     delivered); any later one returns AK_ECLOSED and publishes nothing.
+ *     After ak_ring_slot_close() returns, every push (and commit) gets
+ *     AK_ECLOSED.  Nothing pushed with AK_OK is lost.
+ *   - Zero-copy views: elements are not contiguous (each slot starts with
+ *     its word), so a view is up to two runs of slots with a stride:
+ *     element i of run s is at seg[s] + i * stride (ak_ring_slot_zc_elem()
+ *     does the arithmetic).  The second run starts at the first slot after
+ *     a wrap.
+ *   - Shared memory: pass AK_RING_SLOT_SHARED to init when other processes
+ *     map the ring (their waits use process-shared futexes and every
+ *     publish fences).  _wait and close refuse (AK_EINVAL) a ring whose
+ *     layout/protocol version word is not this build's.
  *   - Words are free-running 64-bit positions: a word never takes the same
  *     value twice in 2^64 pushes, so there is no ABA and nothing to clear.
  *
  * Progress
  *   Both sides wait-free: a push is a bounded number of steps; a pop of up
  *   to n elements reads one word per batch it takes plus at most one that
- *   finds the next batch not yet published: at most n words in all.
+ *   finds the next batch not yet published: at most n words in all.  (A
+ *   push that finds close in progress waits for the closer to finish a few
+ *   stores.)  _wait functions and close block.
  *
  * Example
  *     AK_RING_SLOT_DEFINE(u64q, uint64_t);
@@ -71,8 +94,9 @@
  *     u64q_init(&q, mem, sizeof mem, 1000);
  *     u64q_push_spsc(&q, 42);                // producer thread
  *     uint64_t v;
- *     if (u64q_pop_spsc(&q, &v) == AK_OK)    // consumer thread
- *             use(v);
+ *     while (u64q_pop_wait_spsc(&q, &v, AK_DEADLINE_NONE, NULL) == AK_OK)
+ *             use(v);                        // consumer thread, until close
+ *     u64q_close(&q);                        // producer: no more
  *
  * See docs/ring_slot.md for the memory-order argument and measurements.
  */
@@ -85,9 +109,17 @@
 #include <string.h>
 
 #include "internal/compiler.h"
+#include "internal/ring_wait.h"
+#include "clock.h"
 #include "status.h"
 
 AK_BEGIN_DECLS
+
+/* Cancel tokens are defined in atomkit/cancel.h; the ring only takes a pointer. */
+typedef struct ak_cancel ak_cancel;
+
+/* Flags for ak_ring_slot_init(). */
+#define AK_RING_SLOT_SHARED 0x1u /* ring lives in memory shared between processes */
 
 /* Largest capacity (elements) accepted by init: keeps every difference of
  * two live positions far below 2^63, so signed comparisons are exact. */
@@ -97,6 +129,24 @@ AK_BEGIN_DECLS
  * rounded up to 8 bytes (so every word is 8-byte aligned). */
 #define _AK_RING_SLOT_STRIDE(esz) ((uint64_t)8 + (((uint64_t)(esz) + 7) & ~(uint64_t)7))
 
+/* Layout and wake-protocol version, checked by the _wait forms and close: a
+ * ring made by a build before it has 0 here ("Slt2"). */
+#define _AK_RING_SLOT_MAGIC 0x536c7432u
+
+/*
+ * A zero-copy view: up to two runs of consecutive slots (the second one
+ * starts at the first slot after a wrap).  Element i of run s is at
+ * (char *)seg[s] + i * stride.  Filled by reserve/peek, passed back
+ * unchanged to commit/release.
+ */
+typedef struct ak_ring_slot_zc {
+	void *seg[2];    /* first element of each run */
+	uint64_t len[2]; /* elements in each run; len[1] == 0 without a wrap */
+	uint64_t n;      /* len[0] + len[1] */
+	uint64_t pos;    /* ring position of the first element */
+	size_t stride;   /* bytes from one element to the next within a run */
+} ak_ring_slot_zc;
+
 /* Read-only after init. */
 struct _ak_ring_slot_cfg {
 	uint64_t capacity;  /* usable elements */
@@ -104,31 +154,49 @@ struct _ak_ring_slot_cfg {
 	uint64_t elem_size; /* bytes per element */
 	uint64_t stride;    /* bytes per slot: _AK_RING_SLOT_STRIDE(elem_size) */
 	int64_t data_off;   /* storage address minus control block address */
+	uint32_t flags;     /* AK_RING_SLOT_SHARED */
+	uint32_t fenced;    /* 1: publishes fence (shared ring or no membarrier) */
+	uint32_t magic;     /* _AK_RING_SLOT_MAGIC */
+	uint32_t pad_;
 };
 
 /*
- * Four destructive units.  `prod` and `cons` are each read and written by
- * one side only (size() reads prod.head), so they stay in their side's
+ * Five destructive units.  `prod` and `cons` are each read and written by
+ * one side only on the fast path (size() reads prod.head; sleepers and the
+ * closer update the gates on slow paths), so they stay in their side's
  * cache.  `tail` is the one index the other side reads: the producer, when
  * its cached limit says full.  There is no producer index the consumer
- * reads: the slots' words take its place.
+ * reads: the slots' words take its place.  `wait` is written only on
+ * blocking and close paths.
+ *
+ * Each side reads its own `gate` right after its publishing store (the
+ * producer after announcing its head, the consumer after its tail store):
+ * 0 on the fast path, else _AK_RING_GATE_* bits (fenced ring; CLOSED on the
+ * producer's gate) plus one _AK_RING_GATE_WAITER per sleeper of the other
+ * side.
  */
 typedef struct ak_ring_slot {
 	AK_CACHE_ALIGNED struct _ak_ring_slot_cfg cfg;
 	AK_CACHE_ALIGNED struct {
-		_Atomic(uint64_t) head; /* next position to write (size() reads it) */
+		_Atomic(uint64_t) head; /* announced up to here (size(), sleepers
+					 * and the closer read it) */
 		uint64_t limit;         /* tail + capacity as last read: end of the free space */
+		_Atomic(uint32_t) gate; /* fenced | closed | consumers asleep */
+		uint32_t pad_;
 	} prod;
 	AK_CACHE_ALIGNED struct {
 		uint64_t head;  /* next position to read */
 		uint64_t cache; /* published up to here, as last read from a word */
+		_Atomic(uint32_t) gate; /* fenced | producers asleep */
+		uint32_t pad_;
 	} cons;
 	AK_CACHE_ALIGNED _Atomic(uint64_t) tail; /* consumer: released up to here */
+	AK_CACHE_ALIGNED struct _ak_ring_wait wait;
 } ak_ring_slot;
 
 AK_ASSERT_PADDED(ak_ring_slot);
-AK_STATIC_ASSERT(sizeof(ak_ring_slot) == 4 * AK_DESTRUCTIVE_SIZE,
-		 "config, producer, consumer and the published tail: one unit each");
+AK_STATIC_ASSERT(sizeof(ak_ring_slot) == 5 * AK_DESTRUCTIVE_SIZE,
+		 "config, producer, consumer, the published tail, waits: one unit each");
 
 /* ===================================================================== */
 /* Setup (src/ring_slot.c)                                                */
@@ -146,10 +214,11 @@ size_t ak_ring_slot_memsize(uint64_t capacity, size_t elem_size);
  * thread-safe: call before the ring is shared.  Returns AK_OK; AK_EINVAL for
  * NULL r/storage, r not aligned to _Alignof(ak_ring_slot) (checked before r
  * is touched), storage not 8-byte aligned, capacity or elem_size 0, flags
- * other than 0, storage_size below ak_ring_slot_memsize(), or the storage's
- * first ak_ring_slot_memsize() bytes overlapping *r; AK_E2BIG
- * for a capacity above AK_RING_SLOT_MAX_CAPACITY or a size that does not fit
- * in memory.
+ * other than 0 or AK_RING_SLOT_SHARED, storage_size below
+ * ak_ring_slot_memsize(), or the storage's first ak_ring_slot_memsize()
+ * bytes overlapping *r; AK_E2BIG for a capacity above
+ * AK_RING_SLOT_MAX_CAPACITY or a size that does not fit in memory.  With
+ * AK_RING_SLOT_SHARED, `r` and `storage` must lie in one mapping.
  */
 ak_status ak_ring_slot_init(ak_ring_slot *r, void *storage, size_t storage_size,
 			    uint64_t capacity, size_t elem_size, unsigned flags);
@@ -159,6 +228,28 @@ ak_status ak_ring_slot_init(ak_ring_slot *r, void *storage, size_t storage_size,
 ak_status _ak_ring_slot_init_at(ak_ring_slot *r, void *storage, size_t storage_size,
 				uint64_t capacity, size_t elem_size, unsigned flags,
 				uint64_t start);
+
+/*
+ * Close: the producer then gets AK_ECLOSED, the consumer drains what was
+ * pushed and then gets AK_ECLOSED; every waiter wakes.  Any thread, any
+ * number of times: AK_OK the first time, AK_ECLOSED after; AK_EINVAL for
+ * NULL or a ring of another layout version.  Blocking (briefly: a
+ * membarrier, and a concurrent close finishing).
+ */
+ak_status ak_ring_slot_close(ak_ring_slot *r);
+
+/* System calls (futex wait/wake, membarrier) the ring has made: 0 as long
+ * as nobody had to sleep.  By cause: see ak_ring_syscalls_split() in
+ * atomkit/ring.h (the same fields).  AK_EINVAL for NULL arguments. */
+uint64_t ak_ring_slot_syscalls(const ak_ring_slot *r);
+ak_status ak_ring_slot_syscalls_split(const ak_ring_slot *r, ak_ring_syscall_split *out);
+
+/* Out-of-line slow paths used by the inline functions below. */
+ak_status _ak_ring_slot_publish_slow(ak_ring_slot *r, char *first_slot, uint64_t h, uint64_t k,
+				     uint32_t gate);
+void _ak_ring_slot_notify_space(ak_ring_slot *r);
+ak_status _ak_ring_slot_wait_for(ak_ring_slot *r, int for_data, uint64_t n,
+				 uint64_t deadline_ns, ak_cancel *cancel);
 
 /* ===================================================================== */
 /* Inline core (internal)                                                 */
@@ -190,28 +281,74 @@ AK_INLINE uint64_t _ak_ring_slot_room(ak_ring_slot *r, uint64_t h, uint64_t n)
 	return room;
 }
 
-/* Producer: publish [h, h + k) after its elements were written: our own
- * head, then the batch end into the word of the batch's first slot. */
-AK_INLINE void _ak_ring_slot_publish(ak_ring_slot *r, char *first_slot, uint64_t h, uint64_t k)
+/*
+ * Producer: publish [h, h + k) after its elements were written: announce
+ * our head, read the gate, then store the batch end into the word of the
+ * batch's first slot.  AK_OK, or AK_ECLOSED (close did not count this
+ * batch: nothing is published).  The gate read comes after the head store
+ * (Dekker against a sleeping consumer and the closer, who register on the
+ * gate with a seq_cst RMW and then read head) and before the word store,
+ * so a close that missed the batch stops it before anything is visible.
+ * A consumer that registers after the gate read sees head ahead of what is
+ * published and polls instead of sleeping (see src/ring_slot.c).
+ */
+AK_INLINE ak_status _ak_ring_slot_publish(ak_ring_slot *r, char *first_slot, uint64_t h,
+					  uint64_t k)
 {
-	/* Relaxed: ordered before the word by the release below, so anyone
-	 * who saw the batch (the consumer, and through its tail size()) also
-	 * sees this head. */
+	/* Relaxed: the announcement; ordered before the gate load by
+	 * _ak_ring_gate() (the other side's membarrier, or a fence), and
+	 * before the word by the release below, so anyone who saw the batch
+	 * (the consumer, and through its tail size()) also sees this head. */
 	atomic_store_explicit(&r->prod.head, h + k, memory_order_relaxed);
+	uint32_t g = _ak_ring_gate(&r->prod.head, &r->prod.gate);
+	if (AK_UNLIKELY(g != 0))
+		return _ak_ring_slot_publish_slow(r, first_slot, h, k, g);
 	/* Release pairs with the acquire loads of the word in
-	 * _ak_ring_slot_pop1() and _ak_ring_slot_avail(): the batch's
-	 * elements (and the head above) are written before the word shows
-	 * its end. */
+	 * _ak_ring_slot_pop1() and _ak_ring_slot_avail() (and the seq_cst
+	 * ones of slot_ready() in src/ring_slot.c): the batch's elements (and
+	 * the head above) are written before the word shows its end. */
 	atomic_store_explicit(_ak_ring_slot_word(first_slot), h + k, memory_order_release);
+	return AK_OK;
 }
 
-/* Consumer: hand [.., h) back to the producer after reading. */
+/* Consumer: hand [.., h) back to the producer after reading, and wake a
+ * producer asleep for space. */
 AK_INLINE void _ak_ring_slot_release(ak_ring_slot *r, uint64_t h)
 {
 	r->cons.head = h;
 	/* Release pairs with the acquire load of tail in _ak_ring_slot_room():
 	 * our reads of the slots finish before the producer overwrites them. */
 	atomic_store_explicit(&r->tail, h, memory_order_release);
+	/* A producer registered to sleep?  (Dekker with its seq_cst RMW on
+	 * cons.gate in the sleeper, which then re-reads tail.) */
+	if (AK_UNLIKELY(_ak_ring_gate(&r->tail, &r->cons.gate) != 0))
+		_ak_ring_slot_notify_space(r);
+}
+
+/* Producer found too little room: AK_ECLOSED once close has begun (the
+ * CLOSED bit on its own gate line), else AK_EFULL. */
+AK_INLINE ak_status _ak_ring_slot_full(ak_ring_slot *r)
+{
+	/* Relaxed: a bit of our own gate; close sets it with an RMW that
+	 * happens before close returns, so a caller ordered after close sees
+	 * it (coherence). */
+	return (atomic_load_explicit(&r->prod.gate, memory_order_relaxed) & _AK_RING_GATE_CLOSED)
+		       ? AK_ECLOSED
+		       : AK_EFULL;
+}
+
+/* Consumer found fewer than `need` published from h: AK_ECLOSED when close
+ * has sealed and fewer than `need` will ever come, else AK_EEMPTY. */
+AK_INLINE ak_status _ak_ring_slot_empty(ak_ring_slot *r, uint64_t h, uint64_t need)
+{
+	/* Acquire pairs with the seq_cst store of SEALED in
+	 * _ak_ring_close_gated(): then close_pos is final, and every
+	 * position below it is published or about to be. */
+	if (AK_UNLIKELY(atomic_load_explicit(&r->wait.closed, memory_order_acquire) ==
+			_AK_RING_SEALED) &&
+	    atomic_load_explicit(&r->wait.close_pos, memory_order_relaxed) - h < need)
+		return AK_ECLOSED;
+	return AK_EEMPTY;
 }
 
 /* Consumer: how many elements from h are published, extending the cache
@@ -248,11 +385,10 @@ AK_INLINE ak_status _ak_ring_slot_push1(ak_ring_slot *r, const void *elem, size_
 		return AK_EINVAL;
 	h = atomic_load_explicit(&r->prod.head, memory_order_relaxed);
 	if (AK_UNLIKELY(_ak_ring_slot_room(r, h, 1) == 0))
-		return AK_EFULL;
+		return _ak_ring_slot_full(r);
 	slot = _ak_ring_slot_data(r) + (size_t)(h & r->cfg.mask) * stride;
 	memcpy(slot + 8, elem, esz);
-	_ak_ring_slot_publish(r, slot, h, 1);
-	return AK_OK;
+	return _ak_ring_slot_publish(r, slot, h, 1);
 }
 
 AK_INLINE ak_status _ak_ring_slot_pop1(ak_ring_slot *r, void *out, size_t esz, uint64_t stride)
@@ -269,7 +405,7 @@ AK_INLINE ak_status _ak_ring_slot_pop1(ak_ring_slot *r, void *out, size_t esz, u
 		 * _ak_ring_slot_publish() (see _ak_ring_slot_avail()). */
 		uint64_t e = atomic_load_explicit(_ak_ring_slot_word(slot), memory_order_acquire);
 		if ((int64_t)(e - h) <= 0)
-			return AK_EEMPTY;
+			return _ak_ring_slot_empty(r, h, 1);
 		r->cons.cache = e;
 	}
 	memcpy(out, slot + 8, esz);
@@ -315,11 +451,13 @@ AK_INLINE ak_status _ak_ring_slot_push_n(ak_ring_slot *r, const void *src, uint6
 		k = room < n ? room : n;
 		if (k == 0 || (!burst && k < n)) {
 			k = 0;
-			st = AK_EFULL;
+			st = _ak_ring_slot_full(r);
 		} else {
 			char *first = _ak_ring_slot_data(r) + (size_t)(h & r->cfg.mask) * stride;
 			_ak_ring_slot_copy(r, h, (char *)(uintptr_t)src, k, esz, stride, 1);
-			_ak_ring_slot_publish(r, first, h, k);
+			st = _ak_ring_slot_publish(r, first, h, k);
+			if (AK_UNLIKELY(st != AK_OK))
+				k = 0;
 		}
 	}
 	if (count)
@@ -344,7 +482,7 @@ AK_INLINE ak_status _ak_ring_slot_pop_n(ak_ring_slot *r, void *dst, uint64_t n, 
 		k = avail < n ? avail : n;
 		if (k == 0 || (!burst && k < n)) {
 			k = 0;
-			st = AK_EEMPTY;
+			st = _ak_ring_slot_empty(r, h, burst ? 1 : n);
 		} else {
 			_ak_ring_slot_copy(r, h, (char *)dst, k, esz, stride, 0);
 			_ak_ring_slot_release(r, h + k);
@@ -355,26 +493,153 @@ AK_INLINE ak_status _ak_ring_slot_pop_n(ak_ring_slot *r, void *dst, uint64_t n, 
 	return st;
 }
 
+/* A view of n slots from position p (reserve and peek). */
+AK_INLINE void _ak_ring_slot_fill_zc(ak_ring_slot *r, uint64_t p, uint64_t n, ak_ring_slot_zc *zc)
+{
+	uint64_t i = p & r->cfg.mask, first = r->cfg.mask + 1 - i;
+	char *base = _ak_ring_slot_data(r);
+	if (first > n)
+		first = n;
+	zc->seg[0] = base + (size_t)i * r->cfg.stride + 8;
+	zc->len[0] = first;
+	zc->seg[1] = n > first ? (void *)(base + 8) : NULL;
+	zc->len[1] = n - first;
+	zc->n = n;
+	zc->pos = p;
+	zc->stride = (size_t)r->cfg.stride;
+}
+
+/* Validate a zero-copy request and clear the view (reserve and peek). */
+AK_INLINE ak_status _ak_ring_slot_zc_open(const ak_ring_slot *r, uint64_t n, ak_ring_slot_zc *zc)
+{
+	if (AK_UNLIKELY(!r || !zc))
+		return AK_EINVAL;
+	zc->n = zc->len[0] = zc->len[1] = zc->pos = 0;
+	zc->seg[0] = zc->seg[1] = NULL;
+	zc->stride = 0;
+	return AK_UNLIKELY(n == 0) ? AK_EINVAL : AK_OK;
+}
+
+AK_INLINE ak_status _ak_ring_slot_reserve(ak_ring_slot *r, uint64_t n, ak_ring_slot_zc *zc)
+{
+	uint64_t h, room;
+	ak_status st = _ak_ring_slot_zc_open(r, n, zc);
+
+	if (AK_UNLIKELY(st != AK_OK))
+		return st;
+	/* Relaxed: a bit of our own gate (see _ak_ring_slot_full()); a close
+	 * we miss here stops the commit. */
+	if (AK_UNLIKELY(atomic_load_explicit(&r->prod.gate, memory_order_relaxed) &
+			_AK_RING_GATE_CLOSED))
+		return AK_ECLOSED;
+	h = atomic_load_explicit(&r->prod.head, memory_order_relaxed);
+	room = _ak_ring_slot_room(r, h, n);
+	if (AK_UNLIKELY(room == 0))
+		return _ak_ring_slot_full(r);
+	_ak_ring_slot_fill_zc(r, h, room < n ? room : n, zc);
+	return AK_OK;
+}
+
+AK_INLINE ak_status _ak_ring_slot_commit(ak_ring_slot *r, const ak_ring_slot_zc *zc)
+{
+	uint64_t h;
+
+	if (AK_UNLIKELY(!r || !zc))
+		return AK_EINVAL;
+	/* The pending view starts at our head and fits the free space the
+	 * reserve saw (the limit only grows). */
+	h = atomic_load_explicit(&r->prod.head, memory_order_relaxed);
+	if (AK_UNLIKELY(zc->pos != h || zc->n == 0 || zc->n > r->prod.limit - h))
+		return AK_ESTATE;
+	return _ak_ring_slot_publish(
+		r, _ak_ring_slot_data(r) + (size_t)(h & r->cfg.mask) * r->cfg.stride, h, zc->n);
+}
+
+AK_INLINE ak_status _ak_ring_slot_peek(ak_ring_slot *r, uint64_t n, ak_ring_slot_zc *zc)
+{
+	uint64_t h, avail;
+	ak_status st = _ak_ring_slot_zc_open(r, n, zc);
+
+	if (AK_UNLIKELY(st != AK_OK))
+		return st;
+	h = r->cons.head;
+	avail = _ak_ring_slot_avail(r, h, n, _ak_ring_slot_data(r), r->cfg.stride);
+	if (AK_UNLIKELY(avail == 0))
+		return _ak_ring_slot_empty(r, h, 1);
+	_ak_ring_slot_fill_zc(r, h, avail < n ? avail : n, zc);
+	return AK_OK;
+}
+
+AK_INLINE ak_status _ak_ring_slot_release_zc(ak_ring_slot *r, const ak_ring_slot_zc *zc)
+{
+	uint64_t h;
+
+	if (AK_UNLIKELY(!r || !zc))
+		return AK_EINVAL;
+	/* The pending view starts at our head and lies within what we know
+	 * is published. */
+	h = r->cons.head;
+	if (AK_UNLIKELY(zc->pos != h || zc->n == 0 || zc->n > r->cons.cache - h))
+		return AK_ESTATE;
+	_ak_ring_slot_release(r, h + zc->n);
+	return AK_OK;
+}
+
+/* Blocking: try, and when the ring says full/empty, sleep and retry.  The
+ * try is all or nothing, so an error return has moved nothing. */
+AK_INLINE ak_status _ak_ring_slot_push_wait_n(ak_ring_slot *r, const void *src, uint64_t n,
+					      uint64_t deadline_ns, ak_cancel *cancel,
+					      size_t esz, uint64_t stride)
+{
+	for (;;) {
+		ak_status st = n == 1 ? _ak_ring_slot_push1(r, src, esz, stride)
+				      : _ak_ring_slot_push_n(r, src, n, 0, NULL, esz, stride);
+		if (st != AK_EFULL)
+			return st;
+		st = _ak_ring_slot_wait_for(r, 0, n, deadline_ns, cancel);
+		if (st != AK_OK)
+			return st;
+	}
+}
+
+AK_INLINE ak_status _ak_ring_slot_pop_wait_n(ak_ring_slot *r, void *dst, uint64_t n,
+					     uint64_t deadline_ns, ak_cancel *cancel, size_t esz,
+					     uint64_t stride)
+{
+	for (;;) {
+		ak_status st = n == 1 ? _ak_ring_slot_pop1(r, dst, esz, stride)
+				      : _ak_ring_slot_pop_n(r, dst, n, 0, NULL, esz, stride);
+		if (st != AK_EEMPTY)
+			return st;
+		st = _ak_ring_slot_wait_for(r, 1, n, deadline_ns, cancel);
+		if (st != AK_OK)
+			return st;
+	}
+}
+
 /* ===================================================================== */
 /* Public operations                                                      */
 /* ===================================================================== */
 
-/* Producer thread only.  AK_OK; AK_EFULL; AK_EINVAL (NULL).  Wait-free. */
+/* Producer thread only.  AK_OK; AK_EFULL; AK_ECLOSED; AK_EINVAL (NULL).
+ * Wait-free. */
 AK_INLINE ak_status ak_ring_slot_push_spsc(ak_ring_slot *r, const void *elem)
 {
 	return r ? _ak_ring_slot_push1(r, elem, (size_t)r->cfg.elem_size, r->cfg.stride)
 		 : AK_EINVAL;
 }
 
-/* Consumer thread only.  AK_OK; AK_EEMPTY; AK_EINVAL (NULL).  Wait-free. */
+/* Consumer thread only.  AK_OK; AK_EEMPTY; AK_ECLOSED (closed and drained);
+ * AK_EINVAL (NULL).  Wait-free. */
 AK_INLINE ak_status ak_ring_slot_pop_spsc(ak_ring_slot *r, void *out)
 {
 	return r ? _ak_ring_slot_pop1(r, out, (size_t)r->cfg.elem_size, r->cfg.stride)
 		 : AK_EINVAL;
 }
 
-/* Producer: all n elements or none.  AK_OK (n == 0 too); AK_EFULL; AK_E2BIG
- * (n > capacity: could never succeed); AK_EINVAL (NULL).  Wait-free. */
+/* Producer: all n elements or none.  AK_OK (n == 0 too); AK_EFULL;
+ * AK_ECLOSED; AK_E2BIG (n > capacity: could never succeed); AK_EINVAL
+ * (NULL).  Wait-free. */
 AK_INLINE ak_status ak_ring_slot_push_bulk_spsc(ak_ring_slot *r, const void *src, uint64_t n)
 {
 	return r ? _ak_ring_slot_push_n(r, src, n, 0, NULL, (size_t)r->cfg.elem_size,
@@ -382,7 +647,8 @@ AK_INLINE ak_status ak_ring_slot_push_bulk_spsc(ak_ring_slot *r, const void *src
 		 : AK_EINVAL;
 }
 
-/* Consumer: all n elements or none.  AK_OK; AK_EEMPTY; AK_E2BIG; AK_EINVAL. */
+/* Consumer: all n elements or none.  AK_OK; AK_EEMPTY; AK_ECLOSED (closed,
+ * and fewer than n left: pop_burst takes them); AK_E2BIG; AK_EINVAL. */
 AK_INLINE ak_status ak_ring_slot_pop_bulk_spsc(ak_ring_slot *r, void *dst, uint64_t n)
 {
 	return r ? _ak_ring_slot_pop_n(r, dst, n, 0, NULL, (size_t)r->cfg.elem_size,
@@ -391,7 +657,8 @@ AK_INLINE ak_status ak_ring_slot_pop_bulk_spsc(ak_ring_slot *r, void *dst, uint6
 }
 
 /* Producer: up to n elements; *count (may be NULL) gets how many.  AK_OK
- * iff some were pushed (or n == 0); AK_EFULL when none fit; AK_EINVAL. */
+ * iff some were pushed (or n == 0); AK_EFULL when none fit; AK_ECLOSED;
+ * AK_EINVAL. */
 AK_INLINE ak_status ak_ring_slot_push_burst_spsc(ak_ring_slot *r, const void *src, uint64_t n,
 						 uint64_t *count)
 {
@@ -404,7 +671,8 @@ AK_INLINE ak_status ak_ring_slot_push_burst_spsc(ak_ring_slot *r, const void *sr
 }
 
 /* Consumer: up to n elements; *count gets how many.  AK_OK iff some were
- * taken (or n == 0); AK_EEMPTY when none; AK_EINVAL. */
+ * taken (or n == 0); AK_EEMPTY when none; AK_ECLOSED when none and closed;
+ * AK_EINVAL. */
 AK_INLINE ak_status ak_ring_slot_pop_burst_spsc(ak_ring_slot *r, void *dst, uint64_t n,
 						uint64_t *count)
 {
@@ -414,6 +682,104 @@ AK_INLINE ak_status ak_ring_slot_pop_burst_spsc(ak_ring_slot *r, void *dst, uint
 		return AK_EINVAL;
 	}
 	return _ak_ring_slot_pop_n(r, dst, n, 1, count, (size_t)r->cfg.elem_size, r->cfg.stride);
+}
+
+/*
+ * Zero-copy producer.  reserve: a view of up to n free slots (n >= 1) to
+ * write elements into in place; AK_OK (zc->n >= 1), AK_EFULL, AK_ECLOSED,
+ * AK_EINVAL (NULL, n == 0).  commit: publish all zc->n of them like a push
+ * of zc->n elements; AK_OK, AK_ECLOSED (close came first: nothing is
+ * published, the view is void), AK_ESTATE (zc is not the pending view),
+ * AK_EINVAL.  One view at a time; a push between reserve and commit makes
+ * the view stale (AK_ESTATE) and may have overwritten it.  Wait-free.
+ */
+AK_INLINE ak_status ak_ring_slot_reserve_spsc(ak_ring_slot *r, uint64_t n, ak_ring_slot_zc *zc)
+{
+	return _ak_ring_slot_reserve(r, n, zc);
+}
+
+AK_INLINE ak_status ak_ring_slot_commit_spsc(ak_ring_slot *r, const ak_ring_slot_zc *zc)
+{
+	return _ak_ring_slot_commit(r, zc);
+}
+
+/*
+ * Zero-copy consumer.  peek: a view of up to n published elements (n >= 1)
+ * to read in place; AK_OK, AK_EEMPTY, AK_ECLOSED (closed and drained),
+ * AK_EINVAL.  release: hand all zc->n slots back to the producer; AK_OK,
+ * AK_ESTATE (zc is not the pending view), AK_EINVAL.  Wait-free.
+ */
+AK_INLINE ak_status ak_ring_slot_peek_spsc(ak_ring_slot *r, uint64_t n, ak_ring_slot_zc *zc)
+{
+	return _ak_ring_slot_peek(r, n, zc);
+}
+
+AK_INLINE ak_status ak_ring_slot_release_spsc(ak_ring_slot *r, const ak_ring_slot_zc *zc)
+{
+	return _ak_ring_slot_release_zc(r, zc);
+}
+
+/* Element i of a view (NULL if i >= zc->n or zc is NULL). */
+AK_INLINE void *ak_ring_slot_zc_elem(const ak_ring_slot_zc *zc, uint64_t i)
+{
+	if (!zc || i >= zc->n)
+		return NULL;
+	return i < zc->len[0] ? (char *)zc->seg[0] + (size_t)i * zc->stride
+			      : (char *)zc->seg[1] + (size_t)(i - zc->len[0]) * zc->stride;
+}
+
+/*
+ * Blocking forms.  push_wait / push_bulk_wait (producer): like push /
+ * push_bulk, sleeping while the ring is too full.  pop_wait / pop_bulk_wait
+ * (consumer): like pop / pop_bulk, sleeping while too few are published.
+ * deadline_ns: absolute CLOCK_MONOTONIC ns (ak_deadline_after()),
+ * AK_DEADLINE_NONE = never; cancel: may be NULL.  Returns AK_OK;
+ * AK_ETIMEDOUT; AK_ECANCELED; AK_ECLOSED (push: closed; pop: closed and
+ * fewer than n left); AK_E2BIG (n > capacity); AK_EINVAL (NULL, or a ring
+ * of another layout version).  Nothing moved on any error.  A wait that
+ * finds what it needs at once makes no system call; one that sleeps wakes
+ * on the other side's progress, on close and on cancel.
+ */
+AK_INLINE ak_status ak_ring_slot_push_wait_spsc(ak_ring_slot *r, const void *elem,
+						uint64_t deadline_ns, ak_cancel *cancel)
+{
+	return r ? _ak_ring_slot_push_wait_n(r, elem, 1, deadline_ns, cancel,
+					     (size_t)r->cfg.elem_size, r->cfg.stride)
+		 : AK_EINVAL;
+}
+
+AK_INLINE ak_status ak_ring_slot_pop_wait_spsc(ak_ring_slot *r, void *out, uint64_t deadline_ns,
+					       ak_cancel *cancel)
+{
+	return r ? _ak_ring_slot_pop_wait_n(r, out, 1, deadline_ns, cancel,
+					    (size_t)r->cfg.elem_size, r->cfg.stride)
+		 : AK_EINVAL;
+}
+
+AK_INLINE ak_status ak_ring_slot_push_bulk_wait_spsc(ak_ring_slot *r, const void *src,
+						     uint64_t n, uint64_t deadline_ns,
+						     ak_cancel *cancel)
+{
+	return r ? _ak_ring_slot_push_wait_n(r, src, n, deadline_ns, cancel,
+					     (size_t)r->cfg.elem_size, r->cfg.stride)
+		 : AK_EINVAL;
+}
+
+AK_INLINE ak_status ak_ring_slot_pop_bulk_wait_spsc(ak_ring_slot *r, void *dst, uint64_t n,
+						    uint64_t deadline_ns, ak_cancel *cancel)
+{
+	return r ? _ak_ring_slot_pop_wait_n(r, dst, n, deadline_ns, cancel,
+					    (size_t)r->cfg.elem_size, r->cfg.stride)
+		 : AK_EINVAL;
+}
+
+/* True once ak_ring_slot_close() has begun (false for NULL).  Any thread. */
+AK_INLINE bool ak_ring_slot_is_closed(const ak_ring_slot *r)
+{
+	/* Acquire pairs with the seq_cst RMW of `closed` in
+	 * _ak_ring_close_gated(). */
+	return r && atomic_load_explicit(&((ak_ring_slot *)(uintptr_t)r)->wait.closed,
+					 memory_order_acquire) != _AK_RING_OPEN;
 }
 
 /* Usable capacity (0 for NULL).  Any thread. */
@@ -466,6 +832,11 @@ AK_INLINE bool ak_ring_slot_full(const ak_ring_slot *r)
  *   name_push_spsc(q, T v)                  name_pop_spsc(q, T *out)
  *   name_push_bulk_spsc(q, const T *src, n) name_pop_bulk_spsc(q, T *dst, n)
  *   name_push_burst_spsc(q, src, n, &k)     name_pop_burst_spsc(q, dst, n, &k)
+ *   name_push_wait_spsc(q, T v, dl, c)      name_pop_wait_spsc(q, T *out, dl, c)
+ *   name_push_bulk_wait_spsc(q, src, n, dl, c)  name_pop_bulk_wait_spsc(q, dst, n, dl, c)
+ *   name_reserve_spsc(q, n, &zc)  name_commit_spsc(q, &zc)
+ *   name_peek_spsc(q, n, &zc)     name_release_spsc(q, &zc)
+ *   T *name_zc_elem(&zc, i)       name_close(q)  name_ring(q) -> ak_ring_slot *
  *   name_size(q)  name_capacity(q)  name_empty(q)  name_full(q)
  * with the statuses of the untyped functions.  The element size is a
  * compile-time constant, so each copy is a fixed-size move.  Use at file
@@ -517,6 +888,61 @@ AK_INLINE bool ak_ring_slot_full(const ak_ring_slot *r)
 	{                                                                                     \
 		return _ak_ring_slot_pop_n(q ? &q->ring : NULL, dst, n, 1, count, sizeof(T),  \
 					   _AK_RING_SLOT_STRIDE(sizeof(T)));                  \
+	}                                                                                     \
+	AK_UNUSED static inline ak_status name##_push_wait_spsc(name *q, T v, uint64_t dl,    \
+								ak_cancel *c)                 \
+	{                                                                                     \
+		return _ak_ring_slot_push_wait_n(q ? &q->ring : NULL, &v, 1, dl, c, sizeof(T), \
+						 _AK_RING_SLOT_STRIDE(sizeof(T)));            \
+	}                                                                                     \
+	AK_UNUSED static inline ak_status name##_pop_wait_spsc(name *q, T *out, uint64_t dl,  \
+							       ak_cancel *c)                  \
+	{                                                                                     \
+		return _ak_ring_slot_pop_wait_n(q ? &q->ring : NULL, out, 1, dl, c, sizeof(T), \
+						_AK_RING_SLOT_STRIDE(sizeof(T)));             \
+	}                                                                                     \
+	AK_UNUSED static inline ak_status name##_push_bulk_wait_spsc(                         \
+		name *q, const T *src, uint64_t n, uint64_t dl, ak_cancel *c)                 \
+	{                                                                                     \
+		return _ak_ring_slot_push_wait_n(q ? &q->ring : NULL, src, n, dl, c, sizeof(T), \
+						 _AK_RING_SLOT_STRIDE(sizeof(T)));            \
+	}                                                                                     \
+	AK_UNUSED static inline ak_status name##_pop_bulk_wait_spsc(                          \
+		name *q, T *dst, uint64_t n, uint64_t dl, ak_cancel *c)                       \
+	{                                                                                     \
+		return _ak_ring_slot_pop_wait_n(q ? &q->ring : NULL, dst, n, dl, c, sizeof(T), \
+						_AK_RING_SLOT_STRIDE(sizeof(T)));             \
+	}                                                                                     \
+	AK_UNUSED static inline ak_status name##_reserve_spsc(name *q, uint64_t n,            \
+							      ak_ring_slot_zc *zc)            \
+	{                                                                                     \
+		return _ak_ring_slot_reserve(q ? &q->ring : NULL, n, zc);                     \
+	}                                                                                     \
+	AK_UNUSED static inline ak_status name##_commit_spsc(name *q, const ak_ring_slot_zc *zc) \
+	{                                                                                     \
+		return _ak_ring_slot_commit(q ? &q->ring : NULL, zc);                         \
+	}                                                                                     \
+	AK_UNUSED static inline ak_status name##_peek_spsc(name *q, uint64_t n,               \
+							   ak_ring_slot_zc *zc)               \
+	{                                                                                     \
+		return _ak_ring_slot_peek(q ? &q->ring : NULL, n, zc);                        \
+	}                                                                                     \
+	AK_UNUSED static inline ak_status name##_release_spsc(name *q,                        \
+							      const ak_ring_slot_zc *zc)      \
+	{                                                                                     \
+		return _ak_ring_slot_release_zc(q ? &q->ring : NULL, zc);                     \
+	}                                                                                     \
+	AK_UNUSED static inline T *name##_zc_elem(const ak_ring_slot_zc *zc, uint64_t i)      \
+	{                                                                                     \
+		return (T *)ak_ring_slot_zc_elem(zc, i);                                      \
+	}                                                                                     \
+	AK_UNUSED static inline ak_status name##_close(name *q)                               \
+	{                                                                                     \
+		return ak_ring_slot_close(q ? &q->ring : NULL);                               \
+	}                                                                                     \
+	AK_UNUSED static inline ak_ring_slot *name##_ring(name *q)                            \
+	{                                                                                     \
+		return q ? &q->ring : NULL;                                                   \
 	}                                                                                     \
 	AK_UNUSED static inline uint64_t name##_size(const name *q)                           \
 	{                                                                                     \

@@ -628,12 +628,12 @@ static void test_typed(void)
  * membarrier when the ring is not fenced), wakes = 1, spare = 0.  The
  * previous accounting (-D_AK_RING_WAKE_BROKEN=1) makes 5 spare wakes.
  */
-extern void (*_ak_ring_test_woken)(ak_ring *r);
+extern void (*_ak_ring_test_woken)(void *ring); /* src/ring_wait.c */
 static _Atomic(int) rw_parked, rw_go;
 
-static void rw_park(ak_ring *r)
+static void rw_park(void *ring)
 {
-	(void)r;
+	(void)ring;
 	/* Release/acquire: pair with the loads/store in test_syscall_split(),
 	 * which only sequence the script. */
 	atomic_store_explicit(&rw_parked, 1, memory_order_release);
@@ -692,11 +692,12 @@ static void check_split(const ak_ring *r, uint64_t waits, uint64_t wakes, uint64
 
 /* Hook: the notify lands while the waiter is registered but not yet a
  * sleeper; made from the waiter's own thread (the main thread is idle). */
-extern void (*_ak_ring_test_before_sleep)(ak_ring *r);
+extern void (*_ak_ring_test_before_sleep)(void *ring);
 static _Atomic(int) presleep_fired;
 
-static void rw_presleep(ak_ring *r)
+static void rw_presleep(void *ring)
 {
+	ak_ring *r = (ak_ring *)ring;
 	uint64_t v = 42;
 	if (atomic_exchange_explicit(&presleep_fired, 1, memory_order_relaxed))
 		return;

@@ -59,7 +59,9 @@ static void test_init_errors(void)
 	CHECK_ST(ak_ring_slot_init(&r, g_mem, need - 1, 16, 8, 0), AK_EINVAL);
 	CHECK_ST(ak_ring_slot_init(&r, g_mem, need, 0, 8, 0), AK_EINVAL);
 	CHECK_ST(ak_ring_slot_init(&r, g_mem, need, 16, 0, 0), AK_EINVAL);
-	CHECK_ST(ak_ring_slot_init(&r, g_mem, need, 16, 8, 1), AK_EINVAL);
+	CHECK_ST(ak_ring_slot_init(&r, g_mem, need, 16, 8, 2), AK_EINVAL);
+	CHECK_ST(ak_ring_slot_init(&r, g_mem, need, 16, 8, AK_RING_SLOT_SHARED | 4), AK_EINVAL);
+	CHECK_ST(ak_ring_slot_init(&r, g_mem, need, 16, 8, AK_RING_SLOT_SHARED), AK_OK);
 	CHECK_ST(ak_ring_slot_init(&r, g_mem, sizeof g_mem, AK_RING_SLOT_MAX_CAPACITY + 1, 8, 0),
 		 AK_E2BIG);
 	CHECK_ST(ak_ring_slot_init(&r, g_mem, sizeof g_mem, AK_RING_SLOT_MAX_CAPACITY, 8, 0),
@@ -299,7 +301,7 @@ static void test_typed_and_moved(void)
 	trio x = { 1, 2, 3 }, y = { 0, 0, 0 };
 
 	CHECK(u64q_memsize(10) <= 2048);
-	CHECK_ST(u64q_init(q, a + 512, 2048, 10), AK_OK);
+	CHECK_ST(u64q_init(q, a + sizeof(u64q), 2048, 10), AK_OK);
 	CHECK_ST(u64q_push_spsc(q, 5), AK_OK);
 	CHECK_ST(u64q_push_bulk_spsc(q, buf, 4), AK_OK);
 	CHECK_ST(u64q_push_burst_spsc(q, buf, 4, &k), AK_OK);
@@ -307,7 +309,7 @@ static void test_typed_and_moved(void)
 	CHECK_EQ_U64(u64q_size(q), 9);
 	CHECK_EQ_U64(u64q_capacity(q), 10);
 	CHECK(!u64q_full(q) && !u64q_empty(q));
-	CHECK_ST(trioq_init(t, a + 4096 + 512, trioq_memsize(3), 3), AK_OK);
+	CHECK_ST(trioq_init(t, a + 4096 + sizeof(trioq), trioq_memsize(3), 3), AK_OK);
 	CHECK_ST(trioq_push_spsc(t, x), AK_OK);
 
 	memcpy(b, a, sizeof a); /* the whole mapping, at another address */

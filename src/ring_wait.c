@@ -1,0 +1,413 @@
+/*
+ * The sleeper protocol shared by the gated rings (ak_ring in src/ring.c,
+ * ak_ring_slot in src/ring_slot.c): membarrier, waiter accounting, futex
+ * sleep and wake, close.  See src/ring_wait.h.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <limits.h>
+#include <linux/membarrier.h>
+#include <sched.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <atomkit/clock.h>
+#include <atomkit/internal/futex.h>
+#include <atomkit/internal/relax.h>
+
+#include "ring_wait.h"
+
+#if defined(__has_include)
+#if __has_include(<atomkit/cancel.h>)
+#include <atomkit/cancel.h>
+#define AK_RING_HAVE_CANCEL 1
+#endif
+#endif
+#ifndef AK_RING_HAVE_CANCEL
+#define AK_RING_HAVE_CANCEL 0
+#endif
+
+/* Broken variants, for checking that the tests catch them (never in a
+ * release build): -D_AK_RING_WAKE_BROKEN=1, the previous waiter accounting
+ * (no wake-up lost, calls wasted: tests/unit/ring.c counts them); 2, every
+ * notify makes the wake call, as if a sleeper might be in the kernel
+ * (calls wasted: the unit test counts one). */
+#ifndef _AK_RING_WAKE_BROKEN
+#define _AK_RING_WAKE_BROKEN 0
+#endif
+
+/* Polls of the ring (each with a cpu pause, ~40 ns on this VM) before a
+ * _wait registers to sleep: ~40 us here.  Registering costs a membarrier
+ * (an IPI to every CPU running the process) and a futex call even when
+ * the partner shows up at once; on a busy 2-vCPU box the partner is often
+ * off its CPU for a few us.  Measured on ring_spsc/atomkit/blocking
+ * (docs/ring.md): 64 polls -> 340-585 calls a run, 1024 -> 97-109, the
+ * real sleeps (wakes) unchanged at ~15.  Build-time knob. */
+#ifndef _AK_RING_WAIT_SPINS
+#define _AK_RING_WAIT_SPINS 1024
+#endif
+/* Test hook (not API): the same at run time, for tests that want waiters
+ * to sleep often (set it before any thread uses a ring). */
+unsigned _ak_ring_wait_spins = _AK_RING_WAIT_SPINS;
+
+/* Test hook (not API, declared by the tests that use it): called by a
+ * sleeper right after its futex wait returned, before it unregisters
+ * itself or re-checks: a woken thread that has not run yet, on demand.
+ * The argument is the ring (ak_ring * or ak_ring_slot *). */
+void (*_ak_ring_test_woken)(void *ring);
+/* Test hook: called by a waiter that registered and re-checked, right
+ * before it counts itself a sleeper: a notify landing here must cost no
+ * system call (the futex wait finds the word moved). */
+void (*_ak_ring_test_before_sleep)(void *ring);
+
+/* ---- membarrier: the asymmetric half of the store->load handshake ---- */
+
+/* 1 registered, -1 unavailable, 0 not tried yet. */
+static _Atomic(int) mb_state;
+
+int _ak_ring_membarrier_ready(void)
+{
+	/* Relaxed: the value is only a cache of the kernel's answer; a race
+	 * just registers twice, which the kernel allows. */
+	int s = atomic_load_explicit(&mb_state, memory_order_relaxed);
+	if (s == 0) {
+		long rc = syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0);
+		s = rc == 0 ? 1 : -1;
+		atomic_store_explicit(&mb_state, s, memory_order_relaxed);
+	}
+	return s == 1;
+}
+
+/* Relaxed: statistics only. */
+static void count_syscall(struct _ak_ring_wait *w)
+{
+	atomic_fetch_add_explicit(&w->syscalls, 1, memory_order_relaxed);
+}
+
+static void count_kind(struct _ak_ring_wait *w, _Atomic(uint64_t) *kind)
+{
+	count_syscall(w);
+	atomic_fetch_add_explicit(kind, 1, memory_order_relaxed);
+}
+
+void _ak_ring_read_split(const struct _ak_ring_wait *w0, uint64_t *total, uint64_t *waits,
+			 uint64_t *wakes, uint64_t *spare)
+{
+	struct _ak_ring_wait *w = (struct _ak_ring_wait *)(uintptr_t)w0;
+	/* Relaxed: statistics; exact once the ring is quiescent. */
+	*waits = atomic_load_explicit(&w->sc_waits, memory_order_relaxed);
+	*wakes = atomic_load_explicit(&w->sc_wakes, memory_order_relaxed);
+	*spare = atomic_load_explicit(&w->sc_spare, memory_order_relaxed);
+	*total = atomic_load_explicit(&w->syscalls, memory_order_relaxed);
+}
+
+/*
+ * Make every running thread of this process execute a full barrier: after
+ * this, a fast-path thread either has its index store visible to us, or its
+ * next load of the flag we set before calling sees that flag.  Returns 0 if
+ * the barrier could not be issued (then the caller must not rely on it).
+ */
+static int ring_membarrier(const struct _ak_ring_waitset *ws, _Atomic(uint64_t) *kind)
+{
+	if (ws->fenced)
+		return 1; /* the fast paths fence themselves */
+	if (kind)
+		count_kind(ws->w, kind);
+	else
+		count_syscall(ws->w);
+	if (syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) == 0)
+		return 1;
+	/* A forked child inherits the ring but not the registration. */
+	atomic_store_explicit(&mb_state, 0, memory_order_relaxed);
+	if (_ak_ring_membarrier_ready() &&
+	    syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) == 0)
+		return 1;
+	return 0;
+}
+
+/* ---- spinning -------------------------------------------------------- */
+
+/* On 2 cores with 8 threads the thread we wait for is often not running. */
+void _ak_ring_pause(unsigned *spins)
+{
+	if (++*spins < 256)
+		_ak_cpu_relax();
+	else
+		sched_yield();
+}
+
+/* ---- close ------------------------------------------------------------ */
+
+static void wait_sealed(struct _ak_ring_wait *w)
+{
+	unsigned spins = 0;
+	/* Acquire pairs with the release store of SEALED in
+	 * _ak_ring_close_gated(). */
+	while (atomic_load_explicit(&w->closed, memory_order_acquire) != _AK_RING_SEALED)
+		_ak_ring_pause(&spins);
+}
+
+/*
+ * The closer froze close_pos at the producer head it saw: announcements
+ * below it happened before the close and must complete; the others fail.
+ */
+ak_status _ak_ring_closed_check(struct _ak_ring_wait *w, _Atomic(uint64_t) *head, uint64_t pos,
+				uint64_t n, int undo)
+{
+	wait_sealed(w);
+	uint64_t cp = atomic_load_explicit(&w->close_pos, memory_order_relaxed);
+	if ((int64_t)(cp - pos) >= (int64_t)n)
+		return AK_OK;
+	if (undo) /* single producer: nobody announced after us */
+		atomic_store_explicit(head, pos, memory_order_relaxed);
+	/* MP: later reservations are past close_pos too; consumers stop at
+	 * close_pos, so the unpublished slots are never read. */
+	return AK_ECLOSED;
+}
+
+/*
+ * Waiter accounting.  A sleeper registers on the gate its partner side reads
+ * (+_AK_RING_GATE_WAITER) and leaves it exactly once: the waker takes out
+ * the threads the kernel reports it woke (their futex waits return AK_OK),
+ * and every other thread takes itself out (re-check found it ready, the
+ * futex word had moved, timeout, signal).  So a woken consumer that has
+ * not run yet (on a busy 2-vCPU box, for microseconds) no longer counts,
+ * and the producer's next pushes, which read the gate, make no further
+ * wake call for it.  The gate never counts fewer than the registered
+ * threads the kernel has not woken, which is all the Dekker argument
+ * needs; tests/spin/ring_wake.pml and ring_slot_wake.pml model it.
+ */
+static _Atomic(uint32_t) *gate_of(const struct _ak_ring_waitset *ws, _Atomic(uint32_t) *seq)
+{
+	/* data waiters register on the gate producers read, and vice versa */
+	return seq == &ws->w->data_seq ? ws->data_gate : ws->space_gate;
+}
+
+static _Atomic(uint32_t) *sleepers_of(struct _ak_ring_wait *w, _Atomic(uint32_t) *seq)
+{
+	return seq == &w->data_seq ? &w->data_sleepers : &w->space_sleepers;
+}
+
+/*
+ * A registered waiter spends a while before it sleeps (its membarrier,
+ * the re-check, the poll of an in-flight push), and the other side's
+ * operations meanwhile all see it in the gate.  The seq bump alone is
+ * enough for it: its futex wait will find the word moved and return.  Only
+ * a thread that may already be in the kernel needs FUTEX_WAKE, so waiters
+ * count themselves in `sleepers` right before futex_wait (a second Dekker
+ * pair: sleepers++ then the kernel's read of seq, against seq++ then the
+ * load of sleepers here; the kernel orders its read after our RMW with a
+ * full barrier, futex(2)).  No wake call then unless someone may sleep.
+ */
+void _ak_ring_wake(const struct _ak_ring_waitset *ws, _Atomic(uint32_t) *seq)
+{
+	struct _ak_ring_wait *w = ws->w;
+	_Atomic(uint32_t) *sleepers = sleepers_of(w, seq);
+	/* seq_cst: the release part pairs with the acquire load of the ticket
+	 * in _ak_ring_sleep() (a waiter that sees the bump sees our state);
+	 * the SC part orders it before the load of sleepers below (Dekker
+	 * with the sleepers increment in _ak_ring_sleep()). */
+	atomic_fetch_add_explicit(seq, 1, memory_order_seq_cst);
+#if _AK_RING_WAKE_BROKEN != 2
+	/* seq_cst: pairs with the seq_cst increment of sleepers in
+	 * _ak_ring_sleep(). */
+	if (atomic_load_explicit(sleepers, memory_order_seq_cst) == 0)
+		return;
+#endif
+	int m = _ak_futex_wake(seq, INT32_MAX, ws->scope);
+	count_kind(w, m > 0 ? &w->sc_wakes : &w->sc_spare);
+#if _AK_RING_WAKE_BROKEN == 1
+	m = 0; /* the old accounting: woken threads unregister themselves */
+#endif
+	/* Relaxed: counts; the ordering is the Dekker pairs above. */
+	if (m > 0) {
+		atomic_fetch_sub_explicit(sleepers, (uint32_t)m, memory_order_relaxed);
+		atomic_fetch_sub_explicit(gate_of(ws, seq), (uint32_t)m * _AK_RING_GATE_WAITER,
+					  memory_order_relaxed);
+	}
+}
+
+static void kick_waiters(const struct _ak_ring_waitset *ws)
+{
+	/* seq_cst: pairs with the seq_cst waiter registrations on the gates
+	 * in _ak_ring_sleep() (Dekker against the closed flag). */
+	if (atomic_load_explicit(ws->data_gate, memory_order_seq_cst) >= _AK_RING_GATE_WAITER)
+		_ak_ring_wake(ws, &ws->w->data_seq);
+	if (atomic_load_explicit(ws->space_gate, memory_order_seq_cst) >= _AK_RING_GATE_WAITER)
+		_ak_ring_wake(ws, &ws->w->space_seq);
+}
+
+ak_status _ak_ring_close_gated(const struct _ak_ring_waitset *ws)
+{
+	struct _ak_ring_wait *w = ws->w;
+	uint32_t open = _AK_RING_OPEN;
+
+	/* seq_cst: elects the one closer; pairs with the seq_cst loads of
+	 * `closed` in the ready() re-checks (a sleeper re-checks it after
+	 * registering). */
+	if (!atomic_compare_exchange_strong_explicit(&w->closed, &open, _AK_RING_CLOSING,
+						     memory_order_seq_cst, memory_order_relaxed)) {
+		wait_sealed(w);
+		return AK_ECLOSED;
+	}
+	/* seq_cst: the flag half of the close handshake; pairs with the gate
+	 * load after a producer's announcement (head store or CAS). */
+	atomic_fetch_or_explicit(ws->data_gate, _AK_RING_GATE_CLOSED, memory_order_seq_cst);
+	/* Single producers announce with a plain store and a compiler
+	 * barrier; this barrier supplies their half of the fence. */
+	(void)ring_membarrier(ws, NULL);
+	/* seq_cst: pairs with the seq_cst head CAS of MP producers; after the
+	 * barrier, also sees every SP announcement made before our flag. */
+	uint64_t cp = atomic_load_explicit(ws->prod_head, memory_order_seq_cst);
+	atomic_store_explicit(&w->close_pos, cp, memory_order_relaxed);
+	/* seq_cst store (release part): pairs with the acquire loads of
+	 * `closed` == SEALED in the consumers and wait_sealed(), which then
+	 * read close_pos; the SC part orders it before kick_waiters' loads. */
+	atomic_store_explicit(&w->closed, _AK_RING_SEALED, memory_order_seq_cst);
+	kick_waiters(ws);
+	return AK_OK;
+}
+
+/* ---- sleeping ----------------------------------------------------------- */
+
+static int ready(const struct _ak_ring_waitset *ws, int for_data, uint64_t n)
+{
+	return ws->ready(ws->ring, for_data, n) == _AK_RING_READY;
+}
+
+static int cancelled(ak_cancel *c)
+{
+#if AK_RING_HAVE_CANCEL
+	return c && ak_cancel_is_set(c);
+#else
+	(void)c;
+	return 0;
+#endif
+}
+
+#if AK_RING_HAVE_CANCEL
+static void ring_kick(void *arg)
+{
+	const struct _ak_ring_waitset *ws = (const struct _ak_ring_waitset *)arg;
+	_ak_ring_wake(ws, &ws->w->data_seq);
+	_ak_ring_wake(ws, &ws->w->space_seq);
+}
+#endif
+
+ak_status _ak_ring_sleep(const struct _ak_ring_waitset *ws, int for_data, uint64_t n,
+			 uint64_t deadline_ns, ak_cancel *cancel)
+{
+	struct _ak_ring_wait *w = ws->w;
+	_Atomic(uint32_t) *seq, *waiters, *sleepers;
+	ak_status st = AK_OK;
+	unsigned spins = 0;
+
+#if !AK_RING_HAVE_CANCEL
+	if (cancel) /* cancel tokens are not built into this library yet */
+		return AK_EINVAL;
+#endif
+	if (cancelled(cancel))
+		return AK_ECANCELED;
+	/* A bounded spin first: a partner on another core is often about to
+	 * make room, and a sleep costs system calls and microseconds. */
+	for (; spins < _ak_ring_wait_spins; spins++) {
+		if (ready(ws, for_data, n))
+			return AK_OK;
+		_ak_cpu_relax();
+	}
+	if (deadline_ns != AK_DEADLINE_NONE && ak_now_ns() >= deadline_ns)
+		return AK_ETIMEDOUT;
+
+	seq = for_data ? &w->data_seq : &w->space_seq;
+	/* Consumers waiting for data register on the gate the producers read
+	 * after publishing, and the other way round. */
+	waiters = for_data ? ws->data_gate : ws->space_gate;
+	sleepers = sleepers_of(w, seq);
+#if AK_RING_HAVE_CANCEL
+	ak_cancel_cb cb;
+	int have_cb = 0;
+	memset(&cb, 0, sizeof cb);
+	if (cancel) {
+		/* A deadline token expires without a request: sleep no longer. */
+		uint64_t cdl = ak_cancel_deadline(cancel);
+		if (cdl < deadline_ns)
+			deadline_ns = cdl;
+		if (ak_cancel_cb_register(cancel, &cb, ring_kick, (void *)(uintptr_t)ws) != AK_OK)
+			return AK_EINVAL;
+		have_cb = 1;
+	}
+#endif
+	for (;;) {
+		/* Acquire pairs with the release bump in _ak_ring_wake(). */
+		uint32_t ticket = atomic_load_explicit(seq, memory_order_acquire);
+		/* seq_cst: the store half of the Dekker handshake; pairs with
+		 * the notifier's waiter load after its index store (and with
+		 * kick_waiters()). */
+		atomic_fetch_add_explicit(waiters, _AK_RING_GATE_WAITER, memory_order_seq_cst);
+		int sure = ring_membarrier(ws, &w->sc_waits);
+		int rs = ws->ready(ws->ring, for_data, n);
+		/* A publish in flight that may not wake us: it is a few stores
+		 * from done unless its thread was preempted (or it is a
+		 * zero-copy reservation, whose commit does wake us), so look
+		 * again a few times, still registered, before sleeping with a
+		 * short cap. */
+		for (unsigned i = 0; rs == _AK_RING_IN_FLIGHT && i < 256; i++) {
+			_ak_cpu_relax();
+			rs = ws->ready(ws->ring, for_data, n);
+		}
+		if (rs == _AK_RING_READY || cancelled(cancel)) {
+			atomic_fetch_sub_explicit(waiters, _AK_RING_GATE_WAITER,
+						  memory_order_relaxed);
+			break;
+		}
+		uint64_t dl = deadline_ns;
+		if (!sure || rs == _AK_RING_IN_FLIGHT) { /* a wake-up can be missed, so poll */
+			uint64_t cap = ak_deadline_after(AK_NS_PER_MS);
+			if (cap < dl)
+				dl = cap;
+		}
+		if (AK_UNLIKELY(_ak_ring_test_before_sleep != NULL))
+			_ak_ring_test_before_sleep(ws->ring);
+		/* seq_cst: pairs with the seq_cst load of sleepers in
+		 * _ak_ring_wake() (the kernel then reads seq after it: see
+		 * there). */
+		atomic_fetch_add_explicit(sleepers, 1, memory_order_seq_cst);
+		int rc = _ak_futex_wait_woken(seq, ticket, dl, ws->scope);
+		count_kind(w, &w->sc_waits);
+		if (AK_UNLIKELY(_ak_ring_test_woken != NULL))
+			_ak_ring_test_woken(ws->ring);
+#if _AK_RING_WAKE_BROKEN == 1
+		if (1) {
+#else
+		if (rc != AK_OK) { /* not woken by a waker: nobody took us out */
+#endif
+			/* Relaxed: counts (a stale one costs a spare wake). */
+			atomic_fetch_sub_explicit(sleepers, 1, memory_order_relaxed);
+			atomic_fetch_sub_explicit(waiters, _AK_RING_GATE_WAITER,
+						  memory_order_relaxed);
+		}
+		if (ready(ws, for_data, n))
+			break;
+		if (cancelled(cancel)) {
+			st = AK_ECANCELED;
+			break;
+		}
+		if (rc == AK_ETIMEDOUT && dl == deadline_ns) {
+			st = AK_ETIMEDOUT;
+			break;
+		}
+		if (deadline_ns != AK_DEADLINE_NONE && ak_now_ns() >= deadline_ns) {
+			st = AK_ETIMEDOUT;
+			break;
+		}
+	}
+#if AK_RING_HAVE_CANCEL
+	if (have_cb)
+		ak_cancel_cb_deregister(cancel, &cb);
+#endif
+	if ((st == AK_OK || st == AK_ETIMEDOUT) && cancelled(cancel))
+		st = AK_ECANCELED;
+	return st;
+}

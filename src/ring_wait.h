@@ -1,0 +1,64 @@
+/*
+ * The sleeper protocol shared by the gated rings (ak_ring, ak_ring_slot):
+ * waiter accounting on the gates, futex sleep and wake, close, membarrier.
+ * Private to src/; the inline half is include/atomkit/internal/ring_wait.h.
+ */
+#ifndef ATOMKIT_SRC_RING_WAIT_H
+#define ATOMKIT_SRC_RING_WAIT_H
+
+#include <atomkit/internal/ring_wait.h>
+#include <atomkit/status.h>
+
+typedef struct ak_cancel ak_cancel;
+
+/* ready(): the waiter's operation can make progress (or must return); it
+ * cannot; or it cannot yet, but a publish is in flight that may not wake
+ * us, so we must not sleep for long. */
+enum { _AK_RING_NOT_READY = 0, _AK_RING_READY = 1, _AK_RING_IN_FLIGHT = 2 };
+
+/* What the shared code needs to know about one ring (built on the stack
+ * by each family's slow path). */
+struct _ak_ring_waitset {
+	void *ring;                      /* passed to ready() and the test hooks */
+	struct _ak_ring_wait *w;
+	_Atomic(uint32_t) *data_gate;    /* the gate producers read: data waiters
+					  * register here, close sets CLOSED */
+	_Atomic(uint32_t) *space_gate;   /* the gate consumers read */
+	_Atomic(uint64_t) *prod_head;    /* close freezes close_pos from it */
+	uint32_t fenced;                 /* the fast paths fence themselves */
+	int scope;                       /* _AK_FUTEX_PRIVATE / _SHARED */
+	/* seq_cst re-check of the waiter's condition, after registering */
+	int (*ready)(void *ring, int for_data, uint64_t n);
+};
+
+/* 1: this process can use MEMBARRIER_CMD_PRIVATE_EXPEDITED (registers on
+ * the first call). */
+int _ak_ring_membarrier_ready(void);
+
+/* Wake the waiters on `seq` (w->data_seq or w->space_seq), with a futex
+ * call only if one may be asleep. */
+void _ak_ring_wake(const struct _ak_ring_waitset *ws, _Atomic(uint32_t) *seq);
+
+/* Block until ready(), the deadline, cancel or close.  AK_OK (retry the
+ * operation), AK_ETIMEDOUT, AK_ECANCELED, AK_EINVAL (cancel registration
+ * failed). */
+ak_status _ak_ring_sleep(const struct _ak_ring_waitset *ws, int for_data, uint64_t n,
+			 uint64_t deadline_ns, ak_cancel *cancel);
+
+/* Close: AK_OK the first time, AK_ECLOSED after (once sealed). */
+ak_status _ak_ring_close_gated(const struct _ak_ring_waitset *ws);
+
+/* A producer announced [pos, pos + n) and then saw the close bit: AK_OK if
+ * close counted it (it must complete), else AK_ECLOSED (a single producer,
+ * `undo`, puts its head back to pos). */
+ak_status _ak_ring_closed_check(struct _ak_ring_wait *w, _Atomic(uint64_t) *head, uint64_t pos,
+				uint64_t n, int undo);
+
+/* Spin politely; after a while give the CPU away. */
+void _ak_ring_pause(unsigned *spins);
+
+/* Counters for ak_*_syscalls_split(). */
+void _ak_ring_read_split(const struct _ak_ring_wait *w, uint64_t *total, uint64_t *waits,
+			 uint64_t *wakes, uint64_t *spare);
+
+#endif /* ATOMKIT_SRC_RING_WAIT_H */
