@@ -1,10 +1,16 @@
 /* Unit tests: ak_ring_slot single-threaded semantics, edge cases, wrap-around
- * near 2^64, misuse -> status codes, a randomized run against a FIFO model. */
+ * near 2^64, misuse -> status codes, a randomized run against a FIFO model;
+ * close, zero-copy views, and scripted sleepers that count system calls. */
+#include <atomkit/cancel.h>
 #include <atomkit/ring_slot.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdalign.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "check.h"
+#include "futex_probe.h"
 
 AK_RING_SLOT_DEFINE(u64q, uint64_t);
 
@@ -405,6 +411,409 @@ static void test_random_model(void)
 	}
 }
 
+
+/* Close: every status of every call after it, drain first. */
+static void test_close(void)
+{
+	static alignas(128) ak_ring_slot r;
+	static alignas(128) ak_ring_slot old;
+	uint64_t v = 0, buf[8] = { 0 }, k = 9;
+	ak_ring_slot_zc zc;
+
+	CHECK_ST(ak_ring_slot_close(NULL), AK_EINVAL);
+	CHECK(!ak_ring_slot_is_closed(NULL));
+	CHECK_ST(ak_ring_slot_init(&r, g_mem, sizeof g_mem, 8, 8, 0), AK_OK);
+	CHECK(!ak_ring_slot_is_closed(&r));
+	for (uint64_t i = 0; i < 5; i++)
+		CHECK_ST(ak_ring_slot_push_spsc(&r, &i), AK_OK);
+	CHECK_ST(ak_ring_slot_reserve_spsc(&r, 2, &zc), AK_OK); /* open at close */
+	CHECK_ST(ak_ring_slot_close(&r), AK_OK);
+	CHECK(ak_ring_slot_is_closed(&r));
+	CHECK_ST(ak_ring_slot_close(&r), AK_ECLOSED);
+	/* producer: everything fails, nothing is published */
+	CHECK_ST(ak_ring_slot_commit_spsc(&r, &zc), AK_ECLOSED);
+	CHECK_ST(ak_ring_slot_push_spsc(&r, &v), AK_ECLOSED);
+	CHECK_ST(ak_ring_slot_push_bulk_spsc(&r, buf, 2), AK_ECLOSED);
+	CHECK_ST(ak_ring_slot_push_burst_spsc(&r, buf, 2, &k), AK_ECLOSED);
+	CHECK_EQ_U64(k, 0);
+	CHECK_ST(ak_ring_slot_push_wait_spsc(&r, &v, AK_DEADLINE_NONE, NULL), AK_ECLOSED);
+	CHECK_ST(ak_ring_slot_push_bulk_wait_spsc(&r, buf, 3, AK_DEADLINE_NONE, NULL),
+		 AK_ECLOSED);
+	CHECK_ST(ak_ring_slot_reserve_spsc(&r, 1, &zc), AK_ECLOSED);
+	CHECK_EQ_U64(ak_ring_slot_size(&r), 5);
+	/* consumer: drains the five, then AK_ECLOSED from every form; a bulk
+	 * asking for more than is left gets AK_ECLOSED and takes nothing */
+	CHECK_ST(ak_ring_slot_pop_bulk_spsc(&r, buf, 6), AK_ECLOSED);
+	CHECK_ST(ak_ring_slot_pop_bulk_wait_spsc(&r, buf, 6, AK_DEADLINE_NONE, NULL), AK_ECLOSED);
+	CHECK_ST(ak_ring_slot_pop_spsc(&r, &v), AK_OK);
+	CHECK_EQ_U64(v, 0);
+	CHECK_ST(ak_ring_slot_pop_wait_spsc(&r, &v, AK_DEADLINE_NONE, NULL), AK_OK);
+	CHECK_EQ_U64(v, 1);
+	CHECK_ST(ak_ring_slot_peek_spsc(&r, 8, &zc), AK_OK);
+	CHECK_EQ_U64(zc.n, 3);
+	CHECK_EQ_U64(*(uint64_t *)ak_ring_slot_zc_elem(&zc, 2), 4);
+	CHECK_ST(ak_ring_slot_release_spsc(&r, &zc), AK_OK);
+	CHECK_ST(ak_ring_slot_pop_spsc(&r, &v), AK_ECLOSED);
+	CHECK_ST(ak_ring_slot_pop_burst_spsc(&r, buf, 4, &k), AK_ECLOSED);
+	CHECK_EQ_U64(k, 0);
+	CHECK_ST(ak_ring_slot_pop_bulk_spsc(&r, buf, 1), AK_ECLOSED);
+	CHECK_ST(ak_ring_slot_pop_wait_spsc(&r, &v, AK_DEADLINE_NONE, NULL), AK_ECLOSED);
+	CHECK_ST(ak_ring_slot_peek_spsc(&r, 1, &zc), AK_ECLOSED);
+	CHECK(ak_ring_slot_empty(&r));
+	CHECK_EQ_U64(ak_ring_slot_syscalls(&r), r.cfg.fenced ? 0 : 1); /* close's barrier */
+
+	/* a full ring: the producer's too-little-room path says closed too */
+	CHECK_ST(ak_ring_slot_init(&r, g_mem, sizeof g_mem, 2, 8, 0), AK_OK);
+	CHECK_ST(ak_ring_slot_push_bulk_spsc(&r, buf, 2), AK_OK);
+	CHECK_ST(ak_ring_slot_push_spsc(&r, &v), AK_EFULL);
+	CHECK_ST(ak_ring_slot_close(&r), AK_OK);
+	CHECK_ST(ak_ring_slot_push_spsc(&r, &v), AK_ECLOSED);
+	CHECK_ST(ak_ring_slot_push_bulk_spsc(&r, buf, 2), AK_ECLOSED);
+	CHECK_ST(ak_ring_slot_reserve_spsc(&r, 1, &zc), AK_ECLOSED);
+
+	/* a ring of an older layout (no version word): waits and close refuse */
+	CHECK_ST(ak_ring_slot_init(&old, g_mem, sizeof g_mem, 4, 8, 0), AK_OK);
+	old.cfg.magic = 0;
+	CHECK_ST(ak_ring_slot_close(&old), AK_EINVAL);
+	CHECK_ST(ak_ring_slot_pop_wait_spsc(&old, &v, AK_DEADLINE_NONE, NULL), AK_EINVAL);
+	CHECK_ST(ak_ring_slot_push_bulk_wait_spsc(&old, buf, 4, 0, NULL), AK_OK); /* fits: no wait */
+	CHECK_ST(ak_ring_slot_push_wait_spsc(&old, &v, AK_DEADLINE_NONE, NULL), AK_EINVAL);
+}
+
+/* The _wait forms without a partner: every status, nothing moved. */
+static void test_wait_statuses(void)
+{
+	static alignas(128) ak_ring_slot r;
+	uint64_t v = 7, buf[4] = { 1, 2, 3, 4 };
+	ak_cancel c;
+
+	CHECK_ST(ak_ring_slot_push_wait_spsc(NULL, &v, 0, NULL), AK_EINVAL);
+	CHECK_ST(ak_ring_slot_pop_wait_spsc(NULL, &v, 0, NULL), AK_EINVAL);
+	CHECK_ST(ak_ring_slot_push_bulk_wait_spsc(NULL, buf, 1, 0, NULL), AK_EINVAL);
+	CHECK_ST(ak_ring_slot_pop_bulk_wait_spsc(NULL, buf, 1, 0, NULL), AK_EINVAL);
+	CHECK_ST(ak_ring_slot_init(&r, g_mem, sizeof g_mem, 3, 8, 0), AK_OK);
+	CHECK_ST(ak_ring_slot_push_wait_spsc(&r, NULL, 0, NULL), AK_EINVAL);
+	CHECK_ST(ak_ring_slot_pop_wait_spsc(&r, NULL, 0, NULL), AK_EINVAL);
+	CHECK_ST(ak_ring_slot_push_bulk_wait_spsc(&r, buf, 4, AK_DEADLINE_NONE, NULL), AK_E2BIG);
+	CHECK_ST(ak_ring_slot_pop_bulk_wait_spsc(&r, buf, 4, AK_DEADLINE_NONE, NULL), AK_E2BIG);
+	CHECK_ST(ak_ring_slot_push_bulk_wait_spsc(&r, buf, 0, AK_DEADLINE_NONE, NULL), AK_OK);
+	CHECK_ST(ak_ring_slot_pop_bulk_wait_spsc(&r, buf, 0, AK_DEADLINE_NONE, NULL), AK_OK);
+	/* a deadline already past: AK_ETIMEDOUT (after the bounded spin) */
+	CHECK_ST(ak_ring_slot_pop_wait_spsc(&r, &v, 0, NULL), AK_ETIMEDOUT);
+	CHECK_ST(ak_ring_slot_pop_bulk_wait_spsc(&r, buf, 2, ak_now_ns(), NULL), AK_ETIMEDOUT);
+	CHECK_ST(ak_ring_slot_push_bulk_wait_spsc(&r, buf, 3, 0, NULL), AK_OK);
+	CHECK_ST(ak_ring_slot_push_wait_spsc(&r, &v, 0, NULL), AK_ETIMEDOUT);
+	CHECK_EQ_U64(ak_ring_slot_syscalls(&r), 0); /* none of these slept */
+	/* a short real deadline in the future, which must eventually pass */
+	CHECK_ST(ak_ring_slot_push_wait_spsc(&r, &v, ak_deadline_after(2 * AK_NS_PER_MS), NULL),
+		 AK_ETIMEDOUT);
+	/* a cancelled token: AK_ECANCELED, nothing moved */
+	CHECK_ST(ak_cancel_init(&c), AK_OK);
+	CHECK(ak_cancel_request(&c, AK_ECANCELED));
+	CHECK_ST(ak_ring_slot_push_wait_spsc(&r, &v, AK_DEADLINE_NONE, &c), AK_ECANCELED);
+	CHECK_ST(ak_ring_slot_pop_bulk_wait_spsc(&r, buf, 3, AK_DEADLINE_NONE, &c), AK_OK);
+	CHECK(buf[0] == 1 && buf[2] == 3);
+	CHECK_ST(ak_ring_slot_pop_wait_spsc(&r, &v, AK_DEADLINE_NONE, &c), AK_ECANCELED);
+	CHECK_ST(ak_ring_slot_pop_bulk_wait_spsc(&r, buf, 1, AK_DEADLINE_NONE, &c), AK_ECANCELED);
+	CHECK_ST(ak_cancel_destroy(&c), AK_OK);
+	CHECK(ak_ring_slot_empty(&r));
+	/* the one that slept: its barrier and futex wait(s), nothing else */
+	ak_ring_syscall_split sp;
+	CHECK_ST(ak_ring_slot_syscalls_split(&r, &sp), AK_OK);
+	CHECK(sp.waits >= 1 && sp.wakes == 0 && sp.spare == 0 && sp.total == sp.waits);
+	CHECK_ST(ak_ring_slot_syscalls_split(NULL, &sp), AK_EINVAL);
+	CHECK_ST(ak_ring_slot_syscalls_split(&r, NULL), AK_EINVAL);
+	CHECK_EQ_U64(ak_ring_slot_syscalls(NULL), 0);
+}
+
+/* Zero-copy views: shapes at the wrap, statuses, and misuse. */
+static void test_zero_copy(void)
+{
+	static alignas(128) ak_ring_slot r;
+	ak_ring_slot_zc zc, other;
+	uint64_t v = 0;
+
+	CHECK_ST(ak_ring_slot_reserve_spsc(NULL, 1, &zc), AK_EINVAL);
+	CHECK_ST(ak_ring_slot_peek_spsc(NULL, 1, &zc), AK_EINVAL);
+	CHECK_ST(ak_ring_slot_commit_spsc(NULL, &zc), AK_EINVAL);
+	CHECK_ST(ak_ring_slot_release_spsc(NULL, &zc), AK_EINVAL);
+	CHECK(ak_ring_slot_zc_elem(NULL, 0) == NULL);
+	/* capacity 6 in 8 slots of 24 bytes (16-byte elements), start at 5 */
+	CHECK_ST(_ak_ring_slot_init_at(&r, g_mem, sizeof g_mem, 6, 16, 0, UINT64_MAX - 2), AK_OK);
+	CHECK_ST(ak_ring_slot_reserve_spsc(&r, 1, NULL), AK_EINVAL);
+	CHECK_ST(ak_ring_slot_reserve_spsc(&r, 0, &zc), AK_EINVAL);
+	CHECK_ST(ak_ring_slot_peek_spsc(&r, 0, &zc), AK_EINVAL);
+	CHECK_ST(ak_ring_slot_peek_spsc(&r, 1, &zc), AK_EEMPTY);
+	CHECK_ST(ak_ring_slot_commit_spsc(&r, NULL), AK_EINVAL);
+	CHECK_ST(ak_ring_slot_release_spsc(&r, NULL), AK_EINVAL);
+	/* positions 2^64-3 .. 2^64+2 use slots 5, 6, 7, 0, 1, 2: two runs */
+	CHECK_ST(ak_ring_slot_reserve_spsc(&r, 100, &zc), AK_OK);
+	CHECK_EQ_U64(zc.n, 6);
+	CHECK_EQ_U64(zc.len[0], 3);
+	CHECK_EQ_U64(zc.len[1], 3);
+	CHECK_EQ_U64(zc.stride, 24);
+	/* (compared as integers: the pointers come from the control block's
+	 * address plus an offset, which the compiler may not relate to g_mem) */
+	CHECK_EQ_U64((uintptr_t)zc.seg[0] - (uintptr_t)g_mem, 5 * 24 + 8);
+	CHECK_EQ_U64((uintptr_t)zc.seg[1] - (uintptr_t)g_mem, 8);
+	CHECK(ak_ring_slot_zc_elem(&zc, 6) == NULL);
+	CHECK((uintptr_t)ak_ring_slot_zc_elem(&zc, 3) == (uintptr_t)zc.seg[1]);
+	CHECK((uintptr_t)ak_ring_slot_zc_elem(&zc, 2) == (uintptr_t)zc.seg[0] + 48);
+	for (uint64_t i = 0; i < 6; i++)
+		fill_elem((unsigned char *)ak_ring_slot_zc_elem(&zc, i), 16, i);
+	CHECK_EQ_U64(ak_ring_slot_size(&r), 0);  /* nothing published yet */
+	CHECK_ST(ak_ring_slot_peek_spsc(&r, 1, &other), AK_EEMPTY);
+	other = zc;
+	other.pos++;
+	CHECK_ST(ak_ring_slot_commit_spsc(&r, &other), AK_ESTATE);
+	other = zc;
+	other.n = 7;
+	CHECK_ST(ak_ring_slot_commit_spsc(&r, &other), AK_ESTATE);
+	other.n = 0;
+	CHECK_ST(ak_ring_slot_commit_spsc(&r, &other), AK_ESTATE);
+	CHECK_ST(ak_ring_slot_commit_spsc(&r, &zc), AK_OK);
+	CHECK_ST(ak_ring_slot_commit_spsc(&r, &zc), AK_ESTATE); /* already committed */
+	CHECK(ak_ring_slot_full(&r));
+	CHECK_ST(ak_ring_slot_reserve_spsc(&r, 1, &other), AK_EFULL);
+	CHECK_EQ_U64(other.n, 0);
+	/* the consumer sees the one batch across the wrap, also in two runs */
+	CHECK_ST(ak_ring_slot_peek_spsc(&r, 4, &zc), AK_OK);
+	CHECK(zc.n == 4 && zc.len[0] == 3 && zc.len[1] == 1);
+	for (uint64_t i = 0; i < 4; i++)
+		CHECK(elem_is((unsigned char *)ak_ring_slot_zc_elem(&zc, i), 16, i));
+	other = zc;
+	other.n = 7; /* more than is published */
+	CHECK_ST(ak_ring_slot_release_spsc(&r, &other), AK_ESTATE);
+	other.pos--;
+	other.n = 1;
+	CHECK_ST(ak_ring_slot_release_spsc(&r, &other), AK_ESTATE);
+	CHECK_ST(ak_ring_slot_release_spsc(&r, &zc), AK_OK);
+	CHECK_ST(ak_ring_slot_release_spsc(&r, &zc), AK_ESTATE); /* already released */
+	CHECK_EQ_U64(ak_ring_slot_size(&r), 2);
+	/* a reserve smaller than the room; pops see commits in order */
+	CHECK_ST(ak_ring_slot_reserve_spsc(&r, 3, &zc), AK_OK);
+	CHECK(zc.n == 3 && zc.len[1] == 0);
+	for (uint64_t i = 0; i < 3; i++)
+		fill_elem((unsigned char *)ak_ring_slot_zc_elem(&zc, i), 16, 6 + i);
+	CHECK_ST(ak_ring_slot_commit_spsc(&r, &zc), AK_OK);
+	unsigned char e[16];
+	for (uint64_t i = 4; i < 9; i++) {
+		CHECK_ST(ak_ring_slot_pop_spsc(&r, e), AK_OK);
+		CHECK(elem_is(e, 16, i));
+	}
+	CHECK_ST(ak_ring_slot_pop_spsc(&r, e), AK_EEMPTY);
+	(void)v;
+}
+
+/* ---- scripted sleepers ------------------------------------------------- */
+
+/* Hooks in src/ring_wait.c (not API). */
+extern void (*_ak_ring_test_woken)(void *ring);
+extern void (*_ak_ring_test_before_sleep)(void *ring);
+
+/* What one sleeping thread does, and what came of it. */
+struct sleeper {
+	ak_ring_slot *r;
+	int for_data;        /* pop_wait; else push_wait */
+	uint64_t deadline;
+	ak_cancel *cancel;
+	uint64_t v;
+	ak_status st;
+	_Atomic(long) tid;
+	pthread_t thread;
+};
+
+static void *sleeper_main(void *arg)
+{
+	struct sleeper *s = (struct sleeper *)arg;
+	futex_probe_self(&s->tid);
+	s->st = s->for_data ? ak_ring_slot_pop_wait_spsc(s->r, &s->v, s->deadline, s->cancel)
+			    : ak_ring_slot_push_wait_spsc(s->r, &s->v, s->deadline, s->cancel);
+	return NULL;
+}
+
+/* A capacity-8 ring, empty for a pop_wait or full for a push_wait, and a
+ * thread seen asleep in futex_wait on the matching word.  Returns 1 if it
+ * was seen asleep within 10 s; the barrier its registration cost (its
+ * membarrier, unless fenced) is in *barrier. */
+static int sleeper_start(struct sleeper *s, ak_ring_slot *r, int for_data, ak_cancel *cancel,
+			 uint64_t *barrier)
+{
+	CHECK_ST(ak_ring_slot_init(r, g_mem, sizeof g_mem, 8, 8, 0), AK_OK);
+	memset(s, 0, sizeof(*s));
+	s->r = r;
+	s->for_data = for_data;
+	s->deadline = AK_DEADLINE_NONE;
+	s->cancel = cancel;
+	s->v = 1000;
+	for (uint64_t i = 0; !for_data && i < 8; i++)
+		CHECK_ST(ak_ring_slot_push_spsc(r, &i), AK_OK);
+	*barrier = r->cfg.fenced ? 0 : 1;
+	pthread_create(&s->thread, NULL, sleeper_main, s);
+	return futex_probe_wait(&s->tid, for_data ? (void *)&r->wait.data_seq
+						  : (void *)&r->wait.space_seq,
+				10);
+}
+
+static void check_calls(const ak_ring_slot *r, uint64_t waits, uint64_t wakes, uint64_t spare)
+{
+	ak_ring_syscall_split sp;
+	CHECK_ST(ak_ring_slot_syscalls_split(r, &sp), AK_OK);
+	CHECK_EQ_U64(sp.waits, waits);
+	CHECK_EQ_U64(sp.wakes, wakes);
+	CHECK_EQ_U64(sp.spare, spare);
+	CHECK_EQ_U64(sp.total, waits + wakes + spare + (ak_ring_slot_is_closed(r) && !r->cfg.fenced));
+}
+
+static _Atomic(int) parked, unpark;
+
+/* _ak_ring_test_woken: hold the woken sleeper before it runs on. */
+static void park(void *ring)
+{
+	(void)ring;
+	/* Release/acquire: pair with the loads/store in test_sleep_wake(),
+	 * which only sequence the script. */
+	atomic_store_explicit(&parked, 1, memory_order_release);
+	while (!atomic_load_explicit(&unpark, memory_order_acquire))
+		usleep(100);
+}
+
+/*
+ * A push (pop) wakes a pop_wait (push_wait) asleep in the kernel with one
+ * futex wake; while the woken thread has not run yet (held by the hook),
+ * five more pushes (pops) make no call: the waker took it out of the gate.
+ * And no push or pop makes a call while nobody sleeps.
+ */
+static void test_sleep_wake(void)
+{
+	static alignas(128) ak_ring_slot r;
+	for (int for_data = 1; for_data >= 0; for_data--) {
+		struct sleeper s;
+		uint64_t barrier, v = 0;
+		atomic_store_explicit(&parked, 0, memory_order_relaxed);
+		atomic_store_explicit(&unpark, 0, memory_order_relaxed);
+		_ak_ring_test_woken = park;
+		int asleep = sleeper_start(&s, &r, for_data, NULL, &barrier);
+		CHECK(asleep);
+		check_calls(&r, barrier, 0, 0);
+		for (uint64_t i = 0; i < 6; i++) {
+			/* Acquire: pairs with the release store in park(). */
+			while (i == 1 && asleep && !atomic_load_explicit(&parked, memory_order_acquire))
+				usleep(100);
+			if (for_data)
+				CHECK_ST(ak_ring_slot_push_spsc(&r, &i), AK_OK);
+			else
+				CHECK_ST(ak_ring_slot_pop_spsc(&r, &v), AK_OK);
+		}
+		check_calls(&r, barrier + (asleep ? 1 : 0), asleep ? 1 : 0, 0);
+		if (!asleep)
+			(void)ak_ring_slot_close(&r); /* rescue it; reported above */
+		/* Release: pairs with the acquire load in park(). */
+		atomic_store_explicit(&unpark, 1, memory_order_release);
+		pthread_join(s.thread, NULL);
+		_ak_ring_test_woken = NULL;
+		CHECK_ST(s.st, AK_OK);
+		CHECK_EQ_U64(s.v, for_data ? 0 : 1000);
+		check_calls(&r, barrier + 1, 1, 0);
+		/* the gate is back to its fast-path value */
+		CHECK_EQ_U64(atomic_load_explicit(for_data ? &r.prod.gate : &r.cons.gate,
+						  memory_order_relaxed) >= _AK_RING_GATE_WAITER,
+			     0);
+		/* FIFO across the wake: the rest come out in order */
+		for (uint64_t i = 0; for_data && i < 5; i++) {
+			CHECK_ST(ak_ring_slot_pop_spsc(&r, &v), AK_OK);
+			CHECK_EQ_U64(v, i + 1);
+		}
+	}
+}
+
+/* _ak_ring_test_before_sleep: the partner moves while the waiter is
+ * registered but not yet counted as a sleeper. */
+static _Atomic(int) presleep_fired;
+static void presleep(void *ring)
+{
+	ak_ring_slot *r = (ak_ring_slot *)ring;
+	uint64_t v = 42;
+	if (atomic_exchange_explicit(&presleep_fired, 1, memory_order_relaxed))
+		return;
+	if (ak_ring_slot_size(r) == 0)
+		CHECK_ST(ak_ring_slot_push_spsc(r, &v), AK_OK);
+	else
+		CHECK_ST(ak_ring_slot_pop_spsc(r, &v), AK_OK);
+}
+
+/* A notify that lands between registration and sleep costs no wake call:
+ * the seq bump alone turns the futex wait back. */
+static void test_presleep_notify(void)
+{
+	static alignas(128) ak_ring_slot r;
+	for (int for_data = 1; for_data >= 0; for_data--) {
+		uint64_t v = 0;
+		CHECK_ST(ak_ring_slot_init(&r, g_mem, sizeof g_mem, 4, 8, 0), AK_OK);
+		for (uint64_t i = 0; !for_data && i < 4; i++)
+			CHECK_ST(ak_ring_slot_push_spsc(&r, &i), AK_OK);
+		atomic_store_explicit(&presleep_fired, 0, memory_order_relaxed);
+		_ak_ring_test_before_sleep = presleep;
+		ak_status st = for_data ? ak_ring_slot_pop_wait_spsc(&r, &v, AK_DEADLINE_NONE, NULL)
+					: ak_ring_slot_push_wait_spsc(&r, &v, AK_DEADLINE_NONE, NULL);
+		_ak_ring_test_before_sleep = NULL;
+		CHECK(atomic_load_explicit(&presleep_fired, memory_order_relaxed));
+		CHECK_ST(st, AK_OK);
+		if (for_data)
+			CHECK_EQ_U64(v, 42);
+		check_calls(&r, (r.cfg.fenced ? 0 : 1) + 1, 0, 0);
+	}
+}
+
+/* Close wakes a sleeper on either side; cancel wakes one; a deadline ends
+ * one with AK_ETIMEDOUT.  Nothing moved in any of these. */
+static void test_wake_on_close_cancel_deadline(void)
+{
+	static alignas(128) ak_ring_slot r;
+	for (int for_data = 1; for_data >= 0; for_data--) {
+		struct sleeper s;
+		uint64_t barrier;
+		ak_cancel c;
+
+		/* close */
+		int asleep = sleeper_start(&s, &r, for_data, NULL, &barrier);
+		CHECK(asleep);
+		CHECK_ST(ak_ring_slot_close(&r), AK_OK);
+		pthread_join(s.thread, NULL);
+		CHECK_ST(s.st, AK_ECLOSED);
+		CHECK_EQ_U64(s.v, 1000);
+		check_calls(&r, barrier + 1, 1, 0);
+		CHECK_EQ_U64(ak_ring_slot_size(&r), for_data ? 0 : 8);
+
+		/* cancel */
+		CHECK_ST(ak_cancel_init(&c), AK_OK);
+		asleep = sleeper_start(&s, &r, for_data, &c, &barrier);
+		CHECK(asleep);
+		CHECK(ak_cancel_request(&c, AK_ECANCELED));
+		pthread_join(s.thread, NULL);
+		CHECK_ST(s.st, AK_ECANCELED);
+		CHECK_EQ_U64(s.v, 1000);
+		CHECK_EQ_U64(ak_ring_slot_size(&r), for_data ? 0 : 8);
+		CHECK_ST(ak_cancel_destroy(&c), AK_OK);
+
+		/* deadline: must eventually pass (no duration is asserted) */
+		CHECK_ST(ak_ring_slot_init(&r, g_mem, sizeof g_mem, 4, 8, 0), AK_OK);
+		memset(&s, 0, sizeof s);
+		s.r = &r;
+		s.for_data = for_data;
+		s.deadline = ak_deadline_after(20 * AK_NS_PER_MS);
+		s.v = 1000;
+		for (uint64_t i = 0; !for_data && i < 4; i++)
+			CHECK_ST(ak_ring_slot_push_spsc(&r, &i), AK_OK);
+		(void)sleeper_main(&s);
+		CHECK_ST(s.st, AK_ETIMEDOUT);
+		CHECK_EQ_U64(ak_ring_slot_size(&r), for_data ? 0 : 4);
+		CHECK_EQ_U64(atomic_load_explicit(for_data ? &r.prod.gate : &r.cons.gate,
+						  memory_order_relaxed) >= _AK_RING_GATE_WAITER,
+			     0);
+	}
+}
+
 int main(void)
 {
 	test_memsize();
@@ -416,5 +825,11 @@ int main(void)
 	test_bulk_burst();
 	test_typed_and_moved();
 	test_random_model();
+	test_close();
+	test_wait_statuses();
+	test_zero_copy();
+	test_sleep_wake();
+	test_presleep_notify();
+	test_wake_on_close_cancel_deadline();
 	return check_report("ring_slot");
 }
