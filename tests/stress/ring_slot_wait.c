@@ -158,8 +158,9 @@ static void producer(struct stress_thread *t, struct round *rd, unsigned ri)
 			     "round %u: push kind %d status %s", ri, kind, ak_status_name(st));
 		rd->closes_seen[0]++;
 		/* closed for good: every form says so */
-		STRESS_CHECK(itemq_push_spsc(&rd->q, buf[0]) == AK_ECLOSED,
-			     "round %u: push after close", ri);
+		st = itemq_push_spsc(&rd->q, buf[0]);
+		STRESS_CHECK(st == AK_ECLOSED, "round %u: push after close (kind %d): %s", ri, kind,
+			     ak_status_name(st));
 		break;
 	}
 	rd->pushed_ok = seq;
@@ -270,7 +271,7 @@ int main(int argc, char **argv)
 	struct stress_cfg cfg;
 	uint64_t items = 0, to = 0, cx = 0, by_cons = 0, calls = 0, wakes = 0;
 
-	stress_init(&cfg, argc, argv, "ring_slot_wait", 4, 48000);
+	stress_init(&cfg, argc, argv, "ring_slot_wait", 4, 32000);
 	STRESS_CHECK(cfg.threads >= 2, "needs at least 2 threads (one SPSC pair)");
 	s.npairs = cfg.threads / 2 > MAX_PAIRS ? MAX_PAIRS : cfg.threads / 2;
 	/* waiters sleep after a short spin, so sleeps and wakes are frequent */
