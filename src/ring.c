@@ -18,16 +18,8 @@ static int ring_ready(void *ring, int for_data, uint64_t n);
 /* The shared sleeper's view of this ring. */
 static struct _ak_ring_waitset waitset(ak_ring *r)
 {
-	struct _ak_ring_waitset ws;
-	ws.ring = r;
-	ws.w = &r->wait;
-	ws.data_gate = &r->prod.gate;
-	ws.space_gate = &r->cons.gate;
-	ws.prod_head = &r->prod.head;
-	ws.fenced = r->cfg.fenced;
-	ws.scope = (r->cfg.flags & AK_RING_SHARED) ? _AK_FUTEX_SHARED : _AK_FUTEX_PRIVATE;
-	ws.ready = ring_ready;
-	return ws;
+	return _ak_ring_waitset_of(r, &r->wait, &r->prod.gate, &r->cons.gate, &r->prod.head,
+				   r->cfg.fenced, (r->cfg.flags & AK_RING_SHARED) != 0, ring_ready);
 }
 
 /* ---- setup ---------------------------------------------------------- */

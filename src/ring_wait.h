@@ -6,6 +6,7 @@
 #ifndef ATOMKIT_SRC_RING_WAIT_H
 #define ATOMKIT_SRC_RING_WAIT_H
 
+#include <atomkit/internal/futex.h>
 #include <atomkit/internal/ring_wait.h>
 #include <atomkit/status.h>
 
@@ -30,6 +31,25 @@ struct _ak_ring_waitset {
 	/* seq_cst re-check of the waiter's condition, after registering */
 	int (*ready)(void *ring, int for_data, uint64_t n);
 };
+
+/* A waitset for a ring whose producer gate, consumer gate and producer
+ * head are the given words (`shared`: process-shared futexes). */
+static inline struct _ak_ring_waitset
+_ak_ring_waitset_of(void *ring, struct _ak_ring_wait *w, _Atomic(uint32_t) *prod_gate,
+		    _Atomic(uint32_t) *cons_gate, _Atomic(uint64_t) *prod_head, uint32_t fenced,
+		    int shared, int (*ready)(void *ring, int for_data, uint64_t n))
+{
+	struct _ak_ring_waitset ws;
+	ws.ring = ring;
+	ws.w = w;
+	ws.data_gate = prod_gate;
+	ws.space_gate = cons_gate;
+	ws.prod_head = prod_head;
+	ws.fenced = fenced;
+	ws.scope = shared ? _AK_FUTEX_SHARED : _AK_FUTEX_PRIVATE;
+	ws.ready = ready;
+	return ws;
+}
 
 /* 1: this process can use MEMBARRIER_CMD_PRIVATE_EXPEDITED (registers on
  * the first call). */
