@@ -140,11 +140,15 @@ static int ring_ready(void *ring, int for_data, uint64_t n)
 {
 	ak_ring *r = (ak_ring *)ring;
 	if (for_data) {
-		/* seq_cst loads: the re-check half of the Dekker handshakes
-		 * (with the notifier's index store + barrier + gate load). */
+		/* seq_cst loads: the re-check half of the Dekker handshakes;
+		 * they pair with the notifier's index store + barrier + gate
+		 * load in _ak_ring_prod_end() (and close's RMW, inside
+		 * _ak_ring_close_ready()). */
 		uint64_t h = atomic_load_explicit(&r->cons.head, memory_order_seq_cst);
 		if (_ak_ring_close_ready(&r->wait, 1, h, n) == _AK_RING_READY)
 			return _AK_RING_READY;
+		/* seq_cst: pairs with the release store of prod.tail in
+		 * _ak_ring_publish() (and the Dekker pair above). */
 		uint64_t p = atomic_load_explicit(&r->prod.tail, memory_order_seq_cst);
 		if (p - h >= n && p - h <= r->cfg.capacity)
 			return _AK_RING_READY;
