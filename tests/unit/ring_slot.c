@@ -336,7 +336,8 @@ static void test_typed_and_moved(void)
 	CHECK_ST(trioq_pop_spsc(t, &y), AK_EEMPTY);
 }
 
-/* Random pushes and pops of every kind against a FIFO model. */
+/* Random pushes and pops of every kind, zero-copy views included, against
+ * a FIFO model, with a close at a random step. */
 static uint64_t rng_state = 0x9e3779b97f4a7c15u;
 static uint64_t rng(void)
 {
@@ -353,22 +354,33 @@ static void test_random_model(void)
 	for (size_t c = 0; c < sizeof caps / sizeof caps[0]; c++) {
 		const uint64_t cap = caps[c];
 		u64q q;
+		ak_ring_slot_zc zc;
 		uint64_t in = 0, out = 0, bad = 0;
+		/* closed at a random step of the second half (the model then
+		 * expects AK_ECLOSED from pushes, and from pops once drained) */
+		const int close_step = 10000 + (int)(rng() % 10000);
+		int closed = 0;
 		CHECK_ST(_ak_ring_slot_init_at(&q.ring, g_mem, sizeof g_mem, cap, 8, 0,
 					       UINT64_MAX - 50),
 			 AK_OK);
 		for (int step = 0; step < 20000; step++) {
 			uint64_t n = rng() % (cap + 3), k = 0, used = in - out;
 			ak_status st;
-			switch (rng() % 6) {
+			if (step == close_step) {
+				CHECK_ST(u64q_close(&q), AK_OK);
+				closed = 1;
+			}
+			const ak_status full = closed ? AK_ECLOSED : AK_EFULL;
+			const ak_status empty = closed ? AK_ECLOSED : AK_EEMPTY;
+			switch (rng() % 8) {
 			case 0:
 				st = u64q_push_spsc(&q, in);
-				bad += st != (used < cap ? AK_OK : AK_EFULL);
+				bad += st != (used < cap && !closed ? AK_OK : full);
 				in += st == AK_OK;
 				break;
 			case 1:
 				st = u64q_pop_spsc(&q, buf);
-				bad += st != (used ? AK_OK : AK_EEMPTY);
+				bad += st != (used ? AK_OK : empty);
 				bad += st == AK_OK && buf[0] != out;
 				out += st == AK_OK;
 				break;
@@ -376,13 +388,14 @@ static void test_random_model(void)
 				for (uint64_t i = 0; i < n; i++)
 					buf[i] = in + i;
 				st = u64q_push_bulk_spsc(&q, buf, n);
-				bad += st != (n > cap ? AK_E2BIG
-						      : n <= cap - used ? AK_OK : AK_EFULL);
+				bad += st != (n > cap			? AK_E2BIG
+					      : !n || (n <= cap - used && !closed) ? AK_OK
+										 : full);
 				in += st == AK_OK ? n : 0;
 				break;
 			case 3:
 				st = u64q_pop_bulk_spsc(&q, buf, n);
-				bad += st != (n > cap ? AK_E2BIG : n <= used ? AK_OK : AK_EEMPTY);
+				bad += st != (n > cap ? AK_E2BIG : n <= used ? AK_OK : empty);
 				for (uint64_t i = 0; st == AK_OK && i < n; i++)
 					bad += buf[i] != out + i;
 				out += st == AK_OK ? n : 0;
@@ -391,23 +404,47 @@ static void test_random_model(void)
 				for (uint64_t i = 0; i < n; i++)
 					buf[i] = in + i;
 				st = u64q_push_burst_spsc(&q, buf, n, &k);
-				bad += k != (n < cap - used ? n : cap - used);
-				bad += st != (k || !n ? AK_OK : AK_EFULL);
+				bad += k != (closed ? 0 : n < cap - used ? n : cap - used);
+				bad += st != (k || !n ? AK_OK : full);
 				in += k;
 				break;
-			default:
+			case 5:
 				st = u64q_pop_burst_spsc(&q, buf, n, &k);
 				bad += k != (n < used ? n : used);
-				bad += st != (k || !n ? AK_OK : AK_EEMPTY);
+				bad += st != (k || !n ? AK_OK : empty);
 				for (uint64_t i = 0; i < k; i++)
 					bad += buf[i] != out + i;
 				out += k;
+				break;
+			case 6: /* zero-copy push: reserve, write in place, commit */
+				st = u64q_reserve_spsc(&q, n, &zc);
+				k = n < cap - used ? n : cap - used;
+				bad += st != (!n ? AK_EINVAL : closed ? AK_ECLOSED : k ? AK_OK : AK_EFULL);
+				if (st != AK_OK)
+					break;
+				bad += zc.n != k;
+				for (uint64_t i = 0; i < zc.n; i++)
+					*u64q_zc_elem(&zc, i) = in + i;
+				bad += u64q_commit_spsc(&q, &zc) != AK_OK;
+				in += zc.n;
+				break;
+			default: /* zero-copy pop: peek, read in place, release */
+				st = u64q_peek_spsc(&q, n, &zc);
+				k = n < used ? n : used;
+				bad += st != (!n ? AK_EINVAL : k ? AK_OK : empty);
+				if (st != AK_OK)
+					break;
+				bad += zc.n != k;
+				for (uint64_t i = 0; i < zc.n; i++)
+					bad += *u64q_zc_elem(&zc, i) != out + i;
+				bad += u64q_release_spsc(&q, &zc) != AK_OK;
+				out += zc.n;
 				break;
 			}
 			bad += u64q_size(&q) != in - out;
 		}
 		CHECK_EQ_U64(bad, 0);
-		CHECK(in > 1000 && out + cap >= in);
+		CHECK(closed && in > 1000 && out + cap >= in);
 	}
 }
 
