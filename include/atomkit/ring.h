@@ -376,9 +376,9 @@ AK_INLINE ak_status _ak_ring_prod_begin_g(ak_ring *r, uint64_t n, int mp, int bu
 	 * reservation, or we see their bit: CLOSED (the closer then counts
 	 * us in close_pos, or we fail), WAITER (we wake them once we have
 	 * published; a sleeper that sees the reservation but not yet its
-	 * publication polls instead of sleeping, see ready() in src/ring.c).
+	 * publication polls instead of sleeping, see ring_ready() in src/ring.c).
 	 * MP: seq_cst load after the seq_cst CAS (pairs with the seq_cst
-	 * RMWs of the gate in ak_ring_close() and _ak_ring_wait_for());
+	 * RMWs of the gate in _ak_ring_close_gated() and _ak_ring_sleep(), src/ring_wait.c);
 	 * SP: see _ak_ring_gate(). */
 	g = mp ? atomic_load_explicit(&r->prod.gate, memory_order_seq_cst)
 	       : _ak_ring_gate(&r->prod.head, &r->prod.gate);
@@ -438,7 +438,7 @@ AK_INLINE void _ak_ring_prod_end(ak_ring *r, uint64_t pos, uint64_t n, int mp)
 {
 	_ak_ring_publish(r, pos, n, mp);
 	/* Sleeping consumers?  (Dekker with their registration on prod.gate
-	 * in _ak_ring_wait_for(): they re-read prod.tail after it.) */
+	 * in _ak_ring_sleep(): they re-read prod.tail after it.) */
 	if (AK_UNLIKELY(_ak_ring_gate(&r->prod.tail, &r->prod.gate) >= _AK_RING_GATE_WAITER))
 		_ak_ring_notify(r, &r->wait.data_seq);
 }
@@ -521,7 +521,7 @@ AK_INLINE void _ak_ring_cons_end(ak_ring *r, uint64_t pos, uint64_t n, int mc)
 	 * our reads of the slots finish before producers overwrite them. */
 	atomic_store_explicit(&r->cons.tail, pos + n, memory_order_release);
 	/* Sleeping producers?  (Dekker with their registration on cons.gate
-	 * in _ak_ring_wait_for().) */
+	 * in _ak_ring_sleep().) */
 	if (AK_UNLIKELY(_ak_ring_gate(&r->cons.tail, &r->cons.gate)))
 		_ak_ring_notify(r, &r->wait.space_seq);
 }
