@@ -16,6 +16,7 @@
 #include "membarrier.h"
 
 void (*_ak_limiter_test_window)(ak_limiter *l);
+void (*_ak_limiter_test_pair)(void);
 
 /* ---- taker announcements and grace periods ---------------------------------
  *
@@ -287,6 +288,9 @@ static void grace_period(void)
 	 * flip, and one would wait on the counter new entries land in. */
 	(void)pthread_mutex_lock(&g_lr_pair_mu);
 	uint32_t i = atomic_load_explicit(&g_lr_idx, memory_order_relaxed);
+	/* Test hook: parks a setter that holds index i (test_two_setters). */
+	if (AK_UNLIKELY(_ak_limiter_test_pair != NULL))
+		_ak_limiter_test_pair();
 	lr_wait_zero(&g_lr_cnt[i ^ 1u].n);
 	/* Release pairs with the acquire load in _ak_limiter_enter_slow(). */
 	atomic_store_explicit(&g_lr_idx, i ^ 1u, memory_order_release);
