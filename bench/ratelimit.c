@@ -10,6 +10,12 @@
  *                                    per us, burst 64): mostly refusals, the
  *                                    state a limiter is in when it limits;
  *                                    admitted/op counts what got through
+ *   ratelimit/cas_floor/<workload>   not a limiter: the least any limiter
+ *                                    whose state is one shared word must do
+ *                                    per admission (load the word, CAS it to
+ *                                    max(word, now) + 1), with and without
+ *                                    the clock read; the floor the atomkit
+ *                                    rows are measured against
  *   clock/<source>/read              one clock read
  *
  * ratelimit/atomkit_limiter_coarse/try_acquire is the GCRA limiter on
@@ -88,6 +94,23 @@ static int mx_try_acquire_at(struct mx_bucket *b, uint64_t now, uint64_t n)
 }
 #define mutex_try_acquire_at(now, n) mx_try_acquire_at(&g_mx, (now), (n))
 
+/* The one-word floor: load, then CAS to max(word, now) + 1, retried on
+ * failure.  Relaxed throughout: nothing is published through the word; on
+ * x86 the instructions are the same as the limiter's acquire / acq_rel. */
+static AK_CACHE_ALIGNED _Atomic(uint64_t) g_floor;
+
+static int floor_take(uint64_t now)
+{
+	uint64_t w = atomic_load_explicit(&g_floor, memory_order_relaxed);
+	for (;;) {
+		uint64_t e = (w > now ? w : now) + 1;
+		if (atomic_compare_exchange_weak_explicit(&g_floor, &w, e, memory_order_relaxed,
+							  memory_order_relaxed))
+			return 1;
+		t_cas_failed++;
+	}
+}
+
 /* The limiting workload: 1 token per LIM_PER_NS, burst LIM_BURST, far
  * below what the threads ask for, so most calls are refused. */
 #define LIM_PER_NS 1000
@@ -118,6 +141,7 @@ static void setup(cbench_state *st)
 	ak_limiter_table_init(&g_tab, g_slots, 4096, 1, 1, BIG_BURST, NULL);
 	ak_limiter_init(&g_lim_lim, 1, LIM_PER_NS, LIM_BURST, NULL);
 	mx_reset(&g_mx, 1.0, (double)BIG_BURST);
+	atomic_store_explicit(&g_floor, 0, memory_order_relaxed); /* before the other threads start */
 	mx_reset(&g_mx_lim, 1.0 / LIM_PER_NS, LIM_BURST);
 }
 
@@ -161,6 +185,8 @@ BM(bm_table, ak_limiter_table_try_acquire(&g_tab, i & 1023, 1, &w) == AK_OK)
 BM(bm_table_at, ak_limiter_table_try_acquire_at(&g_tab, i & 1023, now + i, 1, &w) == AK_OK)
 BM(bm_mutex, mutex_try_acquire_at(ak_now_ns(), 1))
 BM(bm_mutex_at, mutex_try_acquire_at(now + i, 1))
+BM(bm_floor, floor_take(ak_now_ns()))
+BM(bm_floor_at, floor_take(now + i))
 
 /* The limiting rows: admissions are counted (admitted/op) and checked
  * against what the configuration allows over the run. */
@@ -267,6 +293,8 @@ CBENCH_INIT(ratelimit)
 				threads, 2);
 	cbench_register_threads("ratelimit/mutex_lazy/try_acquire_at", bm_mutex_at, NULL, threads,
 				2);
+	cbench_register_threads("ratelimit/cas_floor/try_acquire", bm_floor, NULL, threads, 2);
+	cbench_register_threads("ratelimit/cas_floor/try_acquire_at", bm_floor_at, NULL, threads, 2);
 	cbench_register_threads("ratelimit/atomkit_limiter/try_acquire_limited",
 				bm_limiter_limited, NULL, threads, 2);
 	cbench_register_threads("ratelimit/mutex_lazy/try_acquire_limited", bm_mutex_limited, NULL,

@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # scripts/run-bench.sh [FILTER] - run the benchmark binary with repetitions,
 # write build/bench.json (Google Benchmark JSON) and print the comparison
-# table.  Environment: BENCH_REPS (default 5), BENCH_MIN_TIME (seconds per
-# repetition, default 0.2), BENCH_INTERLEAVE (default 1: repetitions of all
+# table.  Environment: BENCH_REPS (default 8: the SPSC rows rotate each
+# ring through 8 page-aligned placements, one per repetition),
+# BENCH_MIN_TIME (seconds per repetition, default 0.2), BENCH_INTERLEAVE (default 1: repetitions of all
 # rows are run in random order, so a phase of the VM's cross-core latency
 # lands on atomkit and its peers alike; 0 runs each row's repetitions back
 # to back), BENCH_ARGS (extra flags for the binary).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 filter=${1:-}
-reps=${BENCH_REPS:-5}
+reps=${BENCH_REPS:-8}
 min_time=${BENCH_MIN_TIME:-0.2}
 bin=build/bench/atomkit-bench
 out=build/bench.json
@@ -17,7 +18,7 @@ log=build/bench-console.log
 
 cmd="make bench"
 # Record the knobs that change what a row means, as they were typed.
-[ "$reps" != 5 ] && cmd="BENCH_REPS=$reps $cmd"
+[ "$reps" != 8 ] && cmd="BENCH_REPS=$reps $cmd"
 [ "$min_time" != 0.2 ] && cmd="BENCH_MIN_TIME=$min_time $cmd"
 [ -n "$filter" ] && cmd="$cmd FILTER='$filter'"
 rev=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)

@@ -5,17 +5,18 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
-#include <linux/membarrier.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <atomkit/limiter.h>
 
+#include "membarrier.h"
+
 void (*_ak_limiter_test_window)(ak_limiter *l);
+void (*_ak_limiter_test_pair)(void);
 
 /* ---- taker announcements and grace periods ---------------------------------
  *
@@ -65,21 +66,15 @@ AK_THREAD_LOCAL struct _ak_limiter_reader *_ak_limiter_self = &g_lr_unclaimed;
 /* The real slot of a thread in _AK_LR_FENCE mode (self is g_lr_fence). */
 static AK_THREAD_LOCAL struct _ak_limiter_reader *lr_fence_slot;
 
-/* 0 not tried, 1 registered, 2 unavailable (slots fence themselves): set
- * at the first claim, and to 2 for good if a later membarrier() fails. */
-static _Atomic(int) g_membarrier;
+/* Set for good when a grace period's membarrier() fails (see
+ * lr_membarrier).  Relaxed: slots claimed after it fence themselves; see
+ * "Grace periods" in docs/ratelimit.md for the slots claimed before. */
+static _Atomic(int) g_no_membarrier;
 
 static int membarrier_ready(void)
 {
-	int st = atomic_load_explicit(&g_membarrier, memory_order_relaxed);
-
-	if (st == 0) {
-		/* Registering twice is harmless; the result is the same. */
-		st = syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0 ? 1
-											    : 2;
-		atomic_store_explicit(&g_membarrier, st, memory_order_relaxed);
-	}
-	return st == 1;
+	return !atomic_load_explicit(&g_no_membarrier, memory_order_relaxed) &&
+	       _ak_membarrier_ready();
 }
 
 /* Thread exit: give the slot back (the thread is outside any section). */
@@ -251,11 +246,8 @@ static void lr_wait_zero(_Atomic(uint64_t) *c)
  */
 static void lr_membarrier(void)
 {
-	if (syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) == 0)
-		return;
-	if (syscall(SYS_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0) == 0)
-		return;
-	atomic_store_explicit(&g_membarrier, 2, memory_order_relaxed);
+	if (_ak_membarrier() != 0)
+		atomic_store_explicit(&g_no_membarrier, 1, memory_order_relaxed);
 }
 
 /*
@@ -296,6 +288,9 @@ static void grace_period(void)
 	 * flip, and one would wait on the counter new entries land in. */
 	(void)pthread_mutex_lock(&g_lr_pair_mu);
 	uint32_t i = atomic_load_explicit(&g_lr_idx, memory_order_relaxed);
+	/* Test hook: parks a setter that holds index i (test_two_setters). */
+	if (AK_UNLIKELY(_ak_limiter_test_pair != NULL))
+		_ak_limiter_test_pair();
 	lr_wait_zero(&g_lr_cnt[i ^ 1u].n);
 	/* Release pairs with the acquire load in _ak_limiter_enter_slow(). */
 	atomic_store_explicit(&g_lr_idx, i ^ 1u, memory_order_release);

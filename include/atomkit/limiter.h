@@ -264,6 +264,11 @@ void _ak_limiter_test_slots(unsigned limit, int force_fence);
  * mode (_AK_LR_*, claiming a slot first if it has none). */
 unsigned _ak_limiter_test_claimed(void);
 unsigned _ak_limiter_test_mode(void);
+/* Test hook, not API (tests/unit/limiter.c, test_two_setters): when set,
+ * called by a setter's grace period between its read of the shared pair's
+ * index and its first wait.  Reconfigurations only (set_rate, set_burst,
+ * rebase), never inside a take's section; NULL in production. */
+extern void (*_ak_limiter_test_pair)(void);
 
 /*
  * Enter a section: *rp receives the thread's slot; returns the token for

@@ -981,58 +981,165 @@ static void test_first_claim_in_handler(void)
 	CHECK_EQ_U64(WIFEXITED(status) ? (uint64_t)WEXITSTATUS(status) : 99, 0);
 }
 
-/* ---- two setters and slotless takers -------------------------------------------
+/* ---- two setters over a relay of slotless takers ---------------------------
  *
- * Both setters run grace periods over the shared pair while a slotless
- * thread keeps entering it; with the flip and drains unserialised, two
- * setters that read the same index could flip it twice and one would wait
- * on the counter new entries land in.  Every set_rate must return. */
+ * Two slotless threads take from a limiter and hand a baton on in the take
+ * hook (between load and CAS, inside the section): each announces its
+ * entry and waits there until the other has entered its next section, so
+ * from the first hand-off on some take is always inside a section, and
+ * every new section counts itself under the index in force.  Setter B is
+ * parked by the pair hook just after it read the pair's index; setter A is
+ * then given time to complete a whole set_rate.  If the pair let A through,
+ * A flips the index and the relay follows it: B, released a few hand-offs
+ * later, waits on the counter the relay now lives in, and returns only
+ * when the relay runs out (RELAY_AFTER hand-offs after B's release).  With
+ * the pair serialised, A is stuck behind B: the wait for A ends at a time
+ * bound (it only bounds the wait; nothing is asserted on it), B drains the
+ * pair in a few hand-offs, then A.  Asserted: both set_rate calls returned
+ * AK_OK while the relay was still running.  (Removing the serialisation
+ * makes this fail unless A is kept off the CPU for the whole bound.) */
 
-static ak_limiter g_two;
-static _Atomic(int) g_two_done;
+#define RELAY_AFTER 200000u          /* hand-offs after B's release */
+#define RELAY_A_BOUND_MS 500u        /* how long A is given while B is parked */
 
-static void *two_taker(void *arg)
+static struct {
+	ak_limiter l;
+	_Atomic(uint64_t) turn;      /* sections announced so far */
+	_Atomic(uint64_t) limit;     /* the relay ends at this announcement */
+	_Atomic(int) over;           /* the relay has ended */
+	_Atomic(int) b_parked, b_go, a_done;
+	ak_status st[2];             /* set_rate result: [0] A, [1] B */
+	int late[2];                 /* the relay had ended when it returned */
+} g_rl;
+static AK_THREAD_LOCAL int rl_stepped;   /* this take has passed the baton */
+static AK_THREAD_LOCAL int rl_park;      /* this setter parks in the pair hook */
+
+static void rl_window(ak_limiter *l)
 {
+	if (l != &g_rl.l || rl_stepped)
+		return; /* a retried CAS: this take has passed the baton already */
+	rl_stepped = 1;
+	/* Release: our counter increment (section entry, before this hook)
+	 * comes before the other taker leaves its section (it acquires this
+	 * in the loop below); acquire: pairs with its announcement. */
+	uint64_t my = atomic_fetch_add_explicit(&g_rl.turn, 1, memory_order_acq_rel) + 1;
+	if (my >= atomic_load_explicit(&g_rl.limit, memory_order_relaxed)) {
+		/* Release pairs with the acquire loads of `over` below and in
+		 * rl_setter()/rl_taker(). */
+		atomic_store_explicit(&g_rl.over, 1, memory_order_release);
+		return;
+	}
+	/* Acquire pairs with the other taker's announcement (the RMW above)
+	 * and with the release store of `over`. */
+	while (atomic_load_explicit(&g_rl.turn, memory_order_acquire) == my &&
+	       !atomic_load_explicit(&g_rl.over, memory_order_acquire))
+		sched_yield();
+}
+
+static void rl_pair(void)
+{
+	if (!rl_park)
+		return;
+	rl_park = 0;
+	/* Release pairs with the acquire load in test_two_setters(). */
+	atomic_store_explicit(&g_rl.b_parked, 1, memory_order_release);
+	/* Acquire pairs with the release store of `b_go` in test_two_setters(). */
+	while (!atomic_load_explicit(&g_rl.b_go, memory_order_acquire))
+		sched_yield();
+}
+
+static void *rl_taker(void *arg)
+{
+	uint64_t now = BASE;
 	(void)arg;
-	/* Acquire pairs with the release store in test_two_setters(). */
-	while (!atomic_load_explicit(&g_two_done, memory_order_acquire))
-		(void)ak_limiter_try_acquire_at(&g_two, BASE, 1, NULL);
+	/* Acquire pairs with the release stores of `over`. */
+	while (!atomic_load_explicit(&g_rl.over, memory_order_acquire)) {
+		rl_stepped = 0;
+		now += 100; /* 5 to 10 tokens a take: never refused for long */
+		(void)ak_limiter_try_acquire_at(&g_rl.l, now, 1, NULL);
+	}
 	return (void *)(uintptr_t)(_ak_limiter_test_mode() == _AK_LR_SHARED);
 }
 
-static void *two_setter(void *arg)
+static void *rl_setter(void *arg)
 {
-	uint64_t ok = 0;
-	for (int i = 0; i < 2000; i++)
-		ok += ak_limiter_set_rate_at(&g_two, BASE, 1, (uintptr_t)arg + (uint64_t)(i & 1)) == AK_OK;
-	return (void *)(uintptr_t)ok;
+	int b = arg != NULL;
+	rl_park = b;
+	ak_status st = ak_limiter_set_rate_at(&g_rl.l, BASE, 1, b ? 20 : 10);
+	/* Acquire pairs with the release store of `over` in rl_window(). */
+	g_rl.late[b] = atomic_load_explicit(&g_rl.over, memory_order_acquire);
+	g_rl.st[b] = st;
+	if (!b)
+		/* Release pairs with the acquire load in test_two_setters(). */
+		atomic_store_explicit(&g_rl.a_done, 1, memory_order_release);
+	return NULL;
+}
+
+/* Wait until the relay has made `n` more announcements than `from`. */
+static uint64_t rl_wait_turn(uint64_t from, uint64_t n)
+{
+	uint64_t t;
+	/* Acquire pairs with the announcements in rl_window(). */
+	while ((t = atomic_load_explicit(&g_rl.turn, memory_order_acquire)) < from + n)
+		sched_yield();
+	return t;
 }
 
 static void test_two_setters(void)
 {
-	pthread_t tk[2], st[2];
+	pthread_t tk[2], a, b;
 	void *r;
-	uint64_t shared = 0, ok = 0;
-	CHECK_ST(ak_limiter_init(&g_two, 1, 10, 1000000, NULL), AK_OK);
-	atomic_store_explicit(&g_two_done, 0, memory_order_relaxed);
+	uint64_t shared = 0;
+	CHECK_ST(ak_limiter_init(&g_rl.l, 1, 20, 1000000, NULL), AK_OK);
+	atomic_store_explicit(&g_rl.turn, 0, memory_order_relaxed);
+	atomic_store_explicit(&g_rl.limit, UINT64_MAX, memory_order_relaxed);
+	atomic_store_explicit(&g_rl.over, 0, memory_order_relaxed);
+	atomic_store_explicit(&g_rl.b_parked, 0, memory_order_relaxed);
+	atomic_store_explicit(&g_rl.b_go, 0, memory_order_relaxed);
+	atomic_store_explicit(&g_rl.a_done, 0, memory_order_relaxed);
 	_ak_limiter_test_slots(0, 0); /* new threads: the shared pair */
+	_ak_limiter_test_window = rl_window;
+	_ak_limiter_test_pair = rl_pair;
 	for (int i = 0; i < 2; i++)
-		pthread_create(&tk[i], NULL, two_taker, NULL);
-	for (uintptr_t i = 0; i < 2; i++)
-		pthread_create(&st[i], NULL, two_setter, (void *)(10 + 10 * i));
-	for (int i = 0; i < 2; i++) {
-		pthread_join(st[i], &r);
-		ok += (uintptr_t)r;
-	}
-	/* Release pairs with the acquire loads in two_taker(). */
-	atomic_store_explicit(&g_two_done, 1, memory_order_release);
+		pthread_create(&tk[i], NULL, rl_taker, NULL);
+	(void)rl_wait_turn(0, 4); /* the relay runs */
+	pthread_create(&b, NULL, rl_setter, (void *)1);
+	/* Acquire pairs with the release store in rl_pair(). */
+	while (!atomic_load_explicit(&g_rl.b_parked, memory_order_acquire))
+		sched_yield();
+	pthread_create(&a, NULL, rl_setter, NULL);
+	uint64_t until = ak_now_ns() + RELAY_A_BOUND_MS * AK_NS_PER_MS;
+	/* Acquire pairs with the release store in rl_setter(). */
+	while (!atomic_load_explicit(&g_rl.a_done, memory_order_acquire) && ak_now_ns() < until)
+		sched_yield();
+	/* Three more announcements.  If A did get through: when its drain
+	 * saw the old counter at zero, the taker that had announced last
+	 * was still waiting in its section, so under the new index; its next
+	 * entry reads that index again, and the other taker's next entry
+	 * follows that announcement.  So every section from the third one on
+	 * counts itself under the new index, each entered before the one
+	 * before it is left: that counter is never zero until the relay ends. */
+	uint64_t t = rl_wait_turn(atomic_load_explicit(&g_rl.turn, memory_order_relaxed), 3);
+	atomic_store_explicit(&g_rl.limit, t + RELAY_AFTER, memory_order_relaxed);
+	/* Release pairs with the acquire loads in rl_pair(): B's first drain
+	 * comes after the announcements seen above. */
+	atomic_store_explicit(&g_rl.b_go, 1, memory_order_release);
+	pthread_join(b, NULL);
+	pthread_join(a, NULL);
+	/* Release pairs with the acquire loads in rl_taker()/rl_window(). */
+	atomic_store_explicit(&g_rl.over, 1, memory_order_release);
 	for (int i = 0; i < 2; i++) {
 		pthread_join(tk[i], &r);
 		shared += (uintptr_t)r;
 	}
+	_ak_limiter_test_window = NULL;
+	_ak_limiter_test_pair = NULL;
 	_ak_limiter_test_slots(512, 0);
-	CHECK_EQ_U64(ok, 4000);
-	CHECK_EQ_U64(shared, 2); /* the takers really were on the pair */
+	CHECK_ST(g_rl.st[0], AK_OK);
+	CHECK_ST(g_rl.st[1], AK_OK);
+	CHECK_EQ_U64(g_rl.late[1], 0); /* B did not need the takers to stop */
+	CHECK_EQ_U64(g_rl.late[0], 0);
+	CHECK_EQ_U64(shared, 2);       /* the takers really were on the pair */
 }
 
 /* ---- the oracle ------------------------------------------------------------ */
