@@ -1,7 +1,7 @@
 /*
  * The process-wide barrier behind the asymmetric store->load handshakes of
  * src/cow.c (grace periods), src/limiter.c (the setter's grace period) and
- * src/ring.c (a sleeper's registration): the fast side orders its store
+ * src/ring_wait.c (a ring sleeper's registration): the fast side orders its store
  * and its later load with a compiler barrier only, the slow side runs
  * membarrier(), which puts a full barrier on every running thread of the
  * process.  Private to src/; each family keeps its own mode (whether its

@@ -10,6 +10,7 @@
 #include <atomkit/internal/futex.h>
 #include <atomkit/ring.h>
 
+#include "membarrier.h"
 #include "ring_layout.h"
 #include "ring_wait.h"
 
@@ -62,7 +63,7 @@ ak_status _ak_ring_init_at(ak_ring *r, void *storage, size_t storage_size, uint6
 	r->cfg.elem_size = elem_size;
 	r->cfg.data_off = (int64_t)((uintptr_t)storage - (uintptr_t)r);
 	r->cfg.flags = flags;
-	r->cfg.fenced = (flags & AK_RING_SHARED) || !_ak_ring_membarrier_ready();
+	r->cfg.fenced = (flags & AK_RING_SHARED) || !_ak_membarrier_ready();
 	r->cfg.magic = _AK_RING_MAGIC;
 	atomic_store_explicit(&r->prod.head, start, memory_order_relaxed);
 	atomic_store_explicit(&r->prod.tail, start, memory_order_relaxed);

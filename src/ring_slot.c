@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "membarrier.h"
 #include "ring_layout.h"
 #include "ring_wait.h"
 
@@ -65,7 +66,7 @@ ak_status _ak_ring_slot_init_at(ak_ring_slot *r, void *storage, size_t storage_s
 	r->cfg.data_off = (int64_t)((uintptr_t)storage - (uintptr_t)r);
 	r->cfg.flags = flags;
 	/* Shared: other processes' threads are out of reach of membarrier. */
-	r->cfg.fenced = (flags & AK_RING_SLOT_SHARED) || !_ak_ring_membarrier_ready();
+	r->cfg.fenced = (flags & AK_RING_SLOT_SHARED) || !_ak_membarrier_ready();
 	r->cfg.magic = _AK_RING_SLOT_MAGIC;
 	/* The word of the slot that position p uses first holds p: "nothing
 	 * published from p yet" (a word publishes only values above its

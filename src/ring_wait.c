@@ -7,16 +7,14 @@
 #define _GNU_SOURCE
 #endif
 #include <limits.h>
-#include <linux/membarrier.h>
 #include <sched.h>
 #include <string.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 #include <atomkit/clock.h>
 #include <atomkit/internal/futex.h>
 #include <atomkit/internal/relax.h>
 
+#include "membarrier.h"
 #include "ring_wait.h"
 
 #if defined(__has_include)
@@ -62,24 +60,6 @@ void (*_ak_ring_test_woken)(void *ring);
  * system call (the futex wait finds the word moved). */
 void (*_ak_ring_test_before_sleep)(void *ring);
 
-/* ---- membarrier: the asymmetric half of the store->load handshake ---- */
-
-/* 1 registered, -1 unavailable, 0 not tried yet. */
-static _Atomic(int) mb_state;
-
-int _ak_ring_membarrier_ready(void)
-{
-	/* Relaxed: the value is only a cache of the kernel's answer; a race
-	 * just registers twice, which the kernel allows. */
-	int s = atomic_load_explicit(&mb_state, memory_order_relaxed);
-	if (s == 0) {
-		long rc = syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0);
-		s = rc == 0 ? 1 : -1;
-		atomic_store_explicit(&mb_state, s, memory_order_relaxed);
-	}
-	return s == 1;
-}
-
 /* Relaxed: statistics only. */
 static void count_syscall(struct _ak_ring_wait *w)
 {
@@ -117,14 +97,9 @@ static int ring_membarrier(const struct _ak_ring_waitset *ws, _Atomic(uint64_t) 
 		count_kind(ws->w, kind);
 	else
 		count_syscall(ws->w);
-	if (syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) == 0)
-		return 1;
-	/* A forked child inherits the ring but not the registration. */
-	atomic_store_explicit(&mb_state, 0, memory_order_relaxed);
-	if (_ak_ring_membarrier_ready() &&
-	    syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) == 0)
-		return 1;
-	return 0;
+	/* src/membarrier.c: the private expedited command, else the global
+	 * one (a forked child, whose registration did not carry over). */
+	return _ak_membarrier() == 0;
 }
 
 /* ---- spinning -------------------------------------------------------- */

@@ -72,10 +72,6 @@ static inline int _ak_ring_close_ready(struct _ak_ring_wait *w, int for_data, ui
 	return _AK_RING_NOT_READY;
 }
 
-/* 1: this process can use MEMBARRIER_CMD_PRIVATE_EXPEDITED (registers on
- * the first call). */
-int _ak_ring_membarrier_ready(void);
-
 /* Wake the waiters on `seq` (w->data_seq or w->space_seq), with a futex
  * call only if one may be asleep. */
 void _ak_ring_wake(const struct _ak_ring_waitset *ws, _Atomic(uint32_t) *seq);
