@@ -66,8 +66,9 @@
  *     sleeper registered on its gate, make system calls.
  *   - Close: a push whose announcement close saw lands before close (AK_OK,
  *     delivered); any later one returns AK_ECLOSED and publishes nothing.
- *     After ak_ring_slot_close() returns, every push (and commit) gets
- *     AK_ECLOSED.  Nothing pushed with AK_OK is lost.
+ *     After ak_ring_slot_close() returns, and after a push has returned
+ *     AK_ECLOSED, every push (and commit) gets AK_ECLOSED.  Nothing pushed
+ *     with AK_OK is lost.
  *   - Zero-copy views: elements are not contiguous (each slot starts with
  *     its word), so a view is up to two runs of slots with a stride:
  *     element i of run s is at seg[s] + i * stride (ak_ring_slot_zc_elem()
@@ -81,11 +82,12 @@
  *     value twice in 2^64 pushes, so there is no ABA and nothing to clear.
  *
  * Progress
- *   Both sides wait-free: a push is a bounded number of steps; a pop of up
- *   to n elements reads one word per batch it takes plus at most one that
- *   finds the next batch not yet published: at most n words in all.  (A
- *   push that finds close in progress waits for the closer to finish a few
- *   stores.)  _wait functions and close block.
+ *   Both sides wait-free while the ring is open: a push is a bounded
+ *   number of steps; a pop of up to n elements reads one word per batch it
+ *   takes plus at most one that finds the next batch not yet published: at
+ *   most n words in all.  A push that finds close in progress waits for the
+ *   closer to finish (a membarrier and a few stores): blocking, once.
+ *   _wait functions and close block.
  *
  * Example
  *     AK_RING_SLOT_DEFINE(u64q, uint64_t);
