@@ -13,9 +13,11 @@
 
 #include <atomkit/limiter.h>
 
+#include "fork_gate.h"
 #include "membarrier.h"
 
 void (*_ak_limiter_test_window)(ak_limiter *l);
+void (*_ak_limiter_test_locked)(ak_limiter *l);
 void (*_ak_limiter_test_pair)(void);
 
 /* ---- taker announcements and grace periods ---------------------------------
@@ -384,10 +386,12 @@ ak_status ak_limiter_init(ak_limiter *l, uint64_t k, uint64_t per_ns, uint64_t b
 	return AK_OK;
 }
 
-/* Take the lock bit.  Returns the TAT it held. */
+/* Take the lock bit (inside the fork gate, so a fork never copies it
+ * set).  Returns the TAT it held. */
 static uint64_t limiter_lock(ak_limiter *l)
 {
 	struct _ak_backoff bo = _AK_BACKOFF_INIT(256);
+	_ak_fork_gate_enter();
 	for (;;) {
 		uint64_t w = atomic_load_explicit(&l->word, memory_order_relaxed);
 		/* Acquire: pairs with the release store in limiter_unlock(), so
@@ -410,9 +414,35 @@ static uint64_t limiter_lock(ak_limiter *l)
 
 static void limiter_unlock(ak_limiter *l, uint64_t tat)
 {
+	if (AK_UNLIKELY(_ak_limiter_test_locked != NULL))
+		_ak_limiter_test_locked(l);
 	/* Release pairs with the acquire loads in _ak_limiter_load(): the
 	 * config written under the lock is visible with the new word. */
 	atomic_store_explicit(&l->word, tat, memory_order_release);
+	_ak_fork_gate_leave();
+}
+
+/* The locked part of _ak_limiter_cancel() (limiter.h): take the lock bit
+ * only if the word is still the ticket's end, check the generation while no
+ * setter can run, store the answer. */
+ak_status _ak_limiter_cancel_locked(ak_limiter *l, uint64_t expect, const ak_limiter_ticket *tk)
+{
+	_ak_fork_gate_enter();
+	/* Acquire pairs with the release store ending a set_rate/set_burst/
+	 * rebase (limiter_unlock; takes since then continue its release
+	 * sequence): the generation read next is that setter's or newer.  A
+	 * setter holding the lock makes the word differ: EBUSY. */
+	if (!atomic_compare_exchange_strong_explicit(&l->word, &expect, expect | _AK_LIMITER_LOCK,
+						     memory_order_acquire, memory_order_relaxed)) {
+		_ak_fork_gate_leave();
+		return AK_EBUSY;
+	}
+	int same = atomic_load_explicit(&l->gen, memory_order_relaxed) == tk->gen;
+	/* Release pairs with the acquire loads in _ak_limiter_load(), as a
+	 * setter's unlock: waiters see the word we leave. */
+	atomic_store_explicit(&l->word, same ? tk->start : tk->end, memory_order_release);
+	_ak_fork_gate_leave();
+	return same ? AK_OK : AK_EBUSY;
 }
 
 static int rebase_due(ak_limiter *l, uint64_t now)

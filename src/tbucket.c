@@ -11,12 +11,17 @@
 #include <atomkit/internal/relax.h>
 #include <atomkit/tbucket.h>
 
+#include "fork_gate.h"
+
 static void rf_kick(ak_refiller *r);
 
 /* Test hook (not API, declared by the test that uses it): called by
  * ak_tbucket_refund() between its read of the burst and its CAS, where a
  * set_burst() that lowers the burst can slip in. */
 void (*_ak_tbucket_test_refund_window)(ak_tbucket *tb);
+/* Test hook (not API, declared by the test that uses it): called with the
+ * tick lock held, just before it is released. */
+void (*_ak_tbucket_test_locked)(ak_tbucket *tb);
 
 static int config_ok(uint64_t k, uint64_t period, uint64_t b)
 {
@@ -64,13 +69,19 @@ ak_status ak_tbucket_init(ak_tbucket *tb, uint64_t k, uint64_t period_ns, uint64
 
 /* ---- the tick lock: ticks and set_* ------------------------------------------ */
 
+/* The tick lock is taken inside the fork gate, so a fork never copies it
+ * held (a child's bucket would never tick again). */
 static int tb_trylock(ak_tbucket *tb)
 {
 	uint32_t z = 0;
+	_ak_fork_gate_enter();
 	/* Acquire pairs with the release in tb_unlock(): the previous holder's
 	 * schedule (epoch, done, k, period) is what we read. */
-	return atomic_compare_exchange_strong_explicit(&tb->lock, &z, 1, memory_order_acquire,
-						       memory_order_relaxed);
+	if (atomic_compare_exchange_strong_explicit(&tb->lock, &z, 1, memory_order_acquire,
+						    memory_order_relaxed))
+		return 1;
+	_ak_fork_gate_leave();
+	return 0;
 }
 
 static void tb_lock(ak_tbucket *tb)
@@ -86,8 +97,11 @@ static void tb_lock(ak_tbucket *tb)
 
 static void tb_unlock(ak_tbucket *tb)
 {
+	if (AK_UNLIKELY(_ak_tbucket_test_locked != NULL))
+		_ak_tbucket_test_locked(tb);
 	/* Release pairs with the acquire in tb_trylock(). */
 	atomic_store_explicit(&tb->lock, 0, memory_order_release);
+	_ak_fork_gate_leave();
 }
 
 /* Add up to `add` tokens, capped at b.  Returns what went in. */

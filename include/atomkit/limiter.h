@@ -269,6 +269,14 @@ unsigned _ak_limiter_test_mode(void);
  * index and its first wait.  Reconfigurations only (set_rate, set_burst,
  * rebase), never inside a take's section; NULL in production. */
 extern void (*_ak_limiter_test_pair)(void);
+/* Test hook, not API (tests/unit/limiter.c, test_fork_locked): when set,
+ * called by a setter just before it clears the lock bit.  NULL in
+ * production. */
+extern void (*_ak_limiter_test_locked)(ak_limiter *l);
+
+/* Out of line (src/limiter.c): the locked part of a cancel, inside the
+ * fork gate.  expect is the word the ticket left (its end). */
+ak_status _ak_limiter_cancel_locked(ak_limiter *l, uint64_t expect, const ak_limiter_ticket *tk);
 
 /*
  * Enter a section: *rp receives the thread's slot; returns the token for
@@ -592,18 +600,7 @@ AK_INLINE ak_status _ak_limiter_cancel(ak_limiter *l, uint64_t now, uint64_t w,
 	tk->n = 0;
 	if (w != expect || now >= tk->good_at)
 		return AK_EBUSY;
-	/* Acquire pairs with the release store ending a set_rate/set_burst/
-	 * rebase (limiter_unlock in src/limiter.c; takes since then continue
-	 * its release sequence): the generation read next is that setter's or
-	 * newer.  A setter holding the lock makes the word differ: EBUSY. */
-	if (!atomic_compare_exchange_strong_explicit(&l->word, &expect, expect | _AK_LIMITER_LOCK,
-						     memory_order_acquire, memory_order_relaxed))
-		return AK_EBUSY;
-	int same = atomic_load_explicit(&l->gen, memory_order_relaxed) == tk->gen;
-	/* Release pairs with the acquire loads in _ak_limiter_load(), as a
-	 * setter's unlock: waiters see the word we leave. */
-	atomic_store_explicit(&l->word, same ? tk->start : tk->end, memory_order_release);
-	return same ? AK_OK : AK_EBUSY;
+	return _ak_limiter_cancel_locked(l, expect, tk);
 }
 
 AK_INLINE ak_status ak_limiter_cancel_at(ak_limiter *l, uint64_t now, ak_limiter_ticket *tk)

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "fork_locked.h"
 #include "ratelimit_oracle.h"
 
 #define BASE UINT64_C(1000000000)
@@ -1142,6 +1143,42 @@ static void test_two_setters(void)
 	CHECK_EQ_U64(shared, 2);       /* the takers really were on the pair */
 }
 
+/* ---- fork while a setter holds the lock bit ------------------------------- */
+
+static ak_limiter g_fk;
+
+static void fk_hook(ak_limiter *l)
+{
+	if (l == &g_fk)
+		fork_locked_hook();
+}
+
+static void *fk_setter(void *arg)
+{
+	(void)arg;
+	(void)ak_limiter_set_rate_at(&g_fk, BASE + 1000, 1, 20);
+	return NULL;
+}
+
+/* The child: one take must get through (a copied lock bit would make it
+ * spin until the alarm). */
+static int fk_child(void *arg)
+{
+	(void)arg;
+	return ak_limiter_try_acquire_at(&g_fk, BASE + 2000, 1, NULL) == AK_OK ? 0 : 2;
+}
+
+static void test_fork_locked(void)
+{
+	CHECK_ST(ak_limiter_init(&g_fk, 1, 10, 100, NULL), AK_OK);
+	_ak_limiter_test_locked = fk_hook;
+	int status = fork_locked_run(fk_setter, NULL, fk_child, NULL);
+	_ak_limiter_test_locked = NULL;
+	CHECK(status == 0); /* not killed by the alarm, and the take succeeded */
+	/* The parent's setter finished: the new rate is in force here. */
+	CHECK_ST(ak_limiter_try_acquire_at(&g_fk, BASE + 2000, 1, NULL), AK_OK);
+}
+
 /* ---- the oracle ------------------------------------------------------------ */
 
 static void test_oracle_self(void)
@@ -1628,6 +1665,7 @@ int main(void)
 	test_refund_stale_times();
 	test_first_claim_in_handler();
 	test_two_setters();
+	test_fork_locked();
 	test_oracle_wrapped_denominator();
 	test_clock();
 	test_tsc_clock();

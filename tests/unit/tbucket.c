@@ -24,6 +24,7 @@ static void cancel_window(struct ak_tbucket *tb);
 #include <time.h>
 
 #include "check.h"
+#include "fork_locked.h"
 #include "ratelimit_oracle.h"
 
 #define BASE UINT64_C(1000000000)
@@ -737,9 +738,49 @@ static void test_refiller_set_rate(void)
 	CHECK_ST(ak_refiller_stop(&rf), AK_OK);
 }
 
+/* ---- fork while a thread holds the tick lock ------------------------------ */
+
+/* Test hook in src/tbucket.c: called with the tick lock held. */
+extern void (*_ak_tbucket_test_locked)(ak_tbucket *tb);
+
+static ak_tbucket g_fk;
+
+static void fk_hook(ak_tbucket *tb)
+{
+	if (tb == &g_fk)
+		fork_locked_hook();
+}
+
+static void *fk_setter(void *arg)
+{
+	(void)arg;
+	(void)ak_tbucket_set_rate_at(&g_fk, 0, 1, 10);
+	return NULL;
+}
+
+/* The child: a tick with deposits due must deposit (a copied tick lock
+ * would refuse every tick, and the bucket would never refill). */
+static int fk_child(void *arg)
+{
+	(void)arg;
+	return ak_tbucket_tick_at(&g_fk, 1000) != 0 ? 0 : 2;
+}
+
+static void test_fork_locked(void)
+{
+	CHECK_ST(ak_tbucket_init_at(&g_fk, 0, 1, 10, 10, NULL), AK_OK);
+	CHECK_ST(ak_tbucket_try_acquire_at(&g_fk, 0, 10, NULL), AK_OK); /* empty it */
+	_ak_tbucket_test_locked = fk_hook;
+	int status = fork_locked_run(fk_setter, NULL, fk_child, NULL);
+	_ak_tbucket_test_locked = NULL;
+	CHECK(status == 0); /* the child's tick deposited */
+	CHECK(ak_tbucket_tick_at(&g_fk, 1000) != 0);
+}
+
 int main(void)
 {
 	test_config();
+	test_fork_locked();
 	test_time_range();
 	test_basic();
 	test_reserve();
