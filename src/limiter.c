@@ -17,7 +17,7 @@
 #include "membarrier.h"
 
 void (*_ak_limiter_test_window)(ak_limiter *l);
-void (*_ak_limiter_test_locked)(ak_limiter *l);
+void (*_ak_limiter_test_locked)(const void *obj);
 void (*_ak_limiter_test_pair)(void);
 
 /* ---- taker announcements and grace periods ---------------------------------
@@ -740,6 +740,8 @@ ak_status _ak_limiter_table_insert(ak_limiter_table *t, uint64_t sk, uint64_t no
 		/* Claim.  Acquire: pairs with the release store of the fresh TAT
 		 * that ended the slot's previous claim; also orders our key store
 		 * after the claim. */
+		if (free_slot)
+			_ak_fork_gate_enter(); /* BUSY is a lock: see limiter_lock() */
 		if (free_slot && atomic_compare_exchange_strong_explicit(&free_slot->tat, &free_tat, _AK_LT_BUSY,
 							    memory_order_acquire,
 							    memory_order_relaxed)) {
@@ -751,9 +753,12 @@ ak_status _ak_limiter_table_insert(ak_limiter_table *t, uint64_t sk, uint64_t no
 			if (atomic_compare_exchange_strong_explicit(&t->inserts, &seq, seq + 1,
 								    memory_order_acq_rel,
 								    memory_order_relaxed)) {
+				if (AK_UNLIKELY(_ak_limiter_test_locked != NULL))
+					_ak_limiter_test_locked(t);
 				/* Release pairs with the acquire TAT load in
 				 * ak_limiter_table_try_acquire_at(). */
 				atomic_store_explicit(&free_slot->tat, fresh, memory_order_release);
+				_ak_fork_gate_leave();
 				*out = free_slot;
 				return AK_OK;
 			}
@@ -762,6 +767,8 @@ ak_status _ak_limiter_table_insert(ak_limiter_table *t, uint64_t sk, uint64_t no
 			/* Release: as above. */
 			atomic_store_explicit(&free_slot->tat, fresh, memory_order_release);
 		}
+		if (free_slot)
+			_ak_fork_gate_leave();
 		if (_ak_backoff_exhausted(&bo))
 			sched_yield();
 		else

@@ -270,9 +270,10 @@ unsigned _ak_limiter_test_mode(void);
  * rebase), never inside a take's section; NULL in production. */
 extern void (*_ak_limiter_test_pair)(void);
 /* Test hook, not API (tests/unit/limiter.c, test_fork_locked): when set,
- * called by a setter just before it clears the lock bit.  NULL in
+ * called with the limiter (a setter, just before it clears the lock bit)
+ * or the table (a key's claim, just before it clears BUSY).  NULL in
  * production. */
-extern void (*_ak_limiter_test_locked)(ak_limiter *l);
+extern void (*_ak_limiter_test_locked)(const void *obj);
 
 /* Out of line (src/limiter.c): the locked part of a cancel, inside the
  * fork gate.  expect is the word the ticket left (its end). */

@@ -1147,10 +1147,28 @@ static void test_two_setters(void)
 
 static ak_limiter g_fk;
 
-static void fk_hook(ak_limiter *l)
+static ak_limiter_table g_fkt;
+static ak_limiter_slot g_fkt_slots[16];
+
+static void fk_hook(const void *obj)
 {
-	if (l == &g_fk)
+	if (obj == &g_fk || obj == &g_fkt)
 		fork_locked_hook();
+}
+
+static void *fk_claim(void *arg)
+{
+	(void)arg;
+	(void)ak_limiter_table_try_acquire_at(&g_fkt, 7, BASE, 1, NULL);
+	return NULL;
+}
+
+/* The child: the key whose claim was under way at the fork must be usable
+ * (a copied BUSY slot would make every take of that key spin). */
+static int fk_table_child(void *arg)
+{
+	(void)arg;
+	return ak_limiter_table_try_acquire_at(&g_fkt, 7, BASE + 1000, 1, NULL) == AK_OK ? 0 : 2;
 }
 
 static void *fk_setter(void *arg)
@@ -1175,6 +1193,11 @@ static void test_fork_locked(void)
 	int status = fork_locked_run(fk_setter, NULL, fk_child, NULL);
 	_ak_limiter_test_locked = NULL;
 	CHECK(status == 0); /* not killed by the alarm, and the take succeeded */
+	CHECK_ST(ak_limiter_table_init(&g_fkt, g_fkt_slots, 16, 1, 10, 100, NULL), AK_OK);
+	_ak_limiter_test_locked = fk_hook;
+	status = fork_locked_run(fk_claim, NULL, fk_table_child, NULL);
+	_ak_limiter_test_locked = NULL;
+	CHECK(status == 0);
 	/* The parent's setter finished: the new rate is in force here. */
 	CHECK_ST(ak_limiter_try_acquire_at(&g_fk, BASE + 2000, 1, NULL), AK_OK);
 }
