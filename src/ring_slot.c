@@ -151,6 +151,18 @@ ak_status _ak_ring_slot_publish_slow(ak_ring_slot *r, char *first_slot, uint64_t
 	return AK_OK;
 }
 
+/*
+ * The producer saw close begun without announcing anything: wait until
+ * close has frozen close_pos (at our head, which we have not moved since),
+ * so that every later push is refused too (it announces past close_pos),
+ * never counted by a close still reading the head.
+ */
+ak_status _ak_ring_slot_refuse(ak_ring_slot *r)
+{
+	uint64_t h = atomic_load_explicit(&r->prod.head, memory_order_relaxed);
+	return _ak_ring_closed_check(&r->wait, &r->prod.head, h, 1, 0);
+}
+
 void _ak_ring_slot_notify_space(ak_ring_slot *r)
 {
 	struct _ak_ring_waitset ws = waitset(r);

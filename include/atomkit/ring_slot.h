@@ -248,6 +248,7 @@ ak_status ak_ring_slot_syscalls_split(const ak_ring_slot *r, ak_ring_syscall_spl
 ak_status _ak_ring_slot_publish_slow(ak_ring_slot *r, char *first_slot, uint64_t h, uint64_t k,
 				     uint32_t gate);
 void _ak_ring_slot_notify_space(ak_ring_slot *r);
+ak_status _ak_ring_slot_refuse(ak_ring_slot *r);
 ak_status _ak_ring_slot_wait_for(ak_ring_slot *r, int for_data, uint64_t n,
 				 uint64_t deadline_ns, ak_cancel *cancel);
 
@@ -325,16 +326,22 @@ AK_INLINE void _ak_ring_slot_release(ak_ring_slot *r, uint64_t h)
 		_ak_ring_slot_notify_space(r);
 }
 
-/* Producer found too little room: AK_ECLOSED once close has begun (the
- * CLOSED bit on its own gate line), else AK_EFULL. */
-AK_INLINE ak_status _ak_ring_slot_full(ak_ring_slot *r)
+/* Producer: has close begun?  (The CLOSED bit on its own gate line.) */
+AK_INLINE bool _ak_ring_slot_closing(ak_ring_slot *r)
 {
 	/* Relaxed: a bit of our own gate; close sets it with an RMW that
 	 * happens before close returns, so a caller ordered after close sees
-	 * it (coherence). */
-	return (atomic_load_explicit(&r->prod.gate, memory_order_relaxed) & _AK_RING_GATE_CLOSED)
-		       ? AK_ECLOSED
-		       : AK_EFULL;
+	 * it (coherence).  What the bit means is settled in
+	 * _ak_ring_slot_refuse(). */
+	return (atomic_load_explicit(&r->prod.gate, memory_order_relaxed) &
+		_AK_RING_GATE_CLOSED) != 0;
+}
+
+/* Producer found too little room: AK_ECLOSED once close has begun, else
+ * AK_EFULL. */
+AK_INLINE ak_status _ak_ring_slot_full(ak_ring_slot *r)
+{
+	return AK_UNLIKELY(_ak_ring_slot_closing(r)) ? _ak_ring_slot_refuse(r) : AK_EFULL;
 }
 
 /* Consumer found fewer than `need` published from h: AK_ECLOSED when close
@@ -527,11 +534,9 @@ AK_INLINE ak_status _ak_ring_slot_reserve(ak_ring_slot *r, uint64_t n, ak_ring_s
 
 	if (AK_UNLIKELY(st != AK_OK))
 		return st;
-	/* Relaxed: a bit of our own gate (see _ak_ring_slot_full()); a close
-	 * we miss here stops the commit. */
-	if (AK_UNLIKELY(atomic_load_explicit(&r->prod.gate, memory_order_relaxed) &
-			_AK_RING_GATE_CLOSED))
-		return AK_ECLOSED;
+	/* A close we miss here stops the commit. */
+	if (AK_UNLIKELY(_ak_ring_slot_closing(r)))
+		return _ak_ring_slot_refuse(r);
 	h = atomic_load_explicit(&r->prod.head, memory_order_relaxed);
 	room = _ak_ring_slot_room(r, h, n);
 	if (AK_UNLIKELY(room == 0))
