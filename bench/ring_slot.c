@@ -30,8 +30,13 @@
  *   ring_spsc/<impl>/{uncontended,uncontended_64b,uncontended_burst32,
  *                     uncontended_burst32_64b}
  *
- * None has close, blocking waits or ak_ring's gate reads (one word of the
- * side's own line per operation); the prototypes skip the NULL checks.
+ *   ring_spsc/atomkit_slot/blocking    ak_ring_slot only: pop_wait against
+ *                                      a producer that never lets the ring
+ *                                      go empty (SPSC_BLOCKING)
+ *
+ * The prototypes have no close, blocking waits or gate reads (one word of
+ * the side's own line per operation; ak_ring_slot has them) and skip the
+ * NULL checks.
  */
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -551,6 +556,22 @@ static void bm_aks_burst32_64b(cbench_state *st, void *ctx)
 	SPSC_BURSTY(st, &g_abort, item64, aks64_pushn(s64, buf, cnt), aks64_popn(s64, buf, cnt));
 }
 
+/* ring_spsc/atomkit_slot/blocking: ak_ring's blocking row (SPSC_BLOCKING)
+ * on ak_ring_slot: pop_wait against a producer that keeps the ring from
+ * running dry; futex_calls should stay 0. */
+static ak_status aks8_split(ak_ring_syscall_split *sp)
+{
+	return ak_ring_slot_syscalls_split(&s8->ring, sp);
+}
+
+static void bm_aks_blocking(cbench_state *st, void *ctx)
+{
+	(void)ctx;
+	aks_setup(st);
+	SPSC_BLOCKING(st, &g_abort, item8, aks8_push_spsc(s8, it), aks8_pushn(s8, buf, cnt),
+		      aks8_pop_wait_spsc(s8, &it, AK_DEADLINE_NONE, NULL), aks8_split);
+}
+
 static void bm_aks_rtt(cbench_state *st, void *ctx)
 {
 	(void)ctx;
@@ -603,6 +624,8 @@ CBENCH_INIT(ring_slot)
 	cbench_register_threads("ring_spsc/atomkit_slot/burst32_64b", bm_aks_burst32_64b, NULL,
 				two, 1);
 	cbench_register_threads("ring_rtt/atomkit_slot/rtt", bm_aks_rtt, NULL, two, 1);
+	cbench_register_threads("ring_spsc/atomkit_slot/blocking", bm_aks_blocking, NULL, two,
+				1);
 	cbench_register("ring_spsc/atomkit_slot/uncontended", bm_aks_unc, NULL, 0, 0);
 	cbench_register("ring_spsc/atomkit_slot/uncontended_64b", bm_aks_unc_64b, NULL, 0, 0);
 	cbench_register("ring_spsc/atomkit_slot/uncontended_burst32", bm_aks_unc_burst32, NULL,

@@ -135,63 +135,22 @@ static void bm_ak_rtt(cbench_state *st, void *ctx)
 }
 
 /*
- * Blocking consumer, producer that keeps the ring from running dry: the
- * ring starts full, the producer refills in bursts of 32, the consumer takes
- * one element per pop_wait.  No one ever needs to sleep, so futex_calls
- * (system calls made by the ring) should stay 0: the notify check on the
- * producer's fast path costs a load, not a system call.
+ * Blocking consumer, producer that keeps the ring from running dry (see
+ * SPSC_BLOCKING).  No one ever needs to sleep, so futex_calls (system calls
+ * made by the ring) should stay 0: the notify check on the producer's fast
+ * path costs a load, not a system call.
  */
+static ak_status ak8_split(ak_ring_syscall_split *sp)
+{
+	return ak_ring_syscalls_split(&q8->ring, sp);
+}
+
 static void bm_ak_blocking(cbench_state *st, void *ctx)
 {
-	int tid = cbench_thread_index(st);
-	uint64_t n, seq = SPSC_CAP, total = 0;
-	item8 it, buf[SPSC_BURST];
 	(void)ctx;
 	ak_setup(st);
-	if (tid == 0)
-		for (uint64_t i = 0; i < SPSC_CAP; i++) {
-			it.seq = i;
-			(void)ak8_push_spsc(q8, it);
-		}
-	spsc_pin(tid);
-	if (tid == 1) {
-		while ((n = cbench_next_batch(st, SPSC_BATCH))) {
-			uint64_t left = n;
-			while (left && !spsc_aborted(&g_abort)) {
-				uint64_t want = left < SPSC_BURST ? left : SPSC_BURST, k;
-				for (uint64_t j = 0; j < want; j++)
-					buf[j].seq = seq + j;
-				(void)ak8_push_burst_spsc(q8, buf, want, &k);
-				if (k == 0) {
-					spsc_relax();
-					continue;
-				}
-				seq += k;
-				left -= k;
-			}
-		}
-	} else {
-		seq = 0;
-		while ((n = cbench_next_batch(st, SPSC_BATCH))) {
-			for (uint64_t i = 0; i < n && !spsc_aborted(&g_abort); i++) {
-				ak_status s = ak8_pop_wait_spsc(q8, &it, AK_DEADLINE_NONE, NULL);
-				if (s != AK_OK || it.seq != seq++)
-					spsc_abort(st, &g_abort, "pop_wait failed or out of order");
-			}
-			total += n;
-		}
-		cbench_set_items_processed(st, (int64_t)total);
-		cbench_counter(st, "futex_calls", (double)ak_ring_syscalls(&q8->ring),
-			       CBENCH_COUNTER_PLAIN);
-		/* By cause: the consumer found the ring empty after its spin
-		 * (the producer was descheduled: it really had to wait), a wake
-		 * that woke it, and calls no wait needed (must stay ~0). */
-		ak_ring_syscall_split sp;
-		(void)ak_ring_syscalls_split(&q8->ring, &sp);
-		cbench_counter(st, "sc_waits", (double)sp.waits, CBENCH_COUNTER_PLAIN);
-		cbench_counter(st, "sc_wakes", (double)sp.wakes, CBENCH_COUNTER_PLAIN);
-		cbench_counter(st, "sc_spare", (double)sp.spare, CBENCH_COUNTER_PLAIN);
-	}
+	SPSC_BLOCKING(st, &g_abort, item8, ak8_push_spsc(q8, it), ak8_pushn(q8, buf, cnt),
+		      ak8_pop_wait_spsc(q8, &it, AK_DEADLINE_NONE, NULL), ak8_split);
 }
 
 /* ---- ck_ring ---- */

@@ -1,6 +1,7 @@
 /* examples/ring_slot.c - a producer thread streams samples to a consumer
- * through an ak_ring_slot (SPSC; no blocking waits, so both sides yield when
- * the ring is full or empty), in bursts of 16 in and 10 out; -1 ends it. */
+ * through an ak_ring_slot (SPSC) in bursts of 16, then closes the ring; the
+ * consumer blocks in pop_wait while the ring is empty and stops at
+ * AK_ECLOSED, once it has taken everything pushed before the close. */
 #include <atomkit/ring_slot.h>
 #include <pthread.h>
 #include <sched.h>
@@ -27,33 +28,27 @@ static void *producer(void *arg)
 			sched_yield(); /* full: let the consumer run */
 		next += (int64_t)k;
 	}
-	while (sample_ring_push_spsc(&ring, -1) != AK_OK)
-		sched_yield();
+	sample_ring_close(&ring); /* no more: the consumer drains, then stops */
 	return NULL;
 }
 
 int main(void)
 {
 	pthread_t t;
-	int64_t buf[10], expect = 0, sum = 0;
-	uint64_t k;
+	int64_t v, expect = 0, sum = 0;
+	ak_status st;
 	if (sample_ring_init(&ring, storage, sizeof storage, 200) != AK_OK)
 		return 1;
 	pthread_create(&t, NULL, producer, NULL);
-	for (;;) {
-		if (sample_ring_pop_burst_spsc(&ring, buf, 10, &k) != AK_OK)
-			sched_yield(); /* empty (k == 0) */
-		for (uint64_t i = 0; i < k; i++) {
-			if (buf[i] == -1)
-				goto done;
-			if (buf[i] != expect++) /* FIFO, nothing lost */
-				return 1;
-			sum += buf[i];
-		}
+	/* sleeps (futex) when the ring is empty; no deadline, no cancel token */
+	while ((st = sample_ring_pop_wait_spsc(&ring, &v, AK_DEADLINE_NONE, NULL)) == AK_OK) {
+		if (v != expect++) /* FIFO, nothing lost */
+			return 1;
+		sum += v;
 	}
-done:
 	pthread_join(t, NULL);
-	printf("received %lld samples in order (sum %lld), ring empty: %s\n", (long long)expect,
-	       (long long)sum, sample_ring_empty(&ring) ? "yes" : "no");
-	return expect == N && sum == (int64_t)N * (N - 1) / 2 && sample_ring_empty(&ring) ? 0 : 1;
+	printf("received %lld samples in order (sum %lld), then %s; ring empty: %s\n",
+	       (long long)expect, (long long)sum, ak_status_name(st),
+	       sample_ring_empty(&ring) ? "yes" : "no");
+	return st == AK_ECLOSED && expect == N && sum == (int64_t)N * (N - 1) / 2 ? 0 : 1;
 }

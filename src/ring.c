@@ -18,16 +18,8 @@ static int ring_ready(void *ring, int for_data, uint64_t n);
 /* The shared sleeper's view of this ring. */
 static struct _ak_ring_waitset waitset(ak_ring *r)
 {
-	struct _ak_ring_waitset ws;
-	ws.ring = r;
-	ws.w = &r->wait;
-	ws.data_gate = &r->prod.gate;
-	ws.space_gate = &r->cons.gate;
-	ws.prod_head = &r->prod.head;
-	ws.fenced = r->cfg.fenced;
-	ws.scope = (r->cfg.flags & AK_RING_SHARED) ? _AK_FUTEX_SHARED : _AK_FUTEX_PRIVATE;
-	ws.ready = ring_ready;
-	return ws;
+	return _ak_ring_waitset_of(r, &r->wait, &r->prod.gate, &r->cons.gate, &r->prod.head,
+				   r->cfg.fenced, (r->cfg.flags & AK_RING_SHARED) != 0, ring_ready);
 }
 
 /* ---- setup ---------------------------------------------------------- */
@@ -147,21 +139,18 @@ ak_status ak_ring_close(ak_ring *r)
 static int ring_ready(void *ring, int for_data, uint64_t n)
 {
 	ak_ring *r = (ak_ring *)ring;
-	/* seq_cst loads: the re-check half of the Dekker handshakes (pairs
-	 * with close's flag store, and with the notifier's index store +
-	 * barrier + gate load). */
-	uint32_t closed = atomic_load_explicit(&r->wait.closed, memory_order_seq_cst);
-	if (closed == _AK_RING_CLOSING || (closed == _AK_RING_SEALED && !for_data))
-		return _AK_RING_READY;
 	if (for_data) {
-		uint64_t p = atomic_load_explicit(&r->prod.tail, memory_order_seq_cst);
+		/* seq_cst loads: the re-check half of the Dekker handshakes;
+		 * they pair with the notifier's index store + barrier + gate
+		 * load in _ak_ring_prod_end() (and close's RMW, inside
+		 * _ak_ring_close_ready()). */
 		uint64_t h = atomic_load_explicit(&r->cons.head, memory_order_seq_cst);
-		if (p - h >= n && p - h <= r->cfg.capacity)
+		if (_ak_ring_close_ready(&r->wait, 1, h, n) == _AK_RING_READY)
 			return _AK_RING_READY;
-		/* Sealed: ready when the pop would report AK_ECLOSED; else the
-		 * producers still publishing before close will notify us. */
-		if (closed == _AK_RING_SEALED &&
-		    atomic_load_explicit(&r->wait.close_pos, memory_order_relaxed) - h < n)
+		/* seq_cst: pairs with the release store of prod.tail in
+		 * _ak_ring_publish() (and the Dekker pair above). */
+		uint64_t p = atomic_load_explicit(&r->prod.tail, memory_order_seq_cst);
+		if (p - h >= n && p - h <= r->cfg.capacity)
 			return _AK_RING_READY;
 		/* seq_cst, after the tail: pairs with the producer's reservation
 		 * store + gate read in _ak_ring_prod_begin_g() (the re-check half
@@ -174,6 +163,8 @@ static int ring_ready(void *ring, int for_data, uint64_t n)
 			return _AK_RING_IN_FLIGHT;
 		return _AK_RING_NOT_READY;
 	}
+	if (_ak_ring_close_ready(&r->wait, 0, 0, n) == _AK_RING_READY)
+		return _AK_RING_READY;
 	/* seq_cst: the space waiter's re-check; pairs with the consumer's
 	 * cons.tail store + barrier + gate load in _ak_ring_cons_end(). */
 	uint64_t c = atomic_load_explicit(&r->cons.tail, memory_order_seq_cst);

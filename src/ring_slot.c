@@ -17,16 +17,9 @@ static int slot_ready(void *ring, int for_data, uint64_t n);
 /* The shared sleeper's view of this ring. */
 static struct _ak_ring_waitset waitset(ak_ring_slot *r)
 {
-	struct _ak_ring_waitset ws;
-	ws.ring = r;
-	ws.w = &r->wait;
-	ws.data_gate = &r->prod.gate;
-	ws.space_gate = &r->cons.gate;
-	ws.prod_head = &r->prod.head;
-	ws.fenced = r->cfg.fenced;
-	ws.scope = (r->cfg.flags & AK_RING_SLOT_SHARED) ? _AK_FUTEX_SHARED : _AK_FUTEX_PRIVATE;
-	ws.ready = slot_ready;
-	return ws;
+	return _ak_ring_waitset_of(r, &r->wait, &r->prod.gate, &r->cons.gate, &r->prod.head,
+				   r->cfg.fenced, (r->cfg.flags & AK_RING_SLOT_SHARED) != 0,
+				   slot_ready);
 }
 
 size_t ak_ring_slot_memsize(uint64_t capacity, size_t elem_size)
@@ -177,21 +170,19 @@ void _ak_ring_slot_notify_space(ak_ring_slot *r)
 static int slot_ready(void *ring, int for_data, uint64_t n)
 {
 	ak_ring_slot *r = (ak_ring_slot *)ring;
-	/* seq_cst loads: the re-check half of the Dekker handshakes (pairs
-	 * with close's seq_cst RMW, and with the other side's publishing
-	 * store + barrier + gate load). */
-	uint32_t closed = atomic_load_explicit(&r->wait.closed, memory_order_seq_cst);
-	if (closed == _AK_RING_CLOSING || (closed == _AK_RING_SEALED && !for_data))
+	/* cons.head / cons.cache: the consumer's own fields, read only when
+	 * we are the consumer */
+	uint64_t h = for_data ? r->cons.head : 0, c = for_data ? r->cons.cache : 0;
+	if (_ak_ring_close_ready(&r->wait, for_data, h, n) == _AK_RING_READY)
 		return _AK_RING_READY;
 	if (!for_data) {
 		/* seq_cst: pairs with the consumer's tail store + barrier +
 		 * cons.gate load in _ak_ring_slot_release(). */
 		uint64_t t = atomic_load_explicit(&r->tail, memory_order_seq_cst);
 		/* Relaxed: our own head (we are the producer). */
-		uint64_t h = atomic_load_explicit(&r->prod.head, memory_order_relaxed);
-		return t + r->cfg.capacity - h >= n ? _AK_RING_READY : _AK_RING_NOT_READY;
+		uint64_t ph = atomic_load_explicit(&r->prod.head, memory_order_relaxed);
+		return t + r->cfg.capacity - ph >= n ? _AK_RING_READY : _AK_RING_NOT_READY;
 	}
-	uint64_t h = r->cons.head, c = r->cons.cache;
 	char *base = _ak_ring_slot_data(r);
 	while (c - h < n) {
 		/* seq_cst: as the acquire in _ak_ring_slot_avail() (pairs with
@@ -206,11 +197,6 @@ static int slot_ready(void *ring, int for_data, uint64_t n)
 	}
 	r->cons.cache = c;
 	if (c - h >= n)
-		return _AK_RING_READY;
-	/* Sealed: ready when the pop would report AK_ECLOSED; else the
-	 * batches announced before close are still to be published. */
-	if (closed == _AK_RING_SEALED &&
-	    atomic_load_explicit(&r->wait.close_pos, memory_order_relaxed) - h < n)
 		return _AK_RING_READY;
 	/* seq_cst, after the words: pairs with the producer's head store +
 	 * gate read in _ak_ring_slot_publish() (the re-check half of that

@@ -6,6 +6,7 @@
 #ifndef ATOMKIT_SRC_RING_WAIT_H
 #define ATOMKIT_SRC_RING_WAIT_H
 
+#include <atomkit/internal/futex.h>
 #include <atomkit/internal/ring_wait.h>
 #include <atomkit/status.h>
 
@@ -30,6 +31,46 @@ struct _ak_ring_waitset {
 	/* seq_cst re-check of the waiter's condition, after registering */
 	int (*ready)(void *ring, int for_data, uint64_t n);
 };
+
+/* A waitset for a ring whose producer gate, consumer gate and producer
+ * head are the given words (`shared`: process-shared futexes). */
+static inline struct _ak_ring_waitset
+_ak_ring_waitset_of(void *ring, struct _ak_ring_wait *w, _Atomic(uint32_t) *prod_gate,
+		    _Atomic(uint32_t) *cons_gate, _Atomic(uint64_t) *prod_head, uint32_t fenced,
+		    int shared, int (*ready)(void *ring, int for_data, uint64_t n))
+{
+	struct _ak_ring_waitset ws;
+	ws.ring = ring;
+	ws.w = w;
+	ws.data_gate = prod_gate;
+	ws.space_gate = cons_gate;
+	ws.prod_head = prod_head;
+	ws.fenced = fenced;
+	ws.scope = shared ? _AK_FUTEX_SHARED : _AK_FUTEX_PRIVATE;
+	ws.ready = ready;
+	return ws;
+}
+
+/*
+ * The close half of a waiter's re-check: READY while close is under way
+ * (the retried operation settles it) or once it is sealed, for a space
+ * waiter always (its push will fail) and for a data waiter whose pop will
+ * report AK_ECLOSED (fewer than n left below close_pos from its head h).
+ * Else NOT_READY: look at the ring.
+ */
+static inline int _ak_ring_close_ready(struct _ak_ring_wait *w, int for_data, uint64_t h,
+				       uint64_t n)
+{
+	/* seq_cst: the re-check half of the Dekker pair with close's seq_cst
+	 * RMW of `closed` (a sleeper registers, then reads it). */
+	uint32_t closed = atomic_load_explicit(&w->closed, memory_order_seq_cst);
+	if (closed == _AK_RING_CLOSING)
+		return _AK_RING_READY;
+	if (closed == _AK_RING_SEALED &&
+	    (!for_data || atomic_load_explicit(&w->close_pos, memory_order_relaxed) - h < n))
+		return _AK_RING_READY;
+	return _AK_RING_NOT_READY;
+}
 
 /* 1: this process can use MEMBARRIER_CMD_PRIVATE_EXPEDITED (registers on
  * the first call). */

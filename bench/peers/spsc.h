@@ -149,6 +149,66 @@ static inline void spsc_call_counters(cbench_state *st, const char *side, uint64
 		}                                                                              \
 	} while (0)
 
+/*
+ * Blocking consumer, producer that keeps the ring from running dry: the
+ * ring starts full (PUSH1 pushes `it`), the producer refills in bursts of
+ * SPSC_BURST (PUSHN pushes buf[0..cnt), yields the count taken), the
+ * consumer takes one element per POP_WAIT (an ak_status expression on
+ * `it`).  SPLIT(&sp) fills an ak_ring_syscall_split after the run: the
+ * counters futex_calls (total), sc_waits (the consumer found the ring empty
+ * after its spin: the producer was off its CPU), sc_wakes, sc_spare (a wake
+ * that found nobody asleep; want 0).
+ */
+#define SPSC_BLOCKING(st, abortp, T, PUSH1, PUSHN, POP_WAIT, SPLIT)                           \
+	do {                                                                                   \
+		int tid_ = cbench_thread_index(st);                                            \
+		uint64_t n_, seq_ = SPSC_CAP, total_ = 0;                                      \
+		T it, buf[SPSC_BURST];                                                         \
+		memset(&it, 0, sizeof it);                                                     \
+		memset(buf, 0, sizeof buf);                                                    \
+		if (tid_ == 0)                                                                 \
+			for (uint64_t i_ = 0; i_ < SPSC_CAP; i_++) {                           \
+				it.seq = i_;                                                   \
+				(void)(PUSH1);                                                 \
+			}                                                                      \
+		spsc_pin(tid_);                                                                \
+		if (tid_ == 1) {                                                               \
+			while ((n_ = cbench_next_batch(st, SPSC_BATCH))) {                     \
+				uint64_t left_ = n_;                                           \
+				while (left_ && !spsc_aborted(abortp)) {                       \
+					uint64_t cnt = left_ < SPSC_BURST ? left_ : SPSC_BURST; \
+					for (uint64_t j_ = 0; j_ < cnt; j_++)                  \
+						buf[j_].seq = seq_ + j_;                       \
+					uint64_t k_ = (PUSHN);                                 \
+					if (k_ == 0) {                                         \
+						spsc_relax();                                  \
+						continue;                                      \
+					}                                                      \
+					seq_ += k_;                                            \
+					left_ -= k_;                                           \
+				}                                                              \
+			}                                                                      \
+		} else {                                                                       \
+			ak_ring_syscall_split sp_;                                             \
+			seq_ = 0;                                                              \
+			while ((n_ = cbench_next_batch(st, SPSC_BATCH))) {                     \
+				for (uint64_t i_ = 0; i_ < n_ && !spsc_aborted(abortp); i_++) { \
+					ak_status s_ = (POP_WAIT);                             \
+					if (s_ != AK_OK || it.seq != seq_++)                   \
+						spsc_abort(st, abortp,                         \
+							   "pop_wait failed or out of order"); \
+				}                                                              \
+				total_ += n_;                                                  \
+			}                                                                      \
+			cbench_set_items_processed(st, (int64_t)total_);                       \
+			(void)(SPLIT(&sp_));                                                   \
+			cbench_counter(st, "futex_calls", (double)sp_.total, CBENCH_COUNTER_PLAIN); \
+			cbench_counter(st, "sc_waits", (double)sp_.waits, CBENCH_COUNTER_PLAIN); \
+			cbench_counter(st, "sc_wakes", (double)sp_.wakes, CBENCH_COUNTER_PLAIN); \
+			cbench_counter(st, "sc_spare", (double)sp_.spare, CBENCH_COUNTER_PLAIN); \
+		}                                                                              \
+	} while (0)
+
 /* Up to SPSC_BURST elements per call.  PUSHN pushes buf[0..cnt) and yields
  * the count taken; POPN pops up to cnt into buf and yields the count. */
 #define SPSC_BURSTY(st, abortp, T, PUSHN, POPN)                                                \

@@ -519,7 +519,7 @@ AK_INLINE void _ak_ring_slot_fill_zc(ak_ring_slot *r, uint64_t p, uint64_t n, ak
 /* Validate a zero-copy request and clear the view (reserve and peek). */
 AK_INLINE ak_status _ak_ring_slot_zc_open(const ak_ring_slot *r, uint64_t n, ak_ring_slot_zc *zc)
 {
-	if (AK_UNLIKELY(!r || !zc))
+	if (!r || !zc)
 		return AK_EINVAL;
 	zc->n = zc->len[0] = zc->len[1] = zc->pos = 0;
 	zc->seg[0] = zc->seg[1] = NULL;
@@ -530,9 +530,13 @@ AK_INLINE ak_status _ak_ring_slot_zc_open(const ak_ring_slot *r, uint64_t n, ak_
 AK_INLINE ak_status _ak_ring_slot_reserve(ak_ring_slot *r, uint64_t n, ak_ring_slot_zc *zc)
 {
 	uint64_t h, room;
-	ak_status st = _ak_ring_slot_zc_open(r, n, zc);
+	ak_status st;
 
-	if (AK_UNLIKELY(st != AK_OK))
+	if (!r)
+		return AK_EINVAL;
+	st = _ak_ring_slot_zc_open(r, n, zc);
+
+	if (st != AK_OK)
 		return st;
 	/* A close we miss here stops the commit. */
 	if (AK_UNLIKELY(_ak_ring_slot_closing(r)))
@@ -549,7 +553,7 @@ AK_INLINE ak_status _ak_ring_slot_commit(ak_ring_slot *r, const ak_ring_slot_zc 
 {
 	uint64_t h;
 
-	if (AK_UNLIKELY(!r || !zc))
+	if (!r || !zc)
 		return AK_EINVAL;
 	/* The pending view starts at our head and fits the free space the
 	 * reserve saw (the limit only grows). */
@@ -563,9 +567,13 @@ AK_INLINE ak_status _ak_ring_slot_commit(ak_ring_slot *r, const ak_ring_slot_zc 
 AK_INLINE ak_status _ak_ring_slot_peek(ak_ring_slot *r, uint64_t n, ak_ring_slot_zc *zc)
 {
 	uint64_t h, avail;
-	ak_status st = _ak_ring_slot_zc_open(r, n, zc);
+	ak_status st;
 
-	if (AK_UNLIKELY(st != AK_OK))
+	if (!r)
+		return AK_EINVAL;
+	st = _ak_ring_slot_zc_open(r, n, zc);
+
+	if (st != AK_OK)
 		return st;
 	h = r->cons.head;
 	avail = _ak_ring_slot_avail(r, h, n, _ak_ring_slot_data(r), r->cfg.stride);
@@ -579,7 +587,7 @@ AK_INLINE ak_status _ak_ring_slot_release_zc(ak_ring_slot *r, const ak_ring_slot
 {
 	uint64_t h;
 
-	if (AK_UNLIKELY(!r || !zc))
+	if (!r || !zc)
 		return AK_EINVAL;
 	/* The pending view starts at our head and lies within what we know
 	 * is published. */

@@ -48,6 +48,7 @@
  * broken: assertion violated
  * broken-recheck: invalid end state
  * broken-late: assertion violated
+ * broken-nopoll: invalid end state
  * The broken variant reads the gate before announcing the head: close can
  * read the head before the announcement and miss a push that then
  * publishes with AK_OK beyond close_pos; the consumer, drained up to
@@ -58,7 +59,9 @@
  * reads the gate after the word store (the close check after publishing):
  * the consumer can take the item, and the push, seeing CLOSED with
  * close_pos below it, reports AK_ECLOSED for an item that was delivered
- * (got > ok).
+ * (got > ok).  The fourth (-DBROKEN_NOPOLL) sleeps even when head is past
+ * the published word: a push whose gate read came before the registration
+ * publishes without waking it.
  */
 #ifdef BIG
 #define ITEMS 4
@@ -207,9 +210,13 @@ active proctype consumer()
 		if
 		:: c == CLOSING || w > mine || (c == SEALED && close_pos <= mine) ->
 			waiters--              /* ready */
+#ifndef BROKEN_NOPOLL
 		:: !(c == CLOSING || w > mine || (c == SEALED && close_pos <= mine)) && hd != w ->
 			waiters--              /* in flight: poll */
 		:: !(c == CLOSING || w > mine || (c == SEALED && close_pos <= mine)) && hd == w ->
+#else
+		:: !(c == CLOSING || w > mine || (c == SEALED && close_pos <= mine)) ->
+#endif
 #endif
 			sleepers++;            /* seq_cst RMW */
 			/* futex_wait(data_seq, s): compare and queue, one step */
