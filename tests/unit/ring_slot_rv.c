@@ -66,6 +66,7 @@ static void test_rv_old_layout_try_pop(void)
 	CHECK_ST(ak_ring_slot_pop_burst_spsc(r, out, 2, &v), AK_EEMPTY);
 	ak_ring_slot_zc zc;
 	CHECK_ST(ak_ring_slot_peek_spsc(r, 1, &zc), AK_EEMPTY);
+	CHECK(!ak_ring_slot_is_closed(r)); /* nor does is_closed read that word */
 	/* and the ring still works */
 	CHECK_ST(ak_ring_slot_push_spsc(r, &in[0]), AK_OK);
 	CHECK_ST(ak_ring_slot_pop_spsc(r, &v), AK_OK);
