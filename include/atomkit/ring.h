@@ -232,6 +232,7 @@ ak_status ak_ring_syscalls_split(const ak_ring *r, ak_ring_syscall_split *out);
 
 /* Out-of-line slow paths used by the inline functions below. */
 ak_status _ak_ring_prod_closed(ak_ring *r, uint64_t pos, uint64_t n, int mp);
+void _ak_ring_prod_refuse(ak_ring *r);
 void _ak_ring_notify(ak_ring *r, _Atomic(uint32_t) *seq);
 void _ak_ring_commit_wait(_Atomic(uint64_t) *tail, uint64_t pos);
 ak_status _ak_ring_wait_for(ak_ring *r, int for_data, uint64_t n, int multi,
@@ -311,10 +312,13 @@ AK_INLINE ak_status _ak_ring_prod_begin_g(ak_ring *r, uint64_t n, int mp, int bu
 
 	/* MP: a close already seen needs no reservation (a late CAS would
 	 * only move head past close_pos for nothing).  Relaxed: the
-	 * authoritative check is after the reservation.  SP can undo its
-	 * reservation, so it skips this load. */
-	if (mp && AK_UNLIKELY(atomic_load_explicit(&r->wait.closed, memory_order_relaxed)))
+	 * authoritative check is after the reservation; the refusal waits
+	 * for close to seal.  SP can undo its reservation, so it skips this
+	 * load. */
+	if (mp && AK_UNLIKELY(atomic_load_explicit(&r->wait.closed, memory_order_relaxed))) {
+		_ak_ring_prod_refuse(r);
 		return AK_ECLOSED;
+	}
 	h = atomic_load_explicit(&r->prod.head, memory_order_relaxed);
 	for (;;) {
 		/* The cache holds cons.tail + cap as last seen: the end of the
@@ -351,8 +355,14 @@ AK_INLINE ak_status _ak_ring_prod_begin_g(ak_ring *r, uint64_t n, int mp, int bu
 							continue;
 						}
 					}
-					if (atomic_load_explicit(&r->wait.closed, memory_order_relaxed))
+					/* Relaxed: a hint; the refusal waits for
+					 * close to freeze close_pos, so no
+					 * later push of ours is counted. */
+					if (atomic_load_explicit(&r->wait.closed,
+								 memory_order_relaxed)) {
+						_ak_ring_prod_refuse(r);
 						return AK_ECLOSED;
+					}
 					return AK_EFULL;
 				}
 				k = room;
