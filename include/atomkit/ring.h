@@ -49,9 +49,10 @@
  *     head CAS); each producer's own elements always stay in order.
  *   - size/empty/full: 0 <= size <= capacity always; exact when no push or
  *     pop is in flight.  Concurrently they are a snapshot that may be stale.
- *   - Close: after ak_ring_close() returns, every push fails with
- *     AK_ECLOSED; every element whose push returned AK_OK is still delivered;
- *     consumers get AK_ECLOSED once nothing is left.  Waiters wake at once.
+ *   - Close: after ak_ring_close() returns, and after a push has returned
+ *     AK_ECLOSED, every push fails with AK_ECLOSED; every element whose push
+ *     returned AK_OK is still delivered; consumers get AK_ECLOSED once
+ *     nothing is left.  Waiters wake at once.
  *   - Errors: a NULL ring or buffer gives AK_EINVAL; a bulk request larger
  *     than the capacity gives AK_E2BIG (it could never succeed); a zero-copy
  *     commit/release that does not match the reservation gives AK_ESTATE.
@@ -65,7 +66,9 @@
  *   then an in-order commit that waits for earlier reservations of the same
  *   side to finish (it spins, then yields the CPU); a thread preempted
  *   mid-operation delays the others on its side (see ring_seq.h for the
- *   mode that avoids this).  _wait functions block.
+ *   mode that avoids this).  A push that meets a close in progress waits
+ *   for the closer to finish (a membarrier and a few stores): blocking,
+ *   once.  _wait functions block.
  *
  * Example
  *     static AK_ALIGNAS(8) uint64_t slots[1024]; // memsize(1000, 8) bytes

@@ -726,8 +726,11 @@ AK_INLINE ak_status ak_ring_slot_commit_spsc(ak_ring_slot *r, const ak_ring_slot
 /*
  * Zero-copy consumer.  peek: a view of up to n published elements (n >= 1)
  * to read in place; AK_OK, AK_EEMPTY, AK_ECLOSED (closed and drained),
- * AK_EINVAL.  release: hand all zc->n slots back to the producer; AK_OK,
- * AK_ESTATE (zc is not the pending view), AK_EINVAL.  Wait-free.
+ * AK_EINVAL.  release: hand zc->n slots from zc->pos back to the producer;
+ * AK_OK, AK_ESTATE (zc->pos is not the consumer's position, zc->n is 0 or
+ * reaches past what is known to be published), AK_EINVAL.  A zc->n below
+ * the peeked count releases part of the view; one above it (within the
+ * published elements) skips them unread.  Wait-free.
  */
 AK_INLINE ak_status ak_ring_slot_peek_spsc(ak_ring_slot *r, uint64_t n, ak_ring_slot_zc *zc)
 {
