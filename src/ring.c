@@ -120,6 +120,18 @@ ak_status _ak_ring_prod_closed(ak_ring *r, uint64_t pos, uint64_t n, int mp)
 	return _ak_ring_closed_check(&r->wait, &r->prod.head, pos, n, !mp);
 }
 
+/*
+ * A producer found close begun before reserving anything (MP: `closed` not
+ * open at entry; any mode: a full ring and `closed` not open): wait until
+ * close has frozen close_pos; the caller then returns AK_ECLOSED, so that no later push of this
+ * producer is counted by a close still reading the head (see
+ * _ak_ring_refuse()).
+ */
+void _ak_ring_prod_refuse(ak_ring *r)
+{
+	(void)_ak_ring_refuse(&r->wait); /* AK_ECLOSED: the caller returns it */
+}
+
 void _ak_ring_notify(ak_ring *r, _Atomic(uint32_t) *seq)
 {
 	struct _ak_ring_waitset ws = waitset(r);

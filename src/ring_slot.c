@@ -149,12 +149,11 @@ ak_status _ak_ring_slot_publish_slow(ak_ring_slot *r, char *first_slot, uint64_t
  * The producer saw close begun without announcing anything: wait until
  * close has frozen close_pos (at our head, which we have not moved since),
  * so that every later push is refused too (it announces past close_pos),
- * never counted by a close still reading the head.
+ * never counted by a close still reading the head.  Shared with ak_ring.
  */
 ak_status _ak_ring_slot_refuse(ak_ring_slot *r)
 {
-	uint64_t h = atomic_load_explicit(&r->prod.head, memory_order_relaxed);
-	return _ak_ring_closed_check(&r->wait, &r->prod.head, h, 1, 0);
+	return _ak_ring_refuse(&r->wait);
 }
 
 void _ak_ring_slot_notify_space(ak_ring_slot *r)

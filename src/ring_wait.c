@@ -55,6 +55,13 @@ unsigned _ak_ring_wait_spins = _AK_RING_WAIT_SPINS;
  * itself or re-checks: a woken thread that has not run yet, on demand.
  * The argument is the ring (ak_ring * or ak_ring_slot *). */
 void (*_ak_ring_test_woken)(void *ring);
+/* Test hook: called by the closer right after it won the election
+ * (closed == CLOSING), before it sets the CLOSED bit: a closer preempted
+ * there, on demand. */
+void (*_ak_ring_test_closing)(void *ring);
+/* Test hook: called by a producer in _ak_ring_refuse() before it waits for
+ * close to seal (the argument is the ring's struct _ak_ring_wait). */
+void (*_ak_ring_test_refusing)(void *wait);
 /* Test hook: called by a waiter that registered and re-checked, right
  * before it counts itself a sleeper: a notify landing here must cost no
  * system call (the futex wait finds the word moved). */
@@ -122,6 +129,14 @@ static void wait_sealed(struct _ak_ring_wait *w)
 	 * _ak_ring_close_gated(). */
 	while (atomic_load_explicit(&w->closed, memory_order_acquire) != _AK_RING_SEALED)
 		_ak_ring_pause(&spins);
+}
+
+ak_status _ak_ring_refuse(struct _ak_ring_wait *w)
+{
+	if (AK_UNLIKELY(_ak_ring_test_refusing != NULL))
+		_ak_ring_test_refusing(w);
+	wait_sealed(w);
+	return AK_ECLOSED;
 }
 
 /*
@@ -227,6 +242,8 @@ ak_status _ak_ring_close_gated(const struct _ak_ring_waitset *ws)
 		wait_sealed(w);
 		return AK_ECLOSED;
 	}
+	if (AK_UNLIKELY(_ak_ring_test_closing != NULL))
+		_ak_ring_test_closing(ws->ring);
 	/* seq_cst: the flag half of the close handshake; pairs with the gate
 	 * load after a producer's announcement (head store or CAS). */
 	atomic_fetch_or_explicit(ws->data_gate, _AK_RING_GATE_CLOSED, memory_order_seq_cst);

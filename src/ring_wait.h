@@ -91,6 +91,15 @@ ak_status _ak_ring_close_gated(const struct _ak_ring_waitset *ws);
 ak_status _ak_ring_closed_check(struct _ak_ring_wait *w, _Atomic(uint64_t) *head, uint64_t pos,
 				uint64_t n, int undo);
 
+/* A producer that has announced nothing found close begun (`closed` not
+ * open, or the CLOSED bit on its gate): wait until close has frozen
+ * close_pos, then return AK_ECLOSED.  Waiting is what makes the refusal
+ * final: until close_pos is frozen, a push of the same producer that reads
+ * the gate before the closer sets CLOSED would still be counted by the
+ * close.  Every producer path that answers AK_ECLOSED without an
+ * announcement of its own goes through here. */
+ak_status _ak_ring_refuse(struct _ak_ring_wait *w);
+
 /* Spin politely; after a while give the CPU away. */
 void _ak_ring_pause(unsigned *spins);
 

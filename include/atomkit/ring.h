@@ -49,9 +49,10 @@
  *     head CAS); each producer's own elements always stay in order.
  *   - size/empty/full: 0 <= size <= capacity always; exact when no push or
  *     pop is in flight.  Concurrently they are a snapshot that may be stale.
- *   - Close: after ak_ring_close() returns, every push fails with
- *     AK_ECLOSED; every element whose push returned AK_OK is still delivered;
- *     consumers get AK_ECLOSED once nothing is left.  Waiters wake at once.
+ *   - Close: after ak_ring_close() returns, and after a push has returned
+ *     AK_ECLOSED, every push fails with AK_ECLOSED; every element whose push
+ *     returned AK_OK is still delivered; consumers get AK_ECLOSED once
+ *     nothing is left.  Waiters wake at once.
  *   - Errors: a NULL ring or buffer gives AK_EINVAL; a bulk request larger
  *     than the capacity gives AK_E2BIG (it could never succeed); a zero-copy
  *     commit/release that does not match the reservation gives AK_ESTATE.
@@ -65,7 +66,9 @@
  *   then an in-order commit that waits for earlier reservations of the same
  *   side to finish (it spins, then yields the CPU); a thread preempted
  *   mid-operation delays the others on its side (see ring_seq.h for the
- *   mode that avoids this).  _wait functions block.
+ *   mode that avoids this).  A push that meets a close in progress waits
+ *   for the closer to finish (a membarrier and a few stores): blocking,
+ *   once.  _wait functions block.
  *
  * Example
  *     static AK_ALIGNAS(8) uint64_t slots[1024]; // memsize(1000, 8) bytes
@@ -232,6 +235,7 @@ ak_status ak_ring_syscalls_split(const ak_ring *r, ak_ring_syscall_split *out);
 
 /* Out-of-line slow paths used by the inline functions below. */
 ak_status _ak_ring_prod_closed(ak_ring *r, uint64_t pos, uint64_t n, int mp);
+void _ak_ring_prod_refuse(ak_ring *r);
 void _ak_ring_notify(ak_ring *r, _Atomic(uint32_t) *seq);
 void _ak_ring_commit_wait(_Atomic(uint64_t) *tail, uint64_t pos);
 ak_status _ak_ring_wait_for(ak_ring *r, int for_data, uint64_t n, int multi,
@@ -311,10 +315,13 @@ AK_INLINE ak_status _ak_ring_prod_begin_g(ak_ring *r, uint64_t n, int mp, int bu
 
 	/* MP: a close already seen needs no reservation (a late CAS would
 	 * only move head past close_pos for nothing).  Relaxed: the
-	 * authoritative check is after the reservation.  SP can undo its
-	 * reservation, so it skips this load. */
-	if (mp && AK_UNLIKELY(atomic_load_explicit(&r->wait.closed, memory_order_relaxed)))
+	 * authoritative check is after the reservation; the refusal waits
+	 * for close to seal.  SP can undo its reservation, so it skips this
+	 * load. */
+	if (mp && AK_UNLIKELY(atomic_load_explicit(&r->wait.closed, memory_order_relaxed))) {
+		_ak_ring_prod_refuse(r);
 		return AK_ECLOSED;
+	}
 	h = atomic_load_explicit(&r->prod.head, memory_order_relaxed);
 	for (;;) {
 		/* The cache holds cons.tail + cap as last seen: the end of the
@@ -351,8 +358,14 @@ AK_INLINE ak_status _ak_ring_prod_begin_g(ak_ring *r, uint64_t n, int mp, int bu
 							continue;
 						}
 					}
-					if (atomic_load_explicit(&r->wait.closed, memory_order_relaxed))
+					/* Relaxed: a hint; the refusal waits for
+					 * close to freeze close_pos, so no
+					 * later push of ours is counted. */
+					if (atomic_load_explicit(&r->wait.closed,
+								 memory_order_relaxed)) {
+						_ak_ring_prod_refuse(r);
 						return AK_ECLOSED;
+					}
 					return AK_EFULL;
 				}
 				k = room;

@@ -347,9 +347,14 @@ AK_INLINE ak_status _ak_ring_slot_full(ak_ring_slot *r)
 }
 
 /* Consumer found fewer than `need` published from h: AK_ECLOSED when close
- * has sealed and fewer than `need` will ever come, else AK_EEMPTY. */
+ * has sealed and fewer than `need` will ever come, else AK_EEMPTY.  A ring
+ * of the layout before the version word (magic 0) has no `wait` unit: that
+ * memory may be its slot storage, so it is not read; such a ring cannot be
+ * closed (close refuses it), so it is simply empty. */
 AK_INLINE ak_status _ak_ring_slot_empty(ak_ring_slot *r, uint64_t h, uint64_t need)
 {
+	if (AK_UNLIKELY(r->cfg.magic != _AK_RING_SLOT_MAGIC))
+		return AK_EEMPTY;
 	/* Acquire pairs with the seq_cst store of SEALED in
 	 * _ak_ring_close_gated(): then close_pos is final, and every
 	 * position below it is published or about to be. */
@@ -721,8 +726,11 @@ AK_INLINE ak_status ak_ring_slot_commit_spsc(ak_ring_slot *r, const ak_ring_slot
 /*
  * Zero-copy consumer.  peek: a view of up to n published elements (n >= 1)
  * to read in place; AK_OK, AK_EEMPTY, AK_ECLOSED (closed and drained),
- * AK_EINVAL.  release: hand all zc->n slots back to the producer; AK_OK,
- * AK_ESTATE (zc is not the pending view), AK_EINVAL.  Wait-free.
+ * AK_EINVAL.  release: hand zc->n slots from zc->pos back to the producer;
+ * AK_OK, AK_ESTATE (zc->pos is not the consumer's position, zc->n is 0 or
+ * reaches past what is known to be published), AK_EINVAL.  A zc->n below
+ * the peeked count releases part of the view; one above it (within the
+ * published elements) skips them unread.  Wait-free.
  */
 AK_INLINE ak_status ak_ring_slot_peek_spsc(ak_ring_slot *r, uint64_t n, ak_ring_slot_zc *zc)
 {
@@ -788,12 +796,15 @@ AK_INLINE ak_status ak_ring_slot_pop_bulk_wait_spsc(ak_ring_slot *r, void *dst, 
 		 : AK_EINVAL;
 }
 
-/* True once ak_ring_slot_close() has begun (false for NULL).  Any thread. */
+/* True once ak_ring_slot_close() has begun (false for NULL, and for a ring
+ * of an older layout, which has no close state and cannot be closed).  Any
+ * thread. */
 AK_INLINE bool ak_ring_slot_is_closed(const ak_ring_slot *r)
 {
 	/* Acquire pairs with the seq_cst RMW of `closed` in
 	 * _ak_ring_close_gated(). */
-	return r && atomic_load_explicit(&((ak_ring_slot *)(uintptr_t)r)->wait.closed,
+	return r && r->cfg.magic == _AK_RING_SLOT_MAGIC &&
+	       atomic_load_explicit(&((ak_ring_slot *)(uintptr_t)r)->wait.closed,
 					 memory_order_acquire) != _AK_RING_OPEN;
 }
 
