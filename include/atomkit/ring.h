@@ -55,7 +55,8 @@
  *     nothing is left.  Waiters wake at once.
  *   - Errors: a NULL ring or buffer gives AK_EINVAL; a bulk request larger
  *     than the capacity gives AK_E2BIG (it could never succeed); a zero-copy
- *     commit/release that does not match the reservation gives AK_ESTATE.
+ *     commit/release that does not match the reservation (or whose count
+ *     was changed) gives AK_ESTATE; pass views back unchanged.
  *     No error path loses or duplicates an element.
  *   - The ring never allocates, locks, or makes a system call on the
  *     non-blocking paths; only _wait functions (when they must sleep) and
@@ -652,6 +653,13 @@ AK_INLINE int _ak_ring_zc_pending(const ak_ring *r, struct _ak_ring_side *side,
 {
 	uint64_t head = atomic_load_explicit(&side->head, memory_order_relaxed);
 	uint64_t tail = atomic_load_explicit(&side->tail, memory_order_relaxed);
+	/* The view's own fields must agree (reserve/peek fill len[] from pos
+	 * and n): a count changed alone would release fewer slots than were
+	 * claimed, and the rest would be skipped (SC) or block every later
+	 * commit (MP/MC). */
+	uint64_t run = r->cfg.mask + 1 - (zc->pos & r->cfg.mask);
+	if (zc->len[0] != (zc->n < run ? zc->n : run) || zc->len[1] != zc->n - zc->len[0])
+		return 0;
 	return !(zc->n == 0 || zc->n > r->cfg.capacity || zc->pos - tail >= head - tail ||
 		 head - zc->pos < zc->n || (!multi && tail != zc->pos));
 }

@@ -362,6 +362,41 @@ static void test_zero_copy(void)
 		CHECK_ST(ak_ring_commit_spsc(&r, &b), AK_ESTATE);
 		CHECK_EQ_U64(ak_ring_size(&r), 4);
 	}
+	/* A view whose count was changed is refused, and nothing is lost:
+	 * without the check, releasing 1 of a 2-element peek skipped the
+	 * second element (the pop below returned 3, not 2). */
+	{
+		static uint64_t buf[8];
+		ak_ring r;
+		ak_ring_zc v;
+		uint64_t x;
+		CHECK_ST(ak_ring_init(&r, buf, sizeof buf, 8, 8, 0), AK_OK);
+		for (uint64_t i = 1; i <= 5; i++)
+			CHECK_ST(ak_ring_push_spsc(&r, &i), AK_OK);
+		CHECK_ST(ak_ring_peek_spsc(&r, 2, &v), AK_OK);
+		CHECK_EQ_U64(v.n, 2);
+		v.n = 1;
+		CHECK_ST(ak_ring_release_spsc(&r, &v), AK_ESTATE);
+		v.n = 3;
+		CHECK_ST(ak_ring_release_spsc(&r, &v), AK_ESTATE);
+		v.n = 2;
+		CHECK_ST(ak_ring_release_spsc(&r, &v), AK_OK);
+		CHECK_ST(ak_ring_pop_spsc(&r, &x), AK_OK);
+		CHECK_EQ_U64(x, 3);
+		CHECK_ST(ak_ring_reserve_spsc(&r, 2, &v), AK_OK);
+		v.n = 1;
+		CHECK_ST(ak_ring_commit_spsc(&r, &v), AK_ESTATE);
+		v.n = 2;
+		CHECK_ST(ak_ring_commit_spsc(&r, &v), AK_OK);
+		CHECK_EQ_U64(ak_ring_size(&r), 4);
+		/* MP/MC: the same check (a shrunk view would block later commits) */
+		CHECK_ST(ak_ring_peek_mpmc(&r, 2, &v), AK_OK);
+		v.n = 1;
+		CHECK_ST(ak_ring_release_mpmc(&r, &v), AK_ESTATE);
+		v.n = 2;
+		CHECK_ST(ak_ring_release_mpmc(&r, &v), AK_OK);
+		CHECK_EQ_U64(ak_ring_size(&r), 2);
+	}
 }
 
 static void test_close(void)
