@@ -71,12 +71,7 @@ ak_status _ak_ring_init_at(ak_ring *r, void *storage, size_t storage_size, uint6
 	atomic_store_explicit(&r->cons.head, start, memory_order_relaxed);
 	atomic_store_explicit(&r->cons.tail, start, memory_order_relaxed);
 	atomic_store_explicit(&r->cons.cache, start, memory_order_relaxed);
-	atomic_store_explicit(&r->prod.gate, r->cfg.fenced ? _AK_RING_GATE_FENCED : 0u,
-			      memory_order_relaxed);
-	atomic_store_explicit(&r->cons.gate, r->cfg.fenced ? _AK_RING_GATE_FENCED : 0u,
-			      memory_order_relaxed);
-	atomic_store_explicit(&r->wait.closed, _AK_RING_OPEN, memory_order_relaxed);
-	atomic_store_explicit(&r->wait.close_pos, start, memory_order_relaxed);
+	_ak_ring_wait_init(&r->wait, &r->prod.gate, &r->cons.gate, r->cfg.fenced, start);
 	return AK_OK;
 }
 

@@ -82,12 +82,7 @@ ak_status _ak_ring_slot_init_at(ak_ring_slot *r, void *storage, size_t storage_s
 	r->cons.head = start;
 	r->cons.cache = start;
 	atomic_store_explicit(&r->tail, start, memory_order_relaxed);
-	atomic_store_explicit(&r->prod.gate, r->cfg.fenced ? _AK_RING_GATE_FENCED : 0u,
-			      memory_order_relaxed);
-	atomic_store_explicit(&r->cons.gate, r->cfg.fenced ? _AK_RING_GATE_FENCED : 0u,
-			      memory_order_relaxed);
-	atomic_store_explicit(&r->wait.closed, _AK_RING_OPEN, memory_order_relaxed);
-	atomic_store_explicit(&r->wait.close_pos, start, memory_order_relaxed);
+	_ak_ring_wait_init(&r->wait, &r->prod.gate, &r->cons.gate, r->cfg.fenced, start);
 	return AK_OK;
 }
 

@@ -51,6 +51,18 @@ _ak_ring_waitset_of(void *ring, struct _ak_ring_wait *w, _Atomic(uint32_t) *prod
 	return ws;
 }
 
+/* Init's share of the protocol state: both gates (FENCED when the fast
+ * paths fence themselves), the ring open, close_pos at the first position.
+ * Relaxed: init runs before the ring is shared. */
+static inline void _ak_ring_wait_init(struct _ak_ring_wait *w, _Atomic(uint32_t) *prod_gate,
+				      _Atomic(uint32_t) *cons_gate, uint32_t fenced, uint64_t start)
+{
+	atomic_store_explicit(prod_gate, fenced ? _AK_RING_GATE_FENCED : 0u, memory_order_relaxed);
+	atomic_store_explicit(cons_gate, fenced ? _AK_RING_GATE_FENCED : 0u, memory_order_relaxed);
+	atomic_store_explicit(&w->closed, _AK_RING_OPEN, memory_order_relaxed);
+	atomic_store_explicit(&w->close_pos, start, memory_order_relaxed);
+}
+
 /*
  * The close half of a waiter's re-check: READY while close is under way
  * (the retried operation settles it) or once it is sealed, for a space
