@@ -90,7 +90,7 @@ ak_status ak_ring_syscalls_split(const ak_ring *r, ak_ring_syscall_split *out)
 {
 	if (!r || !out)
 		return AK_EINVAL;
-	_ak_ring_read_split(&r->wait, &out->total, &out->waits, &out->wakes, &out->spare);
+	_ak_ring_read_split(&r->wait, out);
 	return AK_OK;
 }
 
@@ -131,6 +131,13 @@ void _ak_ring_notify(ak_ring *r, _Atomic(uint32_t) *seq)
 {
 	struct _ak_ring_waitset ws = waitset(r);
 	_ak_ring_wake(&ws, seq);
+}
+
+ak_status ak_ring_set_wait_spin(ak_ring *r, uint64_t max_ns)
+{
+	if (!r || r->cfg.magic != _AK_RING_MAGIC)
+		return AK_EINVAL;
+	return _ak_ring_set_spin(&r->wait, max_ns);
 }
 
 ak_status ak_ring_close(ak_ring *r)

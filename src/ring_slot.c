@@ -102,8 +102,15 @@ ak_status ak_ring_slot_syscalls_split(const ak_ring_slot *r, ak_ring_syscall_spl
 {
 	if (!r || !out)
 		return AK_EINVAL;
-	_ak_ring_read_split(&r->wait, &out->total, &out->waits, &out->wakes, &out->spare);
+	_ak_ring_read_split(&r->wait, out);
 	return AK_OK;
+}
+
+ak_status ak_ring_slot_set_wait_spin(ak_ring_slot *r, uint64_t max_ns)
+{
+	if (!r || r->cfg.magic != _AK_RING_SLOT_MAGIC)
+		return AK_EINVAL;
+	return _ak_ring_set_spin(&r->wait, max_ns);
 }
 
 ak_status ak_ring_slot_close(ak_ring_slot *r)

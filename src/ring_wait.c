@@ -79,15 +79,24 @@ static void count_kind(struct _ak_ring_wait *w, _Atomic(uint64_t) *kind)
 	atomic_fetch_add_explicit(kind, 1, memory_order_relaxed);
 }
 
-void _ak_ring_read_split(const struct _ak_ring_wait *w0, uint64_t *total, uint64_t *waits,
-			 uint64_t *wakes, uint64_t *spare)
+void _ak_ring_read_split(const struct _ak_ring_wait *w0, ak_ring_syscall_split *out)
 {
 	struct _ak_ring_wait *w = (struct _ak_ring_wait *)(uintptr_t)w0;
 	/* Relaxed: statistics; exact once the ring is quiescent. */
-	*waits = atomic_load_explicit(&w->sc_waits, memory_order_relaxed);
-	*wakes = atomic_load_explicit(&w->sc_wakes, memory_order_relaxed);
-	*spare = atomic_load_explicit(&w->sc_spare, memory_order_relaxed);
-	*total = atomic_load_explicit(&w->syscalls, memory_order_relaxed);
+	out->waits = atomic_load_explicit(&w->sc_waits, memory_order_relaxed);
+	out->wakes = atomic_load_explicit(&w->sc_wakes, memory_order_relaxed);
+	out->spare = atomic_load_explicit(&w->sc_spare, memory_order_relaxed);
+	out->total = atomic_load_explicit(&w->syscalls, memory_order_relaxed);
+	out->polled = atomic_load_explicit(&w->polled, memory_order_relaxed);
+}
+
+ak_status _ak_ring_set_spin(struct _ak_ring_wait *w, uint64_t max_ns)
+{
+	if (max_ns > AK_RING_WAIT_SPIN_LIMIT)
+		return AK_EINVAL;
+	/* Relaxed: a tuning hint read by the next waits; publishes nothing. */
+	atomic_store_explicit(&w->spin_max, max_ns, memory_order_relaxed);
+	return AK_OK;
 }
 
 /*
@@ -118,6 +127,92 @@ void _ak_ring_pause(unsigned *spins)
 		_ak_cpu_relax();
 	else
 		sched_yield();
+}
+
+/* ---- metered polling ---------------------------------------------------
+ *
+ * After its fixed spin a waiter may go on polling before it registers to
+ * sleep, because on a VM the partner's CPU is taken away for 0.1-4 ms many
+ * times a second (docs/ring.md, "Waiting"): a partner that is running
+ * again soon is cheaper to wait for by polling than through a membarrier,
+ * a futex wait and the partner's futex wake.  Polling burns a CPU, so it
+ * is metered per ring and direction like a rate limiter: a poll takes the
+ * credit accrued since the meter's virtual time (1/_AK_RING_SPIN_SHARE of
+ * the elapsed time, at most spin_max), moving the meter to now, and gives
+ * back what it did not use.  So all waits of one direction poll past the
+ * fixed spin for at most 1/16 of the time plus one spin_max, and a second
+ * waiter that arrives while one polls finds no credit and sleeps at once.
+ * A poller that finds its own thread was off the CPU for a while (a clock
+ * step of _AK_RING_SPIN_PREEMPT_NS between two of its reads) stops: more
+ * threads than CPUs, where its polling would keep the partner from
+ * running.
+ */
+#define _AK_RING_SPIN_PREEMPT_NS 500000u
+#define _AK_RING_SPIN_MIN_NS 1000u /* less credit than this: do not poll */
+#define _AK_RING_SPIN_CHECK 32u    /* polls between clock reads */
+
+static uint64_t ws_now(const struct _ak_ring_waitset *ws)
+{
+	return ws->clock ? ak_clock_read(ws->clock) : ak_now_ns();
+}
+
+static int cancelled(ak_cancel *c);
+static int ready(const struct _ak_ring_waitset *ws, int for_data, uint64_t n);
+
+/* 1 if the waiter's operation became ready while polling, else 0 (go on:
+ * sleep, or report the deadline or cancel). */
+static int poll_metered(const struct _ak_ring_waitset *ws, int for_data, uint64_t n,
+			uint64_t deadline_ns, ak_cancel *cancel)
+{
+	struct _ak_ring_wait *w = ws->w;
+	_Atomic(uint64_t) *vt = &w->spin_vt[for_data != 0];
+	/* Relaxed, here and for the meter: hints that publish nothing; the
+	 * ring's state is read only through ready(). */
+	uint64_t max = atomic_load_explicit(&w->spin_max, memory_order_relaxed);
+	uint64_t start, now, last, credit, used, v;
+	int ok = 0;
+
+	if (max == 0 || max > AK_RING_WAIT_SPIN_LIMIT)
+		return 0;
+	start = ws_now(ws);
+	v = atomic_load_explicit(vt, memory_order_relaxed);
+	do {
+		credit = _ak_ring_spin_credit(v, start, max);
+		if (credit < _AK_RING_SPIN_MIN_NS)
+			return 0;
+	} while (!atomic_compare_exchange_weak_explicit(vt, &v, start, memory_order_relaxed,
+							memory_order_relaxed));
+	now = last = start;
+	for (unsigned i = 1;; i++) {
+		if (ready(ws, for_data, n)) {
+			ok = 1;
+			break;
+		}
+		_ak_cpu_relax();
+		if (i % _AK_RING_SPIN_CHECK != 0)
+			continue;
+		now = ws_now(ws);
+		if (now - last >= _AK_RING_SPIN_PREEMPT_NS || now - start >= credit ||
+		    now >= deadline_ns || cancelled(cancel)) {
+			ok = ready(ws, for_data, n);
+			break;
+		}
+		last = now;
+	}
+	if (ok)
+		now = ws_now(ws);
+	used = now - start < credit ? now - start : credit;
+	if (used < credit) { /* give back the rest */
+		uint64_t back = (credit - used) * _AK_RING_SPIN_SHARE;
+		v = atomic_load_explicit(vt, memory_order_relaxed);
+		while (!atomic_compare_exchange_weak_explicit(vt, &v, v > back ? v - back : 0,
+							      memory_order_relaxed,
+							      memory_order_relaxed))
+			;
+	}
+	if (ok)
+		atomic_fetch_add_explicit(&w->polled, 1, memory_order_relaxed);
+	return ok;
 }
 
 /* ---- close ------------------------------------------------------------ */
@@ -309,7 +404,12 @@ ak_status _ak_ring_sleep(const struct _ak_ring_waitset *ws, int for_data, uint64
 			return AK_OK;
 		_ak_cpu_relax();
 	}
-	if (deadline_ns != AK_DEADLINE_NONE && ak_now_ns() >= deadline_ns)
+	/* Then, with credit, poll on: the partner may be off its CPU. */
+	if (poll_metered(ws, for_data, n, deadline_ns, cancel))
+		return AK_OK;
+	if (cancelled(cancel))
+		return AK_ECANCELED;
+	if (deadline_ns != AK_DEADLINE_NONE && ws_now(ws) >= deadline_ns)
 		return AK_ETIMEDOUT;
 
 	seq = for_data ? &w->data_seq : &w->space_seq;

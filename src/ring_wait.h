@@ -6,6 +6,7 @@
 #ifndef ATOMKIT_SRC_RING_WAIT_H
 #define ATOMKIT_SRC_RING_WAIT_H
 
+#include <atomkit/clock.h>
 #include <atomkit/internal/futex.h>
 #include <atomkit/internal/ring_wait.h>
 #include <atomkit/status.h>
@@ -30,6 +31,9 @@ struct _ak_ring_waitset {
 	int scope;                       /* _AK_FUTEX_PRIVATE / _SHARED */
 	/* seq_cst re-check of the waiter's condition, after registering */
 	int (*ready)(void *ring, int for_data, uint64_t n);
+	/* The time that meters polling (NULL: CLOCK_MONOTONIC; tests pass an
+	 * ak_fake_clock).  Deadlines are compared with it while polling. */
+	const ak_clock *clock;
 };
 
 /* A waitset for a ring whose producer gate, consumer gate and producer
@@ -48,6 +52,7 @@ _ak_ring_waitset_of(void *ring, struct _ak_ring_wait *w, _Atomic(uint32_t) *prod
 	ws.fenced = fenced;
 	ws.scope = shared ? _AK_FUTEX_SHARED : _AK_FUTEX_PRIVATE;
 	ws.ready = ready;
+	ws.clock = NULL;
 	return ws;
 }
 
@@ -61,7 +66,23 @@ static inline void _ak_ring_wait_init(struct _ak_ring_wait *w, _Atomic(uint32_t)
 	atomic_store_explicit(cons_gate, fenced ? _AK_RING_GATE_FENCED : 0u, memory_order_relaxed);
 	atomic_store_explicit(&w->closed, _AK_RING_OPEN, memory_order_relaxed);
 	atomic_store_explicit(&w->close_pos, start, memory_order_relaxed);
+	atomic_store_explicit(&w->spin_max, AK_RING_WAIT_SPIN_DEFAULT, memory_order_relaxed);
 }
+
+/* The metered poll's credit at `now` for a meter at virtual time `vt`: the
+ * time since vt over _AK_RING_SPIN_SHARE, at most `max`; 0 while vt is
+ * ahead of now.  A poll that takes the credit moves vt to now, and hands
+ * back what it did not use.  Pure, for tests. */
+static inline uint64_t _ak_ring_spin_credit(uint64_t vt, uint64_t now, uint64_t max)
+{
+	if (now <= vt)
+		return 0;
+	uint64_t c = (now - vt) / _AK_RING_SPIN_SHARE;
+	return c < max ? c : max;
+}
+
+/* ak_*_set_wait_spin(): AK_EINVAL above AK_RING_WAIT_SPIN_LIMIT. */
+ak_status _ak_ring_set_spin(struct _ak_ring_wait *w, uint64_t max_ns);
 
 /*
  * The close half of a waiter's re-check: READY while close is under way
@@ -116,7 +137,6 @@ ak_status _ak_ring_refuse(struct _ak_ring_wait *w);
 void _ak_ring_pause(unsigned *spins);
 
 /* Counters for ak_*_syscalls_split(). */
-void _ak_ring_read_split(const struct _ak_ring_wait *w, uint64_t *total, uint64_t *waits,
-			 uint64_t *wakes, uint64_t *spare);
+void _ak_ring_read_split(const struct _ak_ring_wait *w, ak_ring_syscall_split *out);
 
 #endif /* ATOMKIT_SRC_RING_WAIT_H */

@@ -206,6 +206,7 @@ static inline void spsc_call_counters(cbench_state *st, const char *side, uint64
 			cbench_counter(st, "sc_waits", (double)sp_.waits, CBENCH_COUNTER_PLAIN); \
 			cbench_counter(st, "sc_wakes", (double)sp_.wakes, CBENCH_COUNTER_PLAIN); \
 			cbench_counter(st, "sc_spare", (double)sp_.spare, CBENCH_COUNTER_PLAIN); \
+			cbench_counter(st, "polled", (double)sp_.polled, CBENCH_COUNTER_PLAIN); \
 		}                                                                              \
 	} while (0)
 

@@ -219,6 +219,20 @@ ak_status _ak_ring_init_at(ak_ring *r, void *storage, size_t storage_size, uint6
  */
 ak_status ak_ring_close(ak_ring *r);
 
+/*
+ * How long a _wait may poll past its fixed spin (1024 polls, ~40 us here)
+ * before it registers to sleep: at most `max_ns` at a stretch, and all the
+ * waits of one direction (for data, for space) together at most 1/16 of
+ * the time (a meter per ring and direction; docs/ring.md, "Waiting").
+ * Polling rides out a partner that is briefly off its CPU, which on a VM
+ * happens many times a second, without a system call on either side.
+ * 0: no polling past the fixed spin.  Default AK_RING_WAIT_SPIN_DEFAULT
+ * (4 ms); at most AK_RING_WAIT_SPIN_LIMIT (1 s), else AK_EINVAL (also for
+ * NULL, or a shared ring made by an older layout).  Any thread, any time;
+ * waits under way keep the value they started with.
+ */
+ak_status ak_ring_set_wait_spin(ak_ring *r, uint64_t max_ns);
+
 /* System calls (futex wait/wake, membarrier) the ring has made so far:
  * 0 as long as nobody had to sleep.  For tests and benchmarks. */
 uint64_t ak_ring_syscalls(const ak_ring *r);
@@ -229,7 +243,9 @@ uint64_t ak_ring_syscalls(const ak_ring *r);
  * futex wakes that woke a sleeper.  `spare`: futex wakes that found nobody
  * asleep (a waiter registered, then found what it wanted, or had not yet
  * entered the kernel).  `total` is ak_ring_syscalls(); total - waits -
- * wakes - spare is close's barrier.  AK_EINVAL for NULL arguments. */
+ * wakes - spare is close's barrier.  `polled` is no system call: the waits
+ * that found the ring empty (full) after the fixed spin and saw it move
+ * while polling (ak_ring_set_wait_spin()).  AK_EINVAL for NULL arguments. */
 /* (ak_ring_syscall_split is defined in internal/ring_wait.h: ak_ring_slot
  * reports with it too.) */
 ak_status ak_ring_syscalls_split(const ak_ring *r, ak_ring_syscall_split *out);

@@ -240,6 +240,12 @@ ak_status _ak_ring_slot_init_at(ak_ring_slot *r, void *storage, size_t storage_s
  */
 ak_status ak_ring_slot_close(ak_ring_slot *r);
 
+/* How long a _wait may poll past its fixed spin before it sleeps: as
+ * ak_ring_set_wait_spin() in atomkit/ring.h (the same meter, default and
+ * limit).  AK_EINVAL for NULL, a ring of another layout version, or
+ * max_ns above AK_RING_WAIT_SPIN_LIMIT. */
+ak_status ak_ring_slot_set_wait_spin(ak_ring_slot *r, uint64_t max_ns);
+
 /* System calls (futex wait/wake, membarrier) the ring has made: 0 as long
  * as nobody had to sleep.  By cause: see ak_ring_syscalls_split() in
  * atomkit/ring.h (the same fields).  AK_EINVAL for NULL arguments. */

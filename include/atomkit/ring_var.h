@@ -121,6 +121,12 @@ AK_INLINE ak_status ak_ring_var_close(ak_ring_var *v)
 	return ak_ring_close(v ? &v->ring : NULL);
 }
 
+/* As ak_ring_set_wait_spin(), for the record ring's _wait forms. */
+AK_INLINE ak_status ak_ring_var_set_wait_spin(ak_ring_var *v, uint64_t max_ns)
+{
+	return ak_ring_set_wait_spin(v ? &v->ring : NULL, max_ns);
+}
+
 /* Units a record with `len` payload bytes occupies, and the padding needed
  * before it when placed at `pos`. */
 AK_INLINE void _ak_ring_var_plan(const ak_ring *r, uint64_t pos, size_t len, uint64_t *units,

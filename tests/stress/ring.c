@@ -325,6 +325,9 @@ static uint64_t run_phase(const struct stress_cfg *cfg, const char *name, size_t
 	STRESS_CHECK(_ak_ring_init_at(&ph->ring, ph->storage, bytes, CAP, esz, flags,
 				      UINT64_MAX - 1000) == AK_OK,
 		     "init");
+	/* These phases exist to make threads sleep and be woken: no metered
+	 * polling past the short spin (run_echo() does the same). */
+	STRESS_CHECK(ak_ring_set_wait_spin(&ph->ring, 0) == AK_OK, "set_wait_spin");
 
 	stress_run_n(cfg, np + nc, worker, ph);
 
@@ -466,6 +469,9 @@ static uint64_t run_echo(const struct stress_cfg *cfg, const char *name, int mod
 	STRESS_CHECK(ak_ring_init(&e->x, e->xs, sizeof e->xs, 1, 8, flags) == AK_OK &&
 			     ak_ring_init(&e->y, e->ys, sizeof e->ys, 1, 8, flags) == AK_OK,
 		     "init");
+	STRESS_CHECK(ak_ring_set_wait_spin(&e->x, 0) == AK_OK &&
+			     ak_ring_set_wait_spin(&e->y, 0) == AK_OK,
+		     "set_wait_spin");
 	/* No spin before sleeping: every wait that finds the ring empty
 	 * registers and, unless the partner is quicker than its membarrier
 	 * and re-check, sleeps; tens of thousands of sleeps a run. */

@@ -294,6 +294,11 @@ int main(int argc, char **argv)
 						   sizeof(item), 0, i % 2 ? UINT64_MAX - 50 : 0) ==
 				     AK_OK,
 			     "init ring %u", i);
+		/* Every other ring polls (metered) before it sleeps, as by
+		 * default; the others go to sleep after the short spin. */
+		STRESS_CHECK(ak_ring_slot_set_wait_spin(&rd->q.ring, i % 4 < 2 ? 0 : 200000) ==
+				     AK_OK,
+			     "set_wait_spin %u", i);
 		STRESS_CHECK(ak_cancel_init(&rd->tok[0]) == AK_OK &&
 				     ak_cancel_init(&rd->tok[1]) == AK_OK,
 			     "cancel init");

@@ -541,7 +541,9 @@ static void test_wait_statuses(void)
 	CHECK_ST(ak_ring_slot_push_bulk_wait_spsc(&r, buf, 3, 0, NULL), AK_OK);
 	CHECK_ST(ak_ring_slot_push_wait_spsc(&r, &v, 0, NULL), AK_ETIMEDOUT);
 	CHECK_EQ_U64(ak_ring_slot_syscalls(&r), 0); /* none of these slept */
-	/* a short real deadline in the future, which must eventually pass */
+	/* a short real deadline in the future, which must eventually pass;
+	 * with no metered polling, the wait goes to sleep until then */
+	CHECK_ST(ak_ring_slot_set_wait_spin(&r, 0), AK_OK);
 	CHECK_ST(ak_ring_slot_push_wait_spsc(&r, &v, ak_deadline_after(2 * AK_NS_PER_MS), NULL),
 		 AK_ETIMEDOUT);
 	/* a cancelled token: AK_ECANCELED, nothing moved */

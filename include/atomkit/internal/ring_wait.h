@@ -41,13 +41,35 @@ struct _ak_ring_wait {
 	_Atomic(uint64_t) sc_waits;  /* of which: by waits that found the ring empty/full */
 	_Atomic(uint64_t) sc_wakes;  /* wakes that woke a sleeper */
 	_Atomic(uint64_t) sc_spare;  /* wakes that found nobody asleep */
+	/* Metered polling before a sleep (src/ring_wait.c, "polling"): the
+	 * longest a wait polls past its fixed spin, ns (0: not at all), and
+	 * per direction ([0] space waits, [1] data waits) the meter's virtual
+	 * time.  Hints, read and written on slow paths only. */
+	_Atomic(uint64_t) spin_max;
+	_Atomic(uint64_t) spin_vt[2];
+	_Atomic(uint64_t) polled; /* waits that became ready while polling past the fixed spin */
 };
+
+AK_STATIC_ASSERT(sizeof(struct _ak_ring_wait) <= AK_DESTRUCTIVE_SIZE,
+		 "the wait state fits the destructive unit the rings give it");
+
+/* A wait polls past its fixed spin for at most 1/_AK_RING_SPIN_SHARE of the
+ * time (per ring and direction), and for at most spin_max at a stretch. */
+#define _AK_RING_SPIN_SHARE 16u
 
 /* System calls by cause, for ak_ring_syscalls_split() and
  * ak_ring_slot_syscalls_split() (public; documented in atomkit/ring.h). */
 typedef struct ak_ring_syscall_split {
 	uint64_t total, waits, wakes, spare;
+	uint64_t polled; /* not a system call: waits that found the ring empty
+			  * (full) after the fixed spin and then saw it move
+			  * while polling, so never registered to sleep */
 } ak_ring_syscall_split;
+
+/* Default and largest accepted longest metered poll of a _wait, ns
+ * (ak_ring_set_wait_spin(), ak_ring_slot_set_wait_spin()). */
+#define AK_RING_WAIT_SPIN_DEFAULT 4000000u
+#define AK_RING_WAIT_SPIN_LIMIT 1000000000u
 
 /*
  * Read a side's gate after an index store, with store->load ordering

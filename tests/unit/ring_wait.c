@@ -1,0 +1,311 @@
+/*
+ * The metered poll of the gated rings' _wait forms (src/ring_wait.c,
+ * "metered polling"), driven through a hand-made waitset whose ready()
+ * is a script and whose clock is an ak_fake_clock: every poll moves the
+ * clock by 1 us, so the time the poll took, the credit it used and what
+ * it gave back are exact numbers, not measurements.
+ *
+ *   credit:   the meter's arithmetic (share, cap, a meter ahead of now).
+ *   ready:    a partner that shows up while polling costs no system call;
+ *             the unused credit goes back to the meter.
+ *   exhaust:  a poll that runs out of credit registers to sleep (its
+ *             membarrier is counted), and uses all of it; the meter then
+ *             refills at 1/16 of the time.
+ *   second:   a waiter that arrives while another polls finds no credit
+ *             and registers after its fixed spin.
+ *   off:      spin_max 0: no polling.
+ *   preempt:  a clock step of 1 ms inside the poll (the poller was off its
+ *             CPU) ends it; the rest of the credit goes back.
+ *   cancel / deadline: both end the poll without a system call.
+ *   api:      ak_ring_set_wait_spin() and friends: default, bounds, NULL.
+ */
+#include <atomkit/cancel.h>
+#include <atomkit/ring.h>
+#include <atomkit/ring_slot.h>
+#include <atomkit/ring_var.h>
+#include <stdalign.h>
+#include <string.h>
+
+#include "../../src/ring_wait.h"
+#include "check.h"
+
+extern unsigned _ak_ring_wait_spins; /* src/ring_wait.c test hook */
+
+#define T0 (UINT64_C(10) * 1000000000) /* the fake clock's start: 10 s */
+#define US UINT64_C(1000)
+#define FIXED 4 /* fixed spin polls, for these tests */
+
+struct script {
+	ak_fake_clock clk;
+	struct _ak_ring_wait *w;
+	_Atomic(uint32_t) gate[2]; /* [0] data gate (producers read), [1] space */
+	_Atomic(uint64_t) head;
+	unsigned calls;      /* ready() calls */
+	unsigned ready_at;   /* READY on this call (0: never before registering) */
+	unsigned jump_at;    /* the clock jumps 1 ms on this call (0: never) */
+	unsigned cancel_at;  /* the token is cancelled on this call */
+	ak_cancel *tok;
+	unsigned reg_calls;  /* calls made before the waiter registered */
+	unsigned nest_at;    /* a second waiter arrives on this call */
+	unsigned nest_calls; /* ready() calls the second waiter made */
+	uint64_t nest_waits; /* its system calls (registration) */
+	const struct _ak_ring_waitset *ws;
+};
+
+static int script_ready(void *ring, int for_data, uint64_t n)
+{
+	struct script *s = (struct script *)ring;
+	(void)for_data;
+	(void)n;
+	s->calls++;
+	/* Relaxed: single-threaded test. */
+	if (atomic_load_explicit(&s->gate[0], memory_order_relaxed) >= _AK_RING_GATE_WAITER) {
+		if (s->reg_calls == 0)
+			s->reg_calls = s->calls - 1;
+		return _AK_RING_READY; /* the re-check after registering */
+	}
+	if (s->ready_at && s->calls == s->ready_at)
+		return _AK_RING_READY;
+	if (s->cancel_at && s->calls == s->cancel_at)
+		ak_cancel_request(s->tok, 1);
+	if (s->nest_at && s->calls == s->nest_at) {
+		/* a second waiter, while this one polls (it is "ready" as soon
+		 * as it has registered, like the first) */
+		ak_ring_syscall_split a, b;
+		unsigned c0 = s->calls, r0 = s->reg_calls;
+		_ak_ring_read_split(s->w, &a);
+		s->nest_at = 0;
+		CHECK_ST(_ak_ring_sleep(s->ws, 1, 1, AK_DEADLINE_NONE, NULL), AK_OK);
+		_ak_ring_read_split(s->w, &b);
+		s->nest_calls = s->calls - c0;
+		s->nest_waits = b.waits - a.waits;
+		s->reg_calls = r0;
+	}
+	ak_fake_clock_advance(&s->clk, s->jump_at && s->calls == s->jump_at ? 1000 * US : US);
+	return _AK_RING_NOT_READY;
+}
+
+static struct _ak_ring_wait g_w;
+
+static struct _ak_ring_waitset setup(struct script *s, ak_clock *c, uint64_t max)
+{
+	memset(s, 0, sizeof *s);
+	memset(&g_w, 0, sizeof g_w);
+	s->w = &g_w;
+	ak_fake_clock_set(&s->clk, T0);
+	*c = ak_fake_clock_as_clock(&s->clk);
+	struct _ak_ring_waitset ws = _ak_ring_waitset_of(s, &g_w, &s->gate[0], &s->gate[1],
+							 &s->head, 0, 0, script_ready);
+	ws.clock = c;
+	_ak_ring_wait_init(&g_w, &s->gate[0], &s->gate[1], 0, 0);
+	CHECK_ST(_ak_ring_set_spin(&g_w, max), AK_OK);
+	return ws;
+}
+
+static uint64_t vt_data(void)
+{
+	return atomic_load_explicit(&g_w.spin_vt[1], memory_order_relaxed);
+}
+
+static ak_ring_syscall_split split(void)
+{
+	ak_ring_syscall_split sp;
+	_ak_ring_read_split(&g_w, &sp);
+	return sp;
+}
+
+static void test_credit(void)
+{
+	uint64_t max = 4000 * US;
+	CHECK_EQ_U64(_ak_ring_spin_credit(100, 100, max), 0);
+	CHECK_EQ_U64(_ak_ring_spin_credit(200, 100, max), 0);
+	CHECK_EQ_U64(_ak_ring_spin_credit(0, 16 * US, max), US);
+	CHECK_EQ_U64(_ak_ring_spin_credit(T0 - 32 * US, T0, max), 2 * US);
+	CHECK_EQ_U64(_ak_ring_spin_credit(0, T0, max), max);
+	CHECK_EQ_U64(_ak_ring_spin_credit(T0 - 16 * max, T0, max), max);
+	CHECK_EQ_U64(_ak_ring_spin_credit(T0 - 16 * max + 16, T0, max), max - 1);
+	CHECK_EQ_U64(_ak_ring_spin_credit(0, 15, max), 0);
+}
+
+static void test_ready(void)
+{
+	struct script s;
+	ak_clock c;
+	struct _ak_ring_waitset ws = setup(&s, &c, 100 * US);
+	s.ready_at = FIXED + 30; /* the 30th call of the poll */
+	CHECK_ST(_ak_ring_sleep(&ws, 1, 1, AK_DEADLINE_NONE, NULL), AK_OK);
+	ak_ring_syscall_split sp = split();
+	CHECK_EQ_U64(sp.total, 0);
+	CHECK_EQ_U64(sp.polled, 1);
+	CHECK_EQ_U64(s.calls, FIXED + 30);
+	/* The poll began after the fixed spin (FIXED us) and ended after 29
+	 * more polls: it used 29 us of its 100 us and gave back 71 x 16. */
+	uint64_t start = T0 + FIXED * US;
+	CHECK_EQ_U64(vt_data(), start - (100 - 29) * US * _AK_RING_SPIN_SHARE);
+	CHECK_EQ_U64(atomic_load_explicit(&g_w.spin_vt[0], memory_order_relaxed), 0);
+	CHECK_EQ_U64(atomic_load_explicit(&s.gate[0], memory_order_relaxed), 0);
+}
+
+static void test_exhaust_refill(void)
+{
+	struct script s;
+	ak_clock c;
+	struct _ak_ring_waitset ws = setup(&s, &c, 100 * US);
+	CHECK_ST(_ak_ring_sleep(&ws, 1, 1, AK_DEADLINE_NONE, NULL), AK_OK);
+	ak_ring_syscall_split sp = split();
+	/* it registered: its membarrier is the one system call, then the
+	 * re-check found the (scripted) data */
+	CHECK_EQ_U64(sp.waits, 1);
+	CHECK_EQ_U64(sp.total, 1);
+	CHECK_EQ_U64(sp.polled, 0);
+	/* the clock is read every 32 polls: at 128 us the poll is past its
+	 * 100 us; one last look, then it registers.  It used all its credit. */
+	CHECK_EQ_U64(s.reg_calls, FIXED + 128 + 1);
+	uint64_t start = T0 + FIXED * US;
+	CHECK_EQ_U64(vt_data(), start);
+	CHECK_EQ_U64(atomic_load_explicit(&s.gate[0], memory_order_relaxed), 0);
+
+	/* 800 us later (the clock is at start + 929 us) the meter holds
+	 * 933 / 16 = 58.3 us after the next fixed spin: the poll ends at its
+	 * second clock read (64 us) */
+	ak_fake_clock_advance(&s.clk, 16 * 50 * US);
+	s.calls = 0;
+	s.reg_calls = 0;
+	uint64_t start2 = ak_clock_read(&c) + FIXED * US;
+	CHECK_EQ_U64(start2, start + 933 * US);
+	CHECK_ST(_ak_ring_sleep(&ws, 1, 1, AK_DEADLINE_NONE, NULL), AK_OK);
+	CHECK_EQ_U64(s.reg_calls, FIXED + 64 + 1);
+	CHECK_EQ_U64(vt_data(), start2);
+	CHECK_EQ_U64(split().waits, 2);
+}
+
+static void test_second_waiter(void)
+{
+	struct script s;
+	ak_clock c;
+	struct _ak_ring_waitset ws = setup(&s, &c, 100 * US);
+	s.ws = &ws;
+	s.ready_at = FIXED + 50;
+	s.nest_at = FIXED + 10;
+	CHECK_ST(_ak_ring_sleep(&ws, 1, 1, AK_DEADLINE_NONE, NULL), AK_OK);
+	/* the second waiter found the credit taken (14 us / 16 < 1 us) and
+	 * registered after its fixed spin: FIXED calls, then its re-check */
+	CHECK_EQ_U64(s.nest_calls, FIXED + 1);
+	CHECK_EQ_U64(s.nest_waits, 1);
+	/* the first one went on polling and got its data (on the script's
+	 * call FIXED + 50, of which FIXED + 1 were the second's) with no
+	 * system call */
+	CHECK_EQ_U64(s.calls, FIXED + 50);
+	ak_ring_syscall_split sp = split();
+	CHECK_EQ_U64(sp.waits, 1);
+	CHECK_EQ_U64(sp.polled, 1);
+}
+
+static void test_off(void)
+{
+	struct script s;
+	ak_clock c;
+	struct _ak_ring_waitset ws = setup(&s, &c, 0);
+	CHECK_ST(_ak_ring_sleep(&ws, 1, 1, AK_DEADLINE_NONE, NULL), AK_OK);
+	CHECK_EQ_U64(s.reg_calls, FIXED);
+	CHECK_EQ_U64(split().waits, 1);
+	CHECK_EQ_U64(vt_data(), 0); /* the meter untouched */
+}
+
+static void test_preempt(void)
+{
+	struct script s;
+	ak_clock c;
+	struct _ak_ring_waitset ws = setup(&s, &c, 4000 * US);
+	s.jump_at = FIXED + 40; /* inside the second stretch between clock reads */
+	CHECK_ST(_ak_ring_sleep(&ws, 1, 1, AK_DEADLINE_NONE, NULL), AK_OK);
+	/* the poll ended at the next clock read, at call FIXED + 64, and
+	 * registered; it used 63 us + 1 ms of its 4 ms (the jump counts: it
+	 * cannot tell a stolen CPU from polling) and gave back the rest */
+	CHECK_EQ_U64(s.reg_calls, FIXED + 64 + 1);
+	CHECK_EQ_U64(split().waits, 1);
+	uint64_t start = T0 + FIXED * US;
+	uint64_t used = 63 * US + 1000 * US;
+	CHECK_EQ_U64(vt_data(), start - (4000 * US - used) * _AK_RING_SPIN_SHARE);
+}
+
+static void test_cancel_deadline(void)
+{
+	struct script s;
+	ak_clock c;
+	ak_cancel tok;
+	CHECK_ST(ak_cancel_init(&tok), AK_OK);
+	struct _ak_ring_waitset ws = setup(&s, &c, 4000 * US);
+	s.tok = &tok;
+	s.cancel_at = FIXED + 10;
+	CHECK_ST(_ak_ring_sleep(&ws, 1, 1, AK_DEADLINE_NONE, &tok), AK_ECANCELED);
+	CHECK_EQ_U64(split().total, 0);
+	CHECK_EQ_U64(s.reg_calls, 0);
+	CHECK(s.calls <= FIXED + 32 + 1);
+	CHECK_ST(ak_cancel_destroy(&tok), AK_OK);
+
+	/* a deadline 50 us into the poll (fake time): AK_ETIMEDOUT, no
+	 * system call, having polled about 50 times */
+	ws = setup(&s, &c, 4000 * US);
+	CHECK_ST(_ak_ring_sleep(&ws, 1, 1, T0 + (FIXED + 50) * US, NULL), AK_ETIMEDOUT);
+	CHECK_EQ_U64(split().total, 0);
+	CHECK_EQ_U64(s.reg_calls, 0);
+	CHECK(s.calls >= FIXED + 50 && s.calls <= FIXED + 50 + 32);
+}
+
+static alignas(128) unsigned char g_mem[1 << 16];
+
+static void test_api(void)
+{
+	static alignas(128) ak_ring r;
+	static alignas(128) ak_ring_slot q;
+	static alignas(128) ak_ring_var v;
+
+	CHECK_ST(ak_ring_init(&r, g_mem, sizeof g_mem, 16, 8, 0), AK_OK);
+	CHECK_EQ_U64(atomic_load_explicit(&r.wait.spin_max, memory_order_relaxed),
+		     AK_RING_WAIT_SPIN_DEFAULT);
+	CHECK_ST(ak_ring_set_wait_spin(NULL, 0), AK_EINVAL);
+	CHECK_ST(ak_ring_set_wait_spin(&r, AK_RING_WAIT_SPIN_LIMIT + 1), AK_EINVAL);
+	CHECK_EQ_U64(atomic_load_explicit(&r.wait.spin_max, memory_order_relaxed),
+		     AK_RING_WAIT_SPIN_DEFAULT); /* a refused value changes nothing */
+	CHECK_ST(ak_ring_set_wait_spin(&r, AK_RING_WAIT_SPIN_LIMIT), AK_OK);
+	CHECK_EQ_U64(atomic_load_explicit(&r.wait.spin_max, memory_order_relaxed),
+		     AK_RING_WAIT_SPIN_LIMIT);
+	CHECK_ST(ak_ring_set_wait_spin(&r, 0), AK_OK);
+	CHECK_EQ_U64(atomic_load_explicit(&r.wait.spin_max, memory_order_relaxed), 0);
+
+	CHECK_ST(ak_ring_slot_init(&q, g_mem, sizeof g_mem, 16, 8, 0), AK_OK);
+	CHECK_EQ_U64(atomic_load_explicit(&q.wait.spin_max, memory_order_relaxed),
+		     AK_RING_WAIT_SPIN_DEFAULT);
+	CHECK_ST(ak_ring_slot_set_wait_spin(NULL, 0), AK_EINVAL);
+	CHECK_ST(ak_ring_slot_set_wait_spin(&q, AK_RING_WAIT_SPIN_LIMIT + 1), AK_EINVAL);
+	CHECK_ST(ak_ring_slot_set_wait_spin(&q, 123), AK_OK);
+	CHECK_EQ_U64(atomic_load_explicit(&q.wait.spin_max, memory_order_relaxed), 123);
+	q.cfg.magic = 0; /* a ring of the layout before the version word */
+	CHECK_ST(ak_ring_slot_set_wait_spin(&q, 0), AK_EINVAL);
+	CHECK_EQ_U64(atomic_load_explicit(&q.wait.spin_max, memory_order_relaxed), 123);
+
+	CHECK_ST(ak_ring_var_init(&v, g_mem, sizeof g_mem, 1024, 0), AK_OK);
+	CHECK_ST(ak_ring_var_set_wait_spin(NULL, 0), AK_EINVAL);
+	CHECK_ST(ak_ring_var_set_wait_spin(&v, AK_RING_WAIT_SPIN_LIMIT + 1), AK_EINVAL);
+	CHECK_ST(ak_ring_var_set_wait_spin(&v, 7), AK_OK);
+	CHECK_EQ_U64(atomic_load_explicit(&v.ring.wait.spin_max, memory_order_relaxed), 7);
+
+	ak_ring_syscall_split sp;
+	CHECK_ST(ak_ring_syscalls_split(&r, &sp), AK_OK);
+	CHECK_EQ_U64(sp.polled, 0);
+}
+
+int main(void)
+{
+	_ak_ring_wait_spins = FIXED;
+	test_credit();
+	test_ready();
+	test_exhaust_refill();
+	test_second_waiter();
+	test_off();
+	test_preempt();
+	test_cancel_deadline();
+	test_api();
+	return check_report("ring_wait");
+}
