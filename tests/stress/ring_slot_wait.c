@@ -269,7 +269,7 @@ int main(int argc, char **argv)
 	static const uint64_t caps[] = { 1, 2, 5, 64 };
 	static struct shared s;
 	struct stress_cfg cfg;
-	uint64_t items = 0, to = 0, cx = 0, by_cons = 0, calls = 0, wakes = 0;
+	uint64_t items = 0, to = 0, cx = 0, by_cons = 0, calls = 0, wakes = 0, polled = 0;
 
 	stress_init(&cfg, argc, argv, "ring_slot_wait", 4, 32000);
 	STRESS_CHECK(cfg.threads >= 2, "needs at least 2 threads (one SPSC pair)");
@@ -334,6 +334,7 @@ int main(int argc, char **argv)
 		by_cons += rd->closer == 1;
 		calls += sp.total;
 		wakes += sp.wakes;
+		polled += sp.polled;
 		ak_cancel_destroy(&rd->tok[0]);
 		ak_cancel_destroy(&rd->tok[1]);
 		free(rd->storage);
@@ -342,8 +343,10 @@ int main(int argc, char **argv)
 		    "%u rings on %u SPSC pairs, each closed at a random point (%llu by the "
 		    "consumer): %llu items verified (each pushed with AK_OK received exactly "
 		    "once, in order, intact), 0 lost, 0 dup, 0 refused-but-delivered; %llu "
-		    "timeouts, %llu cancels; %llu system calls (%llu wakes)",
+		    "timeouts, %llu cancels; %llu system calls (%llu wakes), %llu waits ended "
+		    "by metered polling",
 		    s.npairs * ROUNDS, s.npairs, (unsigned long long)by_cons,
 		    (unsigned long long)items, (unsigned long long)to, (unsigned long long)cx,
-		    (unsigned long long)calls, (unsigned long long)wakes);
+		    (unsigned long long)calls, (unsigned long long)wakes,
+		    (unsigned long long)polled);
 }
