@@ -34,8 +34,11 @@
  * in order at any moment (process `drain`), while its loads read memory
  * (or its own latest buffered store of the same variable, which the model
  * keeps in locals).  membarrier() drains the producer's buffer at once; a
- * locked RMW by the producer (the seq bump) drains it too.  The consumer's
- * and closer's writes are locked RMWs or seq_cst stores: not buffered.
+ * locked RMW by the producer (the seq bump) drains it too, but the
+ * closer's seq bump (its kick) does not.  The consumer's and closer's
+ * writes are locked RMWs or seq_cst stores: not buffered.  The ring never
+ * fills here; ring_slot_space.pml has a ring of capacity 1, the space
+ * sleeper and the consumer's store buffer.
  *
  * Proves, with the close at any point of the run: every push that returned
  * AK_OK is received exactly once and nothing else is (`got == ok`); the
@@ -105,10 +108,18 @@ inline drain_all()
 	v = 0; x = 0
 }
 
-/* wake(data): the producer's after its push, the closer's kick */
-inline wake()
+/* wake(data): the producer's after its push (its locked RMW drains its
+ * own buffer), the closer's kick (a locked RMW of the closer's: the
+ * producer's buffer is not drained by it) */
+inline wake(own)
 {
-	atomic { drain_all(); seq++ };     /* seq_cst RMW (drains the buffer) */
+	atomic {
+		if
+		:: own -> drain_all()
+		:: else -> skip
+		fi;
+		seq++                      /* seq_cst RMW */
+	};
 	sl = sleepers;                     /* seq_cst load */
 	if
 	:: sl > 0 ->
@@ -164,7 +175,7 @@ active proctype producer()
 #endif
 		ok++;                                   /* push returned AK_OK */
 		if
-		:: gw > 0 -> wake()
+		:: gw > 0 -> wake(true)
 		:: else -> skip
 		fi;
 		t++
@@ -183,7 +194,7 @@ active proctype closer()
 	cp = 0;
 	closed = SEALED;                /* seq_cst store */
 	if
-	:: waiters > 0 -> wake()        /* seq_cst load of the gate */
+	:: waiters > 0 -> wake(false)   /* seq_cst load of the gate */
 	:: else -> skip
 	fi;
 	kdone = true
