@@ -16,6 +16,9 @@
  *   ring_spsc/<impl>/uncontended_64b          the same, 64-byte elements
  *   ring_spsc/<impl>/uncontended_burst32      one thread: one burst push of
  *   ring_spsc/<impl>/uncontended_burst32_64b  32, one burst pop of 32
+ *   ring_spsc/atomkit{,_nopoll}/trickle  one item per 100 us into pop_wait:
+ *                                  the consumer's CPU time per item, with
+ *                                  and without metered polling
  *   ring_spsc/atomkit/blocking     consumer uses pop_wait; the producer
  *                                  (burst) never lets the ring go empty;
  *                                  futex_calls counts system calls, split
@@ -151,6 +154,69 @@ static void bm_ak_blocking(cbench_state *st, void *ctx)
 	ak_setup(st);
 	SPSC_BLOCKING(st, &g_abort, item8, ak8_push_spsc(q8, it), ak8_pushn(q8, buf, cnt),
 		      ak8_pop_wait_spsc(q8, &it, AK_DEADLINE_NONE, NULL), ak8_split);
+}
+
+/*
+ * ring_spsc/atomkit/trickle, ring_spsc/atomkit_nopoll/trickle: what a
+ * waiting consumer costs when items are sparse.  The producer pushes one
+ * item every TRICKLE_NS (busy-waiting on the clock between pushes), the
+ * consumer takes each with pop_wait.  Read consumer_cpu_ns: the consumer
+ * thread's CPU time per item (CLOCK_THREAD_CPUTIME_ID), i.e. its fixed
+ * spin, metered polling and system calls; futex_per_item and
+ * polled_per_item say how each wait ended.  `atomkit` has the default
+ * meter, `atomkit_nopoll` ak_ring_set_wait_spin(r, 0).
+ */
+#define TRICKLE_NS 100000u
+
+static uint64_t thread_cpu_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void bm_ak_trickle(cbench_state *st, void *ctx)
+{
+	int tid = cbench_thread_index(st);
+	uint64_t n, seq = 0, total = 0;
+	item8 it;
+	memset(&it, 0, sizeof it);
+	ak_setup(st);
+	if (tid == 0 && ctx != NULL)
+		(void)ak_ring_set_wait_spin(&q8->ring, 0);
+	spsc_pin(tid);
+	if (tid == 1) {
+		uint64_t next = ak_now_ns();
+		while ((n = cbench_next_batch(st, 16))) {
+			for (uint64_t i = 0; i < n && !spsc_aborted(&g_abort); i++) {
+				next += TRICKLE_NS;
+				while (ak_now_ns() < next)
+					spsc_relax();
+				it.seq = seq++;
+				while (ak8_push_spsc(q8, it) != AK_OK && !spsc_aborted(&g_abort))
+					spsc_relax();
+			}
+		}
+	} else {
+		ak_ring_syscall_split sp;
+		uint64_t c0 = thread_cpu_ns();
+		while ((n = cbench_next_batch(st, 16))) {
+			for (uint64_t i = 0; i < n && !spsc_aborted(&g_abort); i++) {
+				if (ak8_pop_wait_spsc(q8, &it, AK_DEADLINE_NONE, NULL) != AK_OK ||
+				    it.seq != seq++)
+					spsc_abort(st, &g_abort, "pop_wait failed or out of order");
+			}
+			total += n;
+		}
+		uint64_t cpu = thread_cpu_ns() - c0;
+		(void)ak8_split(&sp);
+		double items = total ? (double)total : 1.0;
+		cbench_set_items_processed(st, (int64_t)total);
+		cbench_counter(st, "consumer_cpu_ns", (double)cpu / items, CBENCH_COUNTER_PLAIN);
+		cbench_counter(st, "futex_per_item", (double)sp.total / items, CBENCH_COUNTER_PLAIN);
+		cbench_counter(st, "polled_per_item", (double)sp.polled / items,
+			       CBENCH_COUNTER_PLAIN);
+	}
 }
 
 /* ---- ck_ring ---- */
@@ -340,6 +406,9 @@ CBENCH_INIT(ring_spsc)
 	cbench_register_threads("ring_spsc/dpdk/burst32_64b", bm_dpdk_burst32_64b, NULL, two, 1);
 #endif
 	cbench_register_threads("ring_spsc/atomkit/blocking", bm_ak_blocking, NULL, two, 1);
+	cbench_register_threads("ring_spsc/atomkit/trickle", bm_ak_trickle, NULL, two, 1);
+	cbench_register_threads("ring_spsc/atomkit_nopoll/trickle", bm_ak_trickle, (void *)1, two,
+				1);
 	cbench_register_threads("ring_rtt/pingpong/rtt", bm_pingpong, NULL, two, 1);
 	cbench_register_threads("ring_rtt/atomkit/rtt", bm_ak_rtt, NULL, two, 1);
 	cbench_register_threads("ring_rtt/ck/rtt", bm_ck_rtt, NULL, two, 1);
