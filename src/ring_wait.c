@@ -178,7 +178,9 @@ static int poll_metered(const struct _ak_ring_waitset *ws, int for_data, uint64_
 	v = atomic_load_explicit(vt, memory_order_relaxed);
 	do {
 		credit = _ak_ring_spin_credit(v, start, max);
-		if (credit < _AK_RING_SPIN_MIN_NS)
+		/* a spin_max under the floor is the floor (the setters
+		 * accept it: it must not mean "never") */
+		if (credit < (max < _AK_RING_SPIN_MIN_NS ? max : _AK_RING_SPIN_MIN_NS))
 			return 0;
 	} while (!atomic_compare_exchange_weak_explicit(vt, &v, start, memory_order_relaxed,
 							memory_order_relaxed));
