@@ -19,6 +19,8 @@
  *              does not; the poll stops at the clock read where its
  *              credit, its deadline or a 0.5 ms gap is reached exactly;
  *              a partner seen by the last look of the poll is polled.
+ *   offcpu:    a poll whose thread lost its CPU for 50 ms is charged
+ *              its credit, not the 50 ms.
  *   tiny:      a spin_max below the 1 us floor the setters accept still
  *              polls (else the setter's AK_OK would mean "off").
  */
@@ -234,6 +236,33 @@ static void test_edges(void)
 	CHECK_EQ_U64(polled(), 1);
 }
 
+/* A poll whose thread is off its CPU for 50 ms (a clock step inside it)
+ * is charged its credit, no more: the step was not polling. */
+static void test_offcpu_charge(void)
+{
+	struct _ak_ring_waitset ws;
+	uint64_t start = T0 + 4 * US;
+
+	/* the step is seen by a clock read inside the loop */
+	ws = rv_setup(US, 4, 100 * US);
+	rv_next();
+	g_s.jump_at = 4 + 10;
+	g_s.jump_ns = 50000 * US;
+	CHECK_ST(_ak_ring_sleep(&ws, 1, 1, AK_DEADLINE_NONE, NULL), AK_OK);
+	CHECK_EQ_U64(poll_calls(), CHECK_EVERY + 1);
+	CHECK_EQ_U64(vt1(), start);
+	/* the step comes after the last clock read, and the partner right
+	 * after it: the final clock read sees the gap */
+	ws = rv_setup(US, 4, 100 * US);
+	rv_next();
+	g_s.jump_at = 4 + 10;
+	g_s.jump_ns = 50000 * US;
+	g_s.ready_at = 4 + 20;
+	CHECK_ST(_ak_ring_sleep(&ws, 1, 1, AK_DEADLINE_NONE, NULL), AK_OK);
+	CHECK_EQ_U64(polled(), 1);
+	CHECK_EQ_U64(vt1(), start);
+}
+
 static void test_tiny(void)
 {
 	/* ak_ring_set_wait_spin(r, 500) answers AK_OK: a wait must then
@@ -250,6 +279,7 @@ int main(void)
 	test_long();
 	test_garbage();
 	test_edges();
+	test_offcpu_charge();
 	test_tiny();
 	return check_report("ring_wait_rv");
 }
