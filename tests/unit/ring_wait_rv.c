@@ -21,6 +21,8 @@
  *              a partner seen by the last look of the poll is polled.
  *   offcpu:    a poll whose thread lost its CPU for 50 ms is charged
  *              its credit, not the 50 ms.
+ *   backwards: a fake clock stepping back ends the poll; no credit until
+ *              it passes the meter again.
  *   tiny:      a spin_max below the 1 us floor the setters accept still
  *              polls (else the setter's AK_OK would mean "off").
  */
@@ -263,6 +265,25 @@ static void test_offcpu_charge(void)
 	CHECK_EQ_U64(vt1(), start);
 }
 
+/* A fake clock may step back (CLOCK_MONOTONIC cannot): the poll ends at
+ * the next clock read, is charged its credit, and a meter left ahead of
+ * the clock gives no credit (and is left alone) until the clock passes it. */
+static void test_backwards(void)
+{
+	uint64_t start = T0 + 4 * US;
+	struct _ak_ring_waitset ws = rv_setup(US, 4, 100 * US);
+	rv_next();
+	g_s.jump_at = 4 + 10;
+	g_s.jump_ns = (uint64_t)0 - 1000000 * US; /* 1 s back */
+	CHECK_ST(_ak_ring_sleep(&ws, 1, 1, AK_DEADLINE_NONE, NULL), AK_OK);
+	CHECK_EQ_U64(poll_calls(), CHECK_EVERY + 1);
+	CHECK_EQ_U64(vt1(), start);
+	rv_next();
+	CHECK_ST(_ak_ring_sleep(&ws, 1, 1, AK_DEADLINE_NONE, NULL), AK_OK);
+	CHECK_EQ_U64(poll_calls(), 0);
+	CHECK_EQ_U64(vt1(), start);
+}
+
 static void test_tiny(void)
 {
 	/* ak_ring_set_wait_spin(r, 500) answers AK_OK: a wait must then
@@ -280,6 +301,7 @@ int main(void)
 	test_garbage();
 	test_edges();
 	test_offcpu_charge();
+	test_backwards();
 	test_tiny();
 	return check_report("ring_wait_rv");
 }
