@@ -170,7 +170,7 @@ static int poll_metered(const struct _ak_ring_waitset *ws, int for_data, uint64_
 	 * ring's state is read only through ready(). */
 	uint64_t max = atomic_load_explicit(&w->spin_max, memory_order_relaxed);
 	uint64_t start, now, last, credit, used, v;
-	int ok = 0;
+	int ok = 0, off = 0;
 
 	if (max == 0 || max > AK_RING_WAIT_SPIN_LIMIT)
 		return 0;
@@ -178,7 +178,9 @@ static int poll_metered(const struct _ak_ring_waitset *ws, int for_data, uint64_
 	v = atomic_load_explicit(vt, memory_order_relaxed);
 	do {
 		credit = _ak_ring_spin_credit(v, start, max);
-		if (credit < _AK_RING_SPIN_MIN_NS)
+		/* a spin_max under the floor is the floor (the setters
+		 * accept it: it must not mean "never") */
+		if (credit < (max < _AK_RING_SPIN_MIN_NS ? max : _AK_RING_SPIN_MIN_NS))
 			return 0;
 	} while (!atomic_compare_exchange_weak_explicit(vt, &v, start, memory_order_relaxed,
 							memory_order_relaxed));
@@ -192,20 +194,47 @@ static int poll_metered(const struct _ak_ring_waitset *ws, int for_data, uint64_
 		if (i % _AK_RING_SPIN_CHECK != 0)
 			continue;
 		now = ws_now(ws);
-		if (now - last >= _AK_RING_SPIN_PREEMPT_NS || now - start >= credit ||
-		    now >= deadline_ns || cancelled(cancel)) {
+		if (now - last >= _AK_RING_SPIN_PREEMPT_NS) {
+			off = 1;
+			ok = ready(ws, for_data, n);
+			break;
+		}
+		if (now - start >= credit || now >= deadline_ns || cancelled(cancel)) {
 			ok = ready(ws, for_data, n);
 			break;
 		}
 		last = now;
 	}
-	if (ok)
+	/* Charge what the poll spent.  It reads the clock only every
+	 * _AK_RING_SPIN_CHECK polls, so it runs past its credit by up to that
+	 * many polls and its last look: that is charged too (the meter may
+	 * move ahead of now, which gives no credit until the clock passes
+	 * it), else back-to-back waits poll well over their share.  A poll
+	 * whose thread was off its CPU (a gap of _AK_RING_SPIN_PREEMPT_NS
+	 * between two clock reads, or a clock that went back) is charged at
+	 * most its credit: the gap was not polling. */
+	if (!off) {
 		now = ws_now(ws);
-	used = now - start < credit ? now - start : credit;
+		if (now < last || now - last >= _AK_RING_SPIN_PREEMPT_NS)
+			off = 1;
+	}
+	if (now < start)
+		used = credit;
+	else if (off)
+		used = now - start < credit ? now - start : credit;
+	else
+		used = now - start;
 	if (used < credit) { /* give back the rest */
 		uint64_t back = (credit - used) * _AK_RING_SPIN_SHARE;
 		v = atomic_load_explicit(vt, memory_order_relaxed);
 		while (!atomic_compare_exchange_weak_explicit(vt, &v, v > back ? v - back : 0,
+							      memory_order_relaxed,
+							      memory_order_relaxed))
+			;
+	} else if (used > credit) { /* charge the overrun, < 0.5 ms of polling */
+		uint64_t debt = (used - credit) * _AK_RING_SPIN_SHARE;
+		v = atomic_load_explicit(vt, memory_order_relaxed);
+		while (!atomic_compare_exchange_weak_explicit(vt, &v, v + debt,
 							      memory_order_relaxed,
 							      memory_order_relaxed))
 			;
