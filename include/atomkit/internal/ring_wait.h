@@ -62,8 +62,9 @@ AK_STATIC_ASSERT(sizeof(struct _ak_ring_wait) <= AK_DESTRUCTIVE_SIZE,
 typedef struct ak_ring_syscall_split {
 	uint64_t total, waits, wakes, spare;
 	uint64_t polled; /* not a system call: waits that found the ring empty
-			  * (full) after the fixed spin and then saw it move
-			  * while polling, so never registered to sleep */
+			  * (full) after the fixed spin and then became ready
+			  * while polling (the ring moved, or was closed), so
+			  * never registered to sleep */
 } ak_ring_syscall_split;
 
 /* Default and largest accepted longest metered poll of a _wait, ns
