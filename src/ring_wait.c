@@ -6,9 +6,11 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include <errno.h>
 #include <limits.h>
 #include <sched.h>
 #include <string.h>
+#include <time.h>
 
 #include <atomkit/clock.h>
 #include <atomkit/internal/futex.h>
@@ -353,6 +355,31 @@ static void kick_waiters(const struct _ak_ring_waitset *ws)
 		_ak_ring_wake(ws, &ws->w->space_seq);
 }
 
+/*
+ * Close's barrier.  Without it a single producer whose gate read came
+ * before our CLOSED bit could have its head store still in its store
+ * buffer when we read the head: close_pos would leave out a push that then
+ * returns AK_OK and is never delivered.  membarrier can fail for good
+ * (both commands refused: a seccomp filter installed after init, or
+ * nohz_full with the private command out of memory), so try it a few
+ * times, then wait 1 ms: no x86 or arm64 part keeps a store buffered that
+ * long, though no architecture promises it (docs/ring.md, "How close
+ * works").  Counted in `close_fallbacks`.
+ */
+static void close_barrier(const struct _ak_ring_waitset *ws)
+{
+	for (int i = 0; i < 3; i++) {
+		if (ring_membarrier(ws, NULL))
+			return;
+		sched_yield();
+	}
+	/* Relaxed: a statistic. */
+	atomic_fetch_add_explicit(&ws->w->close_fallbacks, 1, memory_order_relaxed);
+	struct timespec ts = { 0, 1000000 };
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
 ak_status _ak_ring_close_gated(const struct _ak_ring_waitset *ws)
 {
 	struct _ak_ring_wait *w = ws->w;
@@ -373,7 +400,7 @@ ak_status _ak_ring_close_gated(const struct _ak_ring_waitset *ws)
 	atomic_fetch_or_explicit(ws->data_gate, _AK_RING_GATE_CLOSED, memory_order_seq_cst);
 	/* Single producers announce with a plain store and a compiler
 	 * barrier; this barrier supplies their half of the fence. */
-	(void)ring_membarrier(ws, NULL);
+	close_barrier(ws);
 	/* seq_cst: pairs with the seq_cst head CAS of MP producers; after the
 	 * barrier, also sees every SP announcement made before our flag. */
 	uint64_t cp = atomic_load_explicit(ws->prod_head, memory_order_seq_cst);

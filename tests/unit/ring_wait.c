@@ -18,6 +18,8 @@
  *             CPU) ends it; the rest of the credit goes back.
  *   cancel / deadline: both end the poll without a system call.
  *   api:      ak_ring_set_wait_spin() and friends: default, bounds, NULL.
+ *   close_no_barrier: close whose membarrier fails retries, then waits for
+ *             store buffers to drain, and still loses nothing.
  */
 #include <atomkit/cancel.h>
 #include <atomkit/ring.h>
@@ -299,6 +301,72 @@ static void test_api(void)
 	CHECK_EQ_U64(sp.polled, 0);
 }
 
+/* ---- close when membarrier fails ----------------------------------- */
+
+extern int (*_ak_membarrier_test)(void); /* src/membarrier.c test hook */
+static unsigned g_mb_calls;
+static int mb_fail(void)
+{
+	g_mb_calls++;
+	return -1;
+}
+
+/* A close whose membarrier fails tries it three times, then waits for
+ * store buffers to drain (close_barrier()), and still closes: what was
+ * pushed is delivered, later pushes are refused.  A ring whose fast paths
+ * fence themselves (no membarrier on this kernel) needs no barrier. */
+static void test_close_no_barrier(void)
+{
+	static alignas(128) ak_ring r;
+	static alignas(128) ak_ring_slot q;
+	uint64_t v = 0;
+
+	CHECK_ST(ak_ring_init(&r, g_mem, sizeof g_mem, 16, 8, 0), AK_OK);
+	v = 11;
+	CHECK_ST(ak_ring_push_spsc(&r, &v), AK_OK);
+	g_mb_calls = 0;
+	_ak_membarrier_test = mb_fail;
+	CHECK_ST(ak_ring_close(&r), AK_OK);
+	_ak_membarrier_test = NULL;
+	uint64_t fb = atomic_load_explicit(&r.wait.close_fallbacks, memory_order_relaxed);
+	if (r.cfg.fenced) {
+		CHECK_EQ_U64(g_mb_calls, 0);
+		CHECK_EQ_U64(fb, 0);
+	} else {
+		CHECK_EQ_U64(g_mb_calls, 3);
+		CHECK_EQ_U64(fb, 1);
+	}
+	CHECK_ST(ak_ring_push_spsc(&r, &v), AK_ECLOSED);
+	CHECK_ST(ak_ring_pop_spsc(&r, &v), AK_OK);
+	CHECK_EQ_U64(v, 11);
+	CHECK_ST(ak_ring_pop_spsc(&r, &v), AK_ECLOSED);
+
+	CHECK_ST(ak_ring_slot_init(&q, g_mem, sizeof g_mem, 16, 8, 0), AK_OK);
+	v = 12;
+	CHECK_ST(ak_ring_slot_push_spsc(&q, &v), AK_OK);
+	g_mb_calls = 0;
+	_ak_membarrier_test = mb_fail;
+	CHECK_ST(ak_ring_slot_close(&q), AK_OK);
+	_ak_membarrier_test = NULL;
+	fb = atomic_load_explicit(&q.wait.close_fallbacks, memory_order_relaxed);
+	if (q.cfg.fenced) {
+		CHECK_EQ_U64(g_mb_calls, 0);
+		CHECK_EQ_U64(fb, 0);
+	} else {
+		CHECK_EQ_U64(g_mb_calls, 3);
+		CHECK_EQ_U64(fb, 1);
+	}
+	CHECK_ST(ak_ring_slot_push_spsc(&q, &v), AK_ECLOSED);
+	CHECK_ST(ak_ring_slot_pop_spsc(&q, &v), AK_OK);
+	CHECK_EQ_U64(v, 12);
+	CHECK_ST(ak_ring_slot_pop_spsc(&q, &v), AK_ECLOSED);
+
+	/* with the barrier working: one call, no fallback */
+	CHECK_ST(ak_ring_init(&r, g_mem, sizeof g_mem, 16, 8, 0), AK_OK);
+	CHECK_ST(ak_ring_close(&r), AK_OK);
+	CHECK_EQ_U64(atomic_load_explicit(&r.wait.close_fallbacks, memory_order_relaxed), 0);
+}
+
 int main(void)
 {
 	_ak_ring_wait_spins = FIXED;
@@ -310,5 +378,6 @@ int main(void)
 	test_preempt();
 	test_cancel_deadline();
 	test_api();
+	test_close_no_barrier();
 	return check_report("ring_wait");
 }

@@ -48,6 +48,7 @@ struct _ak_ring_wait {
 	_Atomic(uint64_t) spin_max;
 	_Atomic(uint64_t) spin_vt[2];
 	_Atomic(uint64_t) polled; /* waits that became ready while polling past the fixed spin */
+	_Atomic(uint64_t) close_fallbacks; /* closes whose membarrier failed (see close_barrier()) */
 };
 
 AK_STATIC_ASSERT(sizeof(struct _ak_ring_wait) <= AK_DESTRUCTIVE_SIZE,
