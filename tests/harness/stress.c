@@ -5,6 +5,7 @@
 
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <string.h>
 #include <time.h>
@@ -19,6 +20,41 @@ static uint64_t env_u64(const char *name, uint64_t def)
 {
 	const char *v = getenv(name);
 	return (v && *v) ? strtoull(v, NULL, 0) : def;
+}
+
+/*
+ * The watchdog: a run that has not finished after STRESS_WATCHDOG seconds
+ * (default 300; 0 = none) is stuck, most likely a lost wake-up or a
+ * livelock, so it says so with its replay line and exits 3, before the
+ * runner's own timeout kills it without a word.  The message is built
+ * here, the handler only writes it (async-signal-safe).  fork() children
+ * do not inherit the alarm.
+ */
+static char g_watchdog_msg[512];
+static size_t g_watchdog_len;
+
+static void watchdog_fire(int sig)
+{
+	(void)sig;
+	ssize_t w = write(2, g_watchdog_msg, g_watchdog_len);
+	(void)w;
+	_exit(3);
+}
+
+static void watchdog_arm(const struct stress_cfg *cfg)
+{
+	uint64_t secs = env_u64("STRESS_WATCHDOG", 300);
+	if (secs == 0)
+		return;
+	int n = snprintf(g_watchdog_msg, sizeof g_watchdog_msg,
+			 "STRESS FAILURE: %s: not finished after %" PRIu64
+			 " s (STRESS_WATCHDOG): stuck, e.g. a lost wake-up\n"
+			 "replay: %s -t %u -n %" PRIu64 " -s %" PRIu64 "\n",
+			 cfg->name, secs, cfg->argv0, cfg->threads, cfg->ops, cfg->seed);
+	g_watchdog_len = n > 0 && (size_t)n < sizeof g_watchdog_msg ? (size_t)n
+								     : sizeof g_watchdog_msg - 1;
+	signal(SIGALRM, watchdog_fire);
+	alarm(secs > 86400 ? 86400u : (unsigned)secs);
 }
 
 void stress_init(struct stress_cfg *cfg, int argc, char **argv, const char *name,
@@ -64,6 +100,7 @@ void stress_init(struct stress_cfg *cfg, int argc, char **argv, const char *name
 	printf("%s: threads=%u ops=%" PRIu64 " seed=%" PRIu64 "%s\n", name, cfg->threads,
 	       cfg->ops, cfg->seed, cfg->pin ? " pinned" : "");
 	fflush(stdout);
+	watchdog_arm(cfg);
 }
 
 /* ---- live progress (STRESS_PROGRESS) ---------------------------------- */
