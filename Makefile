@@ -157,7 +157,7 @@ $(BENCH_BIN): $(BENCH_COBJS) $(BENCH_XOBJS) $(B)/gcc/libatomkit.a
 test:
 	@scripts/deps.sh test
 	@$(MAKE) --no-print-directory -j2 test-build
-	@scripts/run-tests.sh $(if $(QUICK),--quick) $(if $(ONLY),--only '$(ONLY)')
+	@scripts/run-tests.sh $(if $(QUICK),--quick) $(if $(ONLY),--only '$(value ONLY)')
 
 test-build: lib examples \
 	$(foreach c,gcc clang asan-gcc asan-clang,$(call unit_bins,$(c))) \
@@ -173,7 +173,7 @@ bench:
 	@scripts/deps.sh bench
 	@$(if $(DPDK),scripts/deps.sh dpdk)
 	@$(MAKE) --no-print-directory -j2 bench-build
-	@scripts/run-bench.sh '$(FILTER)'
+	@scripts/run-bench.sh '$(value FILTER)'
 bench-build: $(BENCH_BIN)
 
 deps:
