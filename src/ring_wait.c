@@ -196,12 +196,8 @@ static int poll_metered(const struct _ak_ring_waitset *ws, int for_data, uint64_
 		if (i % _AK_RING_SPIN_CHECK != 0)
 			continue;
 		now = ws_now(ws);
-		if (now - last >= _AK_RING_SPIN_PREEMPT_NS) {
-			off = 1;
-			ok = ready(ws, for_data, n);
-			break;
-		}
-		if (now - start >= credit || now >= deadline_ns || cancelled(cancel)) {
+		off = now - last >= _AK_RING_SPIN_PREEMPT_NS;
+		if (off || now - start >= credit || now >= deadline_ns || cancelled(cancel)) {
 			ok = ready(ws, for_data, n);
 			break;
 		}
@@ -226,20 +222,17 @@ static int poll_metered(const struct _ak_ring_waitset *ws, int for_data, uint64_
 		used = now - start < credit ? now - start : credit;
 	else
 		used = now - start;
-	if (used < credit) { /* give back the rest */
-		uint64_t back = (credit - used) * _AK_RING_SPIN_SHARE;
+	/* Settle with the meter, which moved to `start` when the credit was
+	 * taken: give back the unused part, or charge the overrun (< 0.5 ms
+	 * of polling), 16x either way. */
+	if (used != credit) {
+		uint64_t d = (used > credit ? used - credit : credit - used) * _AK_RING_SPIN_SHARE;
+		uint64_t nv;
 		v = atomic_load_explicit(vt, memory_order_relaxed);
-		while (!atomic_compare_exchange_weak_explicit(vt, &v, v > back ? v - back : 0,
-							      memory_order_relaxed,
-							      memory_order_relaxed))
-			;
-	} else if (used > credit) { /* charge the overrun, < 0.5 ms of polling */
-		uint64_t debt = (used - credit) * _AK_RING_SPIN_SHARE;
-		v = atomic_load_explicit(vt, memory_order_relaxed);
-		while (!atomic_compare_exchange_weak_explicit(vt, &v, v + debt,
-							      memory_order_relaxed,
-							      memory_order_relaxed))
-			;
+		do
+			nv = used > credit ? v + d : (v > d ? v - d : 0);
+		while (!atomic_compare_exchange_weak_explicit(vt, &v, nv, memory_order_relaxed,
+							      memory_order_relaxed));
 	}
 	if (ok)
 		atomic_fetch_add_explicit(&w->polled, 1, memory_order_relaxed);
