@@ -28,91 +28,32 @@
 #include <stdalign.h>
 #include <string.h>
 
-#include "../../src/ring_wait.h"
 #include "check.h"
-
-extern unsigned _ak_ring_wait_spins; /* src/ring_wait.c test hook */
+#include "ring_wait_script.h"
 
 #define T0 (UINT64_C(10) * 1000000000) /* the fake clock's start: 10 s */
 #define US UINT64_C(1000)
 #define FIXED 4 /* fixed spin polls, for these tests */
 
-struct script {
-	ak_fake_clock clk;
-	struct _ak_ring_wait *w;
-	_Atomic(uint32_t) gate[2]; /* [0] data gate (producers read), [1] space */
-	_Atomic(uint64_t) head;
-	unsigned calls;      /* ready() calls */
-	unsigned ready_at;   /* READY on this call (0: never before registering) */
-	unsigned jump_at;    /* the clock jumps 1 ms on this call (0: never) */
-	unsigned cancel_at;  /* the token is cancelled on this call */
-	ak_cancel *tok;
-	unsigned reg_calls;  /* calls made before the waiter registered */
-	unsigned nest_at;    /* a second waiter arrives on this call */
-	unsigned nest_calls; /* ready() calls the second waiter made */
-	uint64_t nest_waits; /* its system calls (registration) */
-	const struct _ak_ring_waitset *ws;
-};
+/* The script of the test under way: 1 us per poll, a waitset that is not
+ * fenced (registering counts a membarrier). */
+static struct wait_script *g_cur;
 
-static int script_ready(void *ring, int for_data, uint64_t n)
+static struct _ak_ring_waitset setup(struct wait_script *s, uint64_t max)
 {
-	struct script *s = (struct script *)ring;
-	(void)for_data;
-	(void)n;
-	s->calls++;
-	/* Relaxed: single-threaded test. */
-	if (atomic_load_explicit(&s->gate[0], memory_order_relaxed) >= _AK_RING_GATE_WAITER) {
-		if (s->reg_calls == 0)
-			s->reg_calls = s->calls - 1;
-		return _AK_RING_READY; /* the re-check after registering */
-	}
-	if (s->ready_at && s->calls == s->ready_at)
-		return _AK_RING_READY;
-	if (s->cancel_at && s->calls == s->cancel_at)
-		ak_cancel_request(s->tok, 1);
-	if (s->nest_at && s->calls == s->nest_at) {
-		/* a second waiter, while this one polls (it is "ready" as soon
-		 * as it has registered, like the first) */
-		ak_ring_syscall_split a, b;
-		unsigned c0 = s->calls, r0 = s->reg_calls;
-		_ak_ring_read_split(s->w, &a);
-		s->nest_at = 0;
-		CHECK_ST(_ak_ring_sleep(s->ws, 1, 1, AK_DEADLINE_NONE, NULL), AK_OK);
-		_ak_ring_read_split(s->w, &b);
-		s->nest_calls = s->calls - c0;
-		s->nest_waits = b.waits - a.waits;
-		s->reg_calls = r0;
-	}
-	ak_fake_clock_advance(&s->clk, s->jump_at && s->calls == s->jump_at ? 1000 * US : US);
-	return _AK_RING_NOT_READY;
-}
-
-static struct _ak_ring_wait g_w;
-
-static struct _ak_ring_waitset setup(struct script *s, ak_clock *c, uint64_t max)
-{
-	memset(s, 0, sizeof *s);
-	memset(&g_w, 0, sizeof g_w);
-	s->w = &g_w;
-	ak_fake_clock_set(&s->clk, T0);
-	*c = ak_fake_clock_as_clock(&s->clk);
-	struct _ak_ring_waitset ws = _ak_ring_waitset_of(s, &g_w, &s->gate[0], &s->gate[1],
-							 &s->head, 0, 0, script_ready);
-	ws.clock = c;
-	_ak_ring_wait_init(&g_w, &s->gate[0], &s->gate[1], 0, 0);
-	CHECK_ST(_ak_ring_set_spin(&g_w, max), AK_OK);
-	return ws;
+	g_cur = s;
+	return script_setup(s, T0, US, FIXED, 0, max);
 }
 
 static uint64_t vt_data(void)
 {
-	return atomic_load_explicit(&g_w.spin_vt[1], memory_order_relaxed);
+	return atomic_load_explicit(&g_cur->w.spin_vt[1], memory_order_relaxed);
 }
 
 static ak_ring_syscall_split split(void)
 {
 	ak_ring_syscall_split sp;
-	_ak_ring_read_split(&g_w, &sp);
+	_ak_ring_read_split(&g_cur->w, &sp);
 	return sp;
 }
 
@@ -131,9 +72,8 @@ static void test_credit(void)
 
 static void test_ready(void)
 {
-	struct script s;
-	ak_clock c;
-	struct _ak_ring_waitset ws = setup(&s, &c, 100 * US);
+	struct wait_script s;
+	struct _ak_ring_waitset ws = setup(&s, 100 * US);
 	s.ready_at = FIXED + 30; /* the 30th call of the poll */
 	CHECK_ST(_ak_ring_sleep(&ws, 1, 1, AK_DEADLINE_NONE, NULL), AK_OK);
 	ak_ring_syscall_split sp = split();
@@ -144,15 +84,14 @@ static void test_ready(void)
 	 * more polls: it used 29 us of its 100 us and gave back 71 x 16. */
 	uint64_t start = T0 + FIXED * US;
 	CHECK_EQ_U64(vt_data(), start - (100 - 29) * US * _AK_RING_SPIN_SHARE);
-	CHECK_EQ_U64(atomic_load_explicit(&g_w.spin_vt[0], memory_order_relaxed), 0);
+	CHECK_EQ_U64(atomic_load_explicit(&g_cur->w.spin_vt[0], memory_order_relaxed), 0);
 	CHECK_EQ_U64(atomic_load_explicit(&s.gate[0], memory_order_relaxed), 0);
 }
 
 static void test_exhaust_refill(void)
 {
-	struct script s;
-	ak_clock c;
-	struct _ak_ring_waitset ws = setup(&s, &c, 100 * US);
+	struct wait_script s;
+	struct _ak_ring_waitset ws = setup(&s, 100 * US);
 	CHECK_ST(_ak_ring_sleep(&ws, 1, 1, AK_DEADLINE_NONE, NULL), AK_OK);
 	ak_ring_syscall_split sp = split();
 	/* it registered: its membarrier is the one system call, then the
@@ -175,7 +114,7 @@ static void test_exhaust_refill(void)
 	ak_fake_clock_advance(&s.clk, 16 * 50 * US);
 	s.calls = 0;
 	s.reg_calls = 0;
-	uint64_t start2 = ak_clock_read(&c) + FIXED * US;
+	uint64_t start2 = ak_clock_read(&s.c) + FIXED * US;
 	CHECK_EQ_U64(start2, start + 933 * US);
 	CHECK_ST(_ak_ring_sleep(&ws, 1, 1, AK_DEADLINE_NONE, NULL), AK_OK);
 	CHECK_EQ_U64(s.reg_calls, FIXED + 32 + 1);
@@ -186,9 +125,8 @@ static void test_exhaust_refill(void)
 
 static void test_second_waiter(void)
 {
-	struct script s;
-	ak_clock c;
-	struct _ak_ring_waitset ws = setup(&s, &c, 100 * US);
+	struct wait_script s;
+	struct _ak_ring_waitset ws = setup(&s, 100 * US);
 	s.ws = &ws;
 	s.ready_at = FIXED + 50;
 	s.nest_at = FIXED + 10;
@@ -208,9 +146,8 @@ static void test_second_waiter(void)
 
 static void test_off(void)
 {
-	struct script s;
-	ak_clock c;
-	struct _ak_ring_waitset ws = setup(&s, &c, 0);
+	struct wait_script s;
+	struct _ak_ring_waitset ws = setup(&s, 0);
 	CHECK_ST(_ak_ring_sleep(&ws, 1, 1, AK_DEADLINE_NONE, NULL), AK_OK);
 	CHECK_EQ_U64(s.reg_calls, FIXED);
 	CHECK_EQ_U64(split().waits, 1);
@@ -219,10 +156,10 @@ static void test_off(void)
 
 static void test_preempt(void)
 {
-	struct script s;
-	ak_clock c;
-	struct _ak_ring_waitset ws = setup(&s, &c, 4000 * US);
+	struct wait_script s;
+	struct _ak_ring_waitset ws = setup(&s, 4000 * US);
 	s.jump_at = FIXED + 40; /* inside the second stretch between clock reads */
+	s.jump_ns = 1000 * US;
 	CHECK_ST(_ak_ring_sleep(&ws, 1, 1, AK_DEADLINE_NONE, NULL), AK_OK);
 	/* the poll ended at the next clock read, at call FIXED + 64, and
 	 * registered; it used 63 us + 1 ms of its 4 ms (the jump counts: it
@@ -236,11 +173,10 @@ static void test_preempt(void)
 
 static void test_cancel_deadline(void)
 {
-	struct script s;
-	ak_clock c;
+	struct wait_script s;
 	ak_cancel tok;
 	CHECK_ST(ak_cancel_init(&tok), AK_OK);
-	struct _ak_ring_waitset ws = setup(&s, &c, 4000 * US);
+	struct _ak_ring_waitset ws = setup(&s, 4000 * US);
 	s.tok = &tok;
 	s.cancel_at = FIXED + 10;
 	CHECK_ST(_ak_ring_sleep(&ws, 1, 1, AK_DEADLINE_NONE, &tok), AK_ECANCELED);
@@ -251,7 +187,7 @@ static void test_cancel_deadline(void)
 
 	/* a deadline 50 us into the poll (fake time): AK_ETIMEDOUT, no
 	 * system call, having polled about 50 times */
-	ws = setup(&s, &c, 4000 * US);
+	ws = setup(&s, 4000 * US);
 	CHECK_ST(_ak_ring_sleep(&ws, 1, 1, T0 + (FIXED + 50) * US, NULL), AK_ETIMEDOUT);
 	CHECK_EQ_U64(split().total, 0);
 	CHECK_EQ_U64(s.reg_calls, 0);
@@ -364,7 +300,6 @@ static void test_close_no_barrier(void)
 
 int main(void)
 {
-	_ak_ring_wait_spins = FIXED;
 	test_credit();
 	test_ready();
 	test_exhaust_refill();

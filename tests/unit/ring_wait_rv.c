@@ -30,72 +30,20 @@
 #include <atomkit/ring.h>
 #include <string.h>
 
-#include "../../src/ring_wait.h"
 #include "check.h"
-
-extern unsigned _ak_ring_wait_spins; /* src/ring_wait.c test hook */
+#include "ring_wait_script.h"
 
 #define T0 (UINT64_C(10) * 1000000000)
 #define US UINT64_C(1000)
 #define CHECK_EVERY 32u /* _AK_RING_SPIN_CHECK in src/ring_wait.c */
 
-struct rv {
-	ak_fake_clock clk;
-	struct _ak_ring_wait w;
-	_Atomic(uint32_t) gate[2];
-	_Atomic(uint64_t) head;
-	uint64_t step;      /* fake ns per ready() call */
-	unsigned fixed;     /* the fixed spin's polls */
-	unsigned calls;     /* ready() calls in this wait */
-	unsigned ready_at;  /* READY on this call (0: only after registering) */
-	unsigned jump_at;   /* the clock jumps by jump_ns on this call */
-	uint64_t jump_ns;
-	unsigned reg_calls; /* calls before registering (0: never registered) */
-	uint64_t poll_from; /* fake time the fixed spin ended */
-	uint64_t reg_time;  /* fake time of the registered re-check */
-};
-
-static int rv_ready(void *ring, int for_data, uint64_t n)
-{
-	struct rv *s = (struct rv *)ring;
-	(void)for_data;
-	(void)n;
-	s->calls++;
-	/* Relaxed: single-threaded test. */
-	if (atomic_load_explicit(&s->gate[0], memory_order_relaxed) >= _AK_RING_GATE_WAITER) {
-		if (s->reg_calls == 0) {
-			s->reg_calls = s->calls - 1;
-			s->reg_time = ak_fake_clock_advance(&s->clk, 0);
-		}
-		return _AK_RING_READY;
-	}
-	if (s->ready_at && s->calls == s->ready_at)
-		return _AK_RING_READY;
-	ak_fake_clock_advance(&s->clk, s->jump_at && s->calls == s->jump_at ? s->jump_ns : s->step);
-	if (s->calls == s->fixed)
-		s->poll_from = ak_fake_clock_advance(&s->clk, 0);
-	return _AK_RING_NOT_READY;
-}
-
-static struct rv g_s;
-static ak_clock g_c;
+static struct wait_script g_s;
 
 /* A fenced waitset: registering costs no membarrier, so a long loop of
  * waits makes no system call at all. */
 static struct _ak_ring_waitset rv_setup(uint64_t step, unsigned fixed, uint64_t max)
 {
-	memset(&g_s, 0, sizeof g_s);
-	g_s.step = step;
-	g_s.fixed = fixed;
-	_ak_ring_wait_spins = fixed;
-	ak_fake_clock_set(&g_s.clk, T0);
-	g_c = ak_fake_clock_as_clock(&g_s.clk);
-	struct _ak_ring_waitset ws = _ak_ring_waitset_of(&g_s, &g_s.w, &g_s.gate[0], &g_s.gate[1],
-							 &g_s.head, 1, 0, rv_ready);
-	ws.clock = &g_c;
-	_ak_ring_wait_init(&g_s.w, &g_s.gate[0], &g_s.gate[1], 1, 0);
-	CHECK_ST(_ak_ring_set_spin(&g_s.w, max), AK_OK);
-	return ws;
+	return script_setup(&g_s, T0, step, fixed, 1, max);
 }
 
 static void rv_next(void)
