@@ -39,6 +39,11 @@ int main(void)
 
 	if (job_ring_init(&jobs, slots, sizeof slots, 50, 0) != AK_OK)
 		return 1;
+	/* a wait that finds the ring empty (full) may poll up to 1 ms before
+	 * it sleeps, metered to 1/16 of the time (default 4 ms; 0: sleep at
+	 * once after the short fixed spin) */
+	if (ak_ring_set_wait_spin(&jobs.ring, AK_NS_PER_MS) != AK_OK)
+		return 1;
 	pthread_create(&t, NULL, producer, NULL);
 	while ((st = job_ring_pop_wait_spsc(&jobs, &j, AK_DEADLINE_NONE, NULL)) == AK_OK) {
 		if (j.id != done + 1) /* FIFO */
